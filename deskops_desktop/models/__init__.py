@@ -1,0 +1,1 @@
+"""Qt-free domain model: tables, reference data, validation rules and ledger arithmetic."""

@@ -1,0 +1,97 @@
+"""The day-to-day records clerks type in, one table per module.
+
+Every record carries ``version`` (optimistic locking: SQLAlchemy adds ``WHERE version = :old`` to
+each UPDATE, so an edit made on a stale copy fails instead of silently overwriting).
+``shift`` is stored as ``""`` when not given so that unique keys containing it behave the same on
+SQLite and PostgreSQL (NULLs are distinct in SQL unique constraints).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from deskops_desktop.models.base import ID, Base, IdMixin, TimestampMixin
+from deskops_desktop.models.types import Centi, Milli
+
+
+class RecordMixin(IdMixin, TimestampMixin):
+    site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"))
+    date: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(String(500), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (Index(f"ix_{cls.__tablename__}_site_date", "site_id", "date"), *cls.extra_args)
+
+    extra_args: ClassVar[tuple[Any, ...]] = ()
+
+
+class Production(RecordMixin, Base):
+    __tablename__ = "production"
+    extra_args = (UniqueConstraint("site_id", "date", "shift", "material_id", "operation"),)
+
+    shift: Mapped[str] = mapped_column(String(16), default="")
+    material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"))
+    quantity: Mapped[Decimal] = mapped_column(Milli())
+    operation: Mapped[str] = mapped_column(String(16))
+
+
+class Dispatch(RecordMixin, Base):
+    __tablename__ = "dispatches"
+
+    material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"))
+    quantity: Mapped[Decimal] = mapped_column(Milli())
+    trips: Mapped[int | None] = mapped_column(Integer, default=None)
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    operation: Mapped[str] = mapped_column(String(16), default="")
+
+
+class Received(RecordMixin, Base):
+    __tablename__ = "received"
+
+    material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"))
+    quantity: Mapped[Decimal] = mapped_column(Milli())
+    source: Mapped[str] = mapped_column(String(200), default="")
+    vehicle_ref: Mapped[str] = mapped_column(String(100), default="")
+
+
+class EquipmentLog(RecordMixin, Base):
+    __tablename__ = "equipment_logs"
+    extra_args = (UniqueConstraint("site_id", "date", "equipment_id", "shift"),)
+
+    equipment_id: Mapped[str] = mapped_column(ID, ForeignKey("equipment.id"))
+    hours: Mapped[Decimal] = mapped_column(Centi())
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    shift: Mapped[str] = mapped_column(String(16), default="")
+    status: Mapped[str] = mapped_column(String(16), default="")
+
+
+class ManpowerLog(RecordMixin, Base):
+    __tablename__ = "manpower_logs"
+    extra_args = (UniqueConstraint("site_id", "date", "role_id", "shift"),)
+
+    role_id: Mapped[str] = mapped_column(ID, ForeignKey("manpower_roles.id"))
+    headcount: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[Decimal] = mapped_column(Centi())
+    shift: Mapped[str] = mapped_column(String(16), default="")
+
+
+class InventoryAdjustment(RecordMixin, Base):
+    """A signed correction of book stock; a stock count is stored as its difference to the book."""
+
+    __tablename__ = "inventory_adjustments"
+
+    material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"))
+    quantity: Mapped[Decimal] = mapped_column(Milli())
+    reason: Mapped[str] = mapped_column(String(32))

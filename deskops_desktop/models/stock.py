@@ -1,0 +1,35 @@
+"""Maintained daily stock balances: the ledger's fast path.
+
+Invariant (proved by property tests against ``services.ledger.recompute``): for every site,
+material and day that has a row, ``closing`` equals the sum of all flows
+(produced + received - dispatched + adjustment) of that site and material up to and including
+that day. A day without a row has no movement: its opening and closing equal the closing of the
+latest earlier row (0 before any). Rows are changed only by ``services.ledger_writer`` inside
+the same transaction as the record write that causes them.
+
+All quantities here are raw integer thousandths (not ``Milli``) because the ledger is read in
+bulk on the hot path and summed in SQL; convert with ``types.from_milli`` at the edge.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from deskops_desktop.models.base import ID, Base
+
+
+class StockDay(Base):
+    __tablename__ = "stock_days"
+    __table_args__ = (Index("ix_stock_days_site_day", "site_id", "day"),)
+
+    site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"), primary_key=True)
+    material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    produced: Mapped[int] = mapped_column(BigInteger, default=0)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    dispatched: Mapped[int] = mapped_column(BigInteger, default=0)
+    adjustment: Mapped[int] = mapped_column(BigInteger, default=0)
+    closing: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,43 @@
+"""One import that registers every table on ``Base.metadata`` (for Alembic and tests)."""
+
+from deskops_desktop.models.accounts import User, UserSite
+from deskops_desktop.models.base import Base
+from deskops_desktop.models.changelog import ChangeLog
+from deskops_desktop.models.jobs import ExportAudit, ExportJob
+from deskops_desktop.models.records import (
+    Dispatch,
+    EquipmentLog,
+    InventoryAdjustment,
+    ManpowerLog,
+    Production,
+    Received,
+)
+from deskops_desktop.models.reference import (
+    Equipment,
+    ManpowerRole,
+    Material,
+    ProductionTarget,
+    Site,
+)
+from deskops_desktop.models.stock import StockDay
+
+__all__ = [
+    "Base",
+    "ChangeLog",
+    "Dispatch",
+    "Equipment",
+    "EquipmentLog",
+    "ExportAudit",
+    "ExportJob",
+    "InventoryAdjustment",
+    "ManpowerLog",
+    "ManpowerRole",
+    "Material",
+    "Production",
+    "ProductionTarget",
+    "Received",
+    "Site",
+    "StockDay",
+    "User",
+    "UserSite",
+]

@@ -1,0 +1,1 @@
+"""Qt-free services. Each public call is one unit of work and returns frozen dataclasses."""

@@ -1,0 +1,454 @@
+"""Create, read, update and delete the records of every module, with the ledger kept in step.
+
+Each public method is one unit of work. Writes validate with ``models.modules.validate_record``
+(the same rules as imports and the CLI), check the role, refuse unique-key clashes naming the
+existing record, maintain ``stock_days`` in the same transaction, write the change log and
+return a ``ChangeSet``. Reads return ``RecordRow`` values, never ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from deskops_desktop.models.accounts import User
+from deskops_desktop.models.changelog import ChangeLog
+from deskops_desktop.models.enums import Module
+from deskops_desktop.models.errors import NotFound, Problem, StaleRecordError, ValidationError
+from deskops_desktop.models.ids import new_id
+from deskops_desktop.models.modules import (
+    SPECS,
+    Kind,
+    ModuleSpec,
+    ReferenceIndex,
+    validate_record,
+)
+from deskops_desktop.models.records import RecordMixin
+from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
+from deskops_desktop.models.types import to_milli, utcnow
+from deskops_desktop.services.access import Actor, require_record_change, require_site
+from deskops_desktop.services.audit import log_change, log_changes
+from deskops_desktop.services.changes import ChangeSet, for_module
+from deskops_desktop.services.ledger_writer import Movement, apply_movements
+from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
+from deskops_desktop.services.store import Store
+
+_REF_TABLES: dict[Kind, Any] = {Kind.MATERIAL: Material, Kind.EQUIPMENT: Equipment, Kind.ROLE: ManpowerRole}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """One record as the UI, exports and undo need it.
+
+    ``values`` is keyed by ``FieldSpec.key``; the reference field (material / equipment / role)
+    holds the *code*, so ``values`` can be fed straight back into ``create``/``update``.
+    """
+
+    module: Module
+    id: str
+    site_id: str
+    date: date
+    values: Mapping[str, Any]
+    ref_name: str
+    uom: str
+    version: int
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def ref_code(self) -> str:
+        return str(self.values[SPECS[self.module].reference_field.key])
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    record: RecordRow
+    changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    count: int
+    changes: ChangeSet
+
+
+class RecordService:
+    def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
+        self._store = store
+        self._now = now
+
+    # ----------------------------------------------------------------- writes
+    def create(
+        self,
+        actor: Actor,
+        module: Module,
+        site_id: str,
+        raw: Mapping[str, object],
+        *,
+        record_id: str | None = None,
+    ) -> WriteResult:
+        spec = SPECS[module]
+        with self._store.write() as session:
+            site = load_site(session, site_id)
+            refs = load_reference_index(session)
+            clean = validate_record(spec, raw, refs, site.today(self._now()))
+            require_record_change(actor, module, site_id, clean["date"], site.today(self._now()))
+            self._refuse_duplicate(session, spec, site_id, clean, refs, exclude_id=None)
+            now = self._now()
+            record = spec.table(
+                id=record_id or new_id(), site_id=site_id, created_by=actor.user_id,
+                created_at=now, updated_at=now, **clean,
+            )
+            session.add(record)
+            session.flush()
+            apply_movements(session, self._movements(spec, site_id, clean, +1))
+            log_change(session, actor, spec.table.__tablename__, record.id, "INSERT", None, clean)
+            row = self._row(spec, record, refs)
+        return WriteResult(row, for_module(module, site_id))
+
+    def update(
+        self,
+        actor: Actor,
+        module: Module,
+        record_id: str,
+        raw: Mapping[str, object],
+        *,
+        expected_version: int | None = None,
+    ) -> WriteResult:
+        spec = SPECS[module]
+        try:
+            with self._store.write() as session:
+                record = self._load(session, spec, record_id)
+                site = load_site(session, record.site_id)
+                today = site.today(self._now())
+                self._check_version(session, spec, record, expected_version)
+                require_record_change(actor, module, record.site_id, record.date, today)
+                refs = load_reference_index(session)
+                clean = validate_record(spec, raw, refs, today)
+                require_record_change(actor, module, record.site_id, clean["date"], today)
+                self._refuse_duplicate(session, spec, record.site_id, clean, refs, exclude_id=record.id)
+                old = _values(spec, record)
+                apply_movements(session, self._movements(spec, record.site_id, old, -1))
+                for column, value in clean.items():
+                    setattr(record, column, value)
+                record.updated_at = self._now()
+                session.flush()
+                apply_movements(session, self._movements(spec, record.site_id, clean, +1))
+                log_change(session, actor, spec.table.__tablename__, record.id, "UPDATE", old, clean)
+                row = self._row(spec, record, refs)
+        except StaleDataError:
+            raise self._stale(spec, record_id) from None
+        return WriteResult(row, for_module(module, row.site_id))
+
+    def delete(
+        self, actor: Actor, module: Module, record_id: str, *, expected_version: int | None = None
+    ) -> WriteResult:
+        """Delete one record; the returned row holds everything ``create`` needs to undo it."""
+        spec = SPECS[module]
+        with self._store.write() as session:
+            record = self._load(session, spec, record_id)
+            site = load_site(session, record.site_id)
+            self._check_version(session, spec, record, expected_version)
+            require_record_change(actor, module, record.site_id, record.date, site.today(self._now()))
+            refs = load_reference_index(session)
+            row = self._row(spec, record, refs)
+            old = _values(spec, record)
+            apply_movements(session, self._movements(spec, record.site_id, old, -1))
+            session.delete(record)
+            log_change(session, actor, spec.table.__tablename__, record_id, "DELETE", old, None)
+        return WriteResult(row, for_module(module, row.site_id))
+
+    def create_many(
+        self,
+        actor: Actor,
+        module: Module,
+        site_id: str,
+        rows: Sequence[Mapping[str, object]],
+        *,
+        first_row: int = 1,
+    ) -> BatchResult:
+        """All or nothing: every bad row is reported (``Problem.row``), else all are written."""
+        spec = SPECS[module]
+        with self._store.write() as session:
+            site = load_site(session, site_id)
+            require_site(actor, site_id)
+            refs = load_reference_index(session)
+            today = site.today(self._now())
+            cleaned, problems = self._validate_batch(actor, spec, site_id, rows, refs, today, first_row)
+            problems.extend(self._batch_duplicates(session, spec, site_id, cleaned, refs))
+            if problems:
+                raise ValidationError(sorted(problems, key=lambda p: (p.row or 0)))
+            now = self._now()
+            payload = [
+                {"id": new_id(), "site_id": site_id, "created_by": actor.user_id, "created_at": now,
+                 "updated_at": now, "version": 1, **clean}
+                for _, clean in cleaned
+            ]
+            if payload:
+                session.execute(insert(spec.table), payload)
+                movements = [m for _, c in cleaned for m in self._movements(spec, site_id, c, +1)]
+                apply_movements(session, movements)
+                log_changes(
+                    session, actor, spec.table.__tablename__, "INSERT",
+                    [(p["id"], None, c) for p, (_, c) in zip(payload, cleaned, strict=True)],
+                )
+        return BatchResult(len(payload), for_module(module, site_id))
+
+    # ------------------------------------------------------------------ reads
+    def get(self, actor: Actor, module: Module, record_id: str) -> RecordRow:
+        spec = SPECS[module]
+        with self._store.read() as session:
+            record = self._load(session, spec, record_id)
+            require_site(actor, record.site_id)
+            return self._row(spec, record, load_reference_index(session))
+
+    def list(
+        self,
+        actor: Actor,
+        module: Module,
+        site_id: str,
+        date_from: date,
+        date_to: date,
+        *,
+        search: str = "",
+        sort: str = "date",
+        descending: bool = True,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[RecordRow]:
+        """Records of one site and range, filtered and sorted in SQL (fast on 100k+ rows)."""
+        spec = SPECS[module]
+        require_site(actor, site_id)
+        ref_table = _REF_TABLES[spec.reference_field.kind]
+        ref_col = getattr(spec.table, spec.reference_field.column)
+        uom = ref_table.uom if ref_table is Material else func.cast("", ref_table.code.type)
+        query = self._filtered(
+            select(spec.table, ref_table.code, ref_table.name, uom).join(ref_table, ref_table.id == ref_col),
+            spec, site_id, date_from, date_to, search,
+        )
+        order = ref_table.code if sort == spec.reference_field.key else getattr(spec.table, sort, None)
+        if order is None:
+            raise ValueError(f"cannot sort {module} by {sort!r}")
+        query = query.order_by(order.desc() if descending else order.asc(), spec.table.id)
+        query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        ref_key = spec.reference_field.key
+        out: list[RecordRow] = []
+        with self._store.read() as session:
+            for record, code, name, unit in session.execute(query):
+                values = {f.key: getattr(record, f.column) for f in spec.fields}
+                values[ref_key] = code
+                out.append(_make_row(spec, record, values, name, unit or ""))
+        return out
+
+    def count(
+        self, actor: Actor, module: Module, site_id: str, date_from: date, date_to: date, *, search: str = ""
+    ) -> int:
+        spec = SPECS[module]
+        require_site(actor, site_id)
+        ref_table = _REF_TABLES[spec.reference_field.kind]
+        ref_col = getattr(spec.table, spec.reference_field.column)
+        query = self._filtered(
+            select(func.count()).select_from(spec.table).join(ref_table, ref_table.id == ref_col),
+            spec, site_id, date_from, date_to, search,
+        )
+        with self._store.read() as session:
+            return int(session.scalar(query) or 0)
+
+    def may_change(self, actor: Actor, row: RecordRow, site: SiteInfo) -> bool:
+        """Whether ``actor`` may edit or delete ``row`` (the UI greys out the rest)."""
+        try:
+            require_record_change(actor, row.module, row.site_id, row.date, site.today(self._now()))
+        except Exception:
+            return False
+        return True
+
+    # ---------------------------------------------------------------- helpers
+    def _filtered(
+        self, query: Select[Any], spec: ModuleSpec, site_id: str, date_from: date, date_to: date, search: str
+    ) -> Select[Any]:
+        table = spec.table
+        query = query.where(table.site_id == site_id, table.date >= date_from, table.date <= date_to)
+        needle = search.strip().lower()
+        if needle:
+            ref_table = _REF_TABLES[spec.reference_field.kind]
+            pattern = f"%{needle}%"
+            text_cols = [getattr(table, f.column) for f in spec.fields if f.kind is Kind.TEXT]
+            text_cols += [getattr(table, f.column) for f in spec.fields if f.kind in _CHOICE_KINDS]
+            query = query.where(
+                or_(
+                    func.lower(ref_table.code).like(pattern),
+                    func.lower(ref_table.name).like(pattern),
+                    *(func.lower(col).like(pattern) for col in text_cols),
+                )
+            )
+        return query
+
+    @staticmethod
+    def _load(session: Session, spec: ModuleSpec, record_id: str) -> RecordMixin:
+        record = session.get(spec.table, record_id)
+        if record is None:
+            raise NotFound(f"no {spec.title.lower()} record {record_id} (it may have been deleted)")
+        return record
+
+    def _check_version(
+        self, session: Session, spec: ModuleSpec, record: RecordMixin, expected: int | None
+    ) -> None:
+        if expected is not None and record.version != expected:
+            raise self._stale(spec, record.id, session)
+
+    def _stale(self, spec: ModuleSpec, record_id: str, session: Session | None = None) -> StaleRecordError:
+        def describe(s: Session) -> StaleRecordError:
+            last = s.execute(
+                select(ChangeLog.at, User.username)
+                .outerjoin(User, User.id == ChangeLog.user_id)
+                .where(ChangeLog.table_name == spec.table.__tablename__, ChangeLog.record_id == record_id)
+                .order_by(ChangeLog.at.desc())
+                .limit(1)
+            ).first()
+            if last is None:
+                return StaleRecordError("this record changed since you opened it")
+            who = last.username or "the system"
+            return StaleRecordError(
+                f"changed by {who} at {last.at:%Y-%m-%d %H:%M} UTC since you opened it; reload or compare"
+            )
+
+        if session is not None:
+            return describe(session)
+        with self._store.read() as fresh:
+            return describe(fresh)
+
+    def _refuse_duplicate(
+        self,
+        session: Session,
+        spec: ModuleSpec,
+        site_id: str,
+        clean: Mapping[str, Any],
+        refs: ReferenceIndex,
+        exclude_id: str | None,
+    ) -> None:
+        if not spec.unique_key:
+            return
+        key = {"site_id": site_id, **clean}
+        conditions = [getattr(spec.table, col) == key[col] for col in spec.unique_key]
+        if exclude_id is not None:
+            conditions.append(spec.table.id != exclude_id)
+        existing = session.scalar(select(spec.table).where(and_(*conditions)).limit(1))
+        if existing is not None:
+            raise ValidationError([Problem(spec.reference_field.key, _duplicate_message(spec, existing, refs))])
+
+    def _validate_batch(
+        self,
+        actor: Actor,
+        spec: ModuleSpec,
+        site_id: str,
+        rows: Sequence[Mapping[str, object]],
+        refs: ReferenceIndex,
+        today: date,
+        first_row: int,
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
+        cleaned: list[tuple[int, dict[str, Any]]] = []
+        problems: list[Problem] = []
+        for index, raw in enumerate(rows):
+            number = first_row + index
+            try:
+                clean = validate_record(spec, raw, refs, today, row=number)
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+                continue
+            try:
+                require_record_change(actor, spec.module, site_id, clean["date"], today)
+            except Exception as exc:
+                problems.append(Problem("date", str(exc), number))
+                continue
+            cleaned.append((number, clean))
+        return cleaned, problems
+
+    def _batch_duplicates(
+        self,
+        session: Session,
+        spec: ModuleSpec,
+        site_id: str,
+        cleaned: list[tuple[int, dict[str, Any]]],
+        refs: ReferenceIndex,
+    ) -> list[Problem]:
+        if not spec.unique_key or not cleaned:
+            return []
+        cols = [c for c in spec.unique_key if c != "site_id"]
+        problems: list[Problem] = []
+        seen: dict[tuple[Any, ...], int] = {}
+        field = spec.reference_field.key
+        for number, clean in cleaned:
+            key = tuple(clean[c] for c in cols)
+            if key in seen:
+                problems.append(Problem(field, f"duplicates row {seen[key]} of this file", number))
+            else:
+                seen[key] = number
+        first = min(c["date"] for _, c in cleaned)
+        last = max(c["date"] for _, c in cleaned)
+        existing = session.scalars(
+            select(spec.table).where(
+                spec.table.site_id == site_id, spec.table.date >= first, spec.table.date <= last
+            )
+        )
+        for record in existing:
+            key = tuple(getattr(record, c) for c in cols)
+            if key in seen:
+                problems.append(Problem(field, _duplicate_message(spec, record, refs), seen[key]))
+        return problems
+
+    @staticmethod
+    def _movements(spec: ModuleSpec, site_id: str, values: Mapping[str, Any], sign: int) -> list[Movement]:
+        if spec.flow is None:
+            return []
+        return [
+            Movement(site_id, values["material_id"], values["date"], spec.flow, sign * to_milli(values["quantity"]))
+        ]
+
+    @staticmethod
+    def _row(spec: ModuleSpec, record: RecordMixin, refs: ReferenceIndex) -> RecordRow:
+        ref_field = spec.reference_field
+        item = refs.by_id(getattr(record, ref_field.column))
+        values = {f.key: getattr(record, f.column) for f in spec.fields}
+        values[ref_field.key] = item.code if item else ""
+        return _make_row(spec, record, values, item.name if item else "", item.uom if item else "")
+
+
+_CHOICE_KINDS = {Kind.SHIFT, Kind.OPERATION, Kind.STATUS, Kind.REASON}
+
+
+def _values(spec: ModuleSpec, record: RecordMixin) -> dict[str, Any]:
+    return {f.column: getattr(record, f.column) for f in spec.fields}
+
+
+def _make_row(spec: ModuleSpec, record: RecordMixin, values: dict[str, Any], name: str, uom: str) -> RecordRow:
+    return RecordRow(
+        spec.module, record.id, record.site_id, record.date, values, name, uom, record.version,
+        record.created_by, record.created_at, record.updated_at,
+    )
+
+
+def _duplicate_message(spec: ModuleSpec, existing: RecordMixin, refs: ReferenceIndex) -> str:
+    item = refs.by_id(getattr(existing, spec.reference_field.column))
+    parts = [existing.date.isoformat()]
+    shift = getattr(existing, "shift", "")
+    if shift:
+        parts.append(shift)
+    parts.append(item.code if item else "?")
+    operation = getattr(existing, "operation", "")
+    if operation and "operation" in spec.unique_key:
+        parts.append(operation)
+    detail = ""
+    quantity = getattr(existing, "quantity", None)
+    if isinstance(quantity, Decimal):
+        detail = f", {quantity} {item.uom.lower() if item else ''}".rstrip()
+    return f"already recorded: {spec.title.lower()} {' '.join(parts)} (record {existing.id[:8]}{detail})"

@@ -1,0 +1,72 @@
+"""Read-only views of master data as plain values (sites, the reference index, site dates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deskops_desktop.models.errors import NotFound
+from deskops_desktop.models.modules import ReferenceIndex, RefItem
+from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
+from deskops_desktop.models.types import utcnow
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: str
+    code: str
+    name: str
+    location: str
+    timezone: str
+    active: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} – {self.name}"
+
+    def today(self, now: datetime | None = None) -> date:
+        """The calendar date at the site right now (validation's "not in the future")."""
+        return (now or utcnow()).astimezone(ZoneInfo(self.timezone)).date()
+
+
+def site_info(site: Site) -> SiteInfo:
+    return SiteInfo(site.id, site.code, site.name, site.location, site.timezone, site.active)
+
+
+def load_site(session: Session, site_id: str) -> SiteInfo:
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site with id {site_id}")
+    return site_info(site)
+
+
+def find_site(session: Session, code: str) -> SiteInfo:
+    site = session.scalar(select(Site).where(Site.code == code.strip().upper()))
+    if site is None:
+        site = session.scalar(select(Site).where(Site.code == code.strip()))
+    if site is None:
+        raise NotFound(f"unknown site '{code}'")
+    return site_info(site)
+
+
+def load_reference_index(session: Session) -> ReferenceIndex:
+    materials = tuple(
+        RefItem(
+            m.id, m.code, m.name, m.active, m.category, m.uom, m.sort_order,
+            m.low_threshold, m.high_threshold,
+        )
+        for m in session.scalars(select(Material).order_by(Material.sort_order, Material.code))
+    )
+    equipment = tuple(
+        RefItem(e.id, e.code, e.name, e.active, e.type, "", e.sort_order)
+        for e in session.scalars(select(Equipment).order_by(Equipment.sort_order, Equipment.code))
+    )
+    roles = tuple(
+        RefItem(r.id, r.code, r.name, r.active, "", "", r.sort_order)
+        for r in session.scalars(select(ManpowerRole).order_by(ManpowerRole.sort_order, ManpowerRole.code))
+    )
+    return ReferenceIndex(materials, equipment, roles)

@@ -1,0 +1,218 @@
+"""The store: one database (SQLite file by default, PostgreSQL when configured).
+
+Invariants a newcomer must not break:
+- A session lives for one unit of work, in the thread that uses it (``read()`` / ``write()``).
+- On SQLite, write units start with ``BEGIN IMMEDIATE`` so the writer takes the lock up front and
+  waits (busy timeout) instead of failing half-way with "database is locked" on upgrade from a
+  read lock. WAL keeps readers from blocking the writer.
+- Schema changes happen only through Alembic (``upgrade()``); the app calls it on every start.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from deskops_desktop.models import reference_data as ref
+from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
+from deskops_desktop.services.secrets import with_keyring_password
+
+APP_NAME = "DeskOps"
+ENV_DB_URL = "DESKOPS_DB_URL"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME, APP_NAME)
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{data_dir() / 'deskops.sqlite3'}"
+
+
+def resolve_db_url(explicit: str | None = None) -> str:
+    """``--db`` wins, then ``DESKOPS_DB_URL``, then the SQLite file in the user data folder."""
+    return explicit or os.environ.get(ENV_DB_URL) or default_db_url()
+
+
+def _is_local_host(host: str | None) -> bool:
+    return host in (None, "", "localhost", "127.0.0.1", "::1") or (host or "").startswith("/")
+
+
+def _postgres_url(url: URL) -> URL:
+    """Normalise the driver to psycopg 3 and default to verified TLS for remote servers."""
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if "sslmode" not in url.query and not _is_local_host(url.host):
+        url = url.update_query_dict({"sslmode": "verify-full"})
+    return url
+
+
+class Store:
+    """Engine, sessions, migrations, seeding and backup for one database."""
+
+    def __init__(self, url: str | URL) -> None:
+        parsed = with_keyring_password(str(url) if isinstance(url, URL) else url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            db = parsed.database
+            if db and db != ":memory:" and not db.startswith("file:"):
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        else:
+            parsed = _postgres_url(parsed)
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800)
+        self.url = parsed
+        self.engine: Engine = create_engine(parsed, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_on_connect)
+            event.listen(self.engine, "begin", _sqlite_on_begin)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; rolled back at the end (reads never commit)."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write unit of work: commits on success, rolls back on any exception."""
+        token = _write_intent.set(True)
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        finally:
+            _write_intent.reset(token)
+
+    def upgrade(self) -> None:
+        from deskops_desktop.services.migrate import upgrade_to_head
+
+        upgrade_to_head(self.engine)
+
+    def seed_reference_data(self) -> None:
+        """Add missing reference rows by code; never overwrite an admin's edits."""
+        with self.write() as session:
+            _seed(session)
+
+    def backup(self, target: Path) -> Path:
+        """A consistent online copy of the store (SQLite backup API / pg_dump)."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self.is_sqlite:
+            return self._sqlite_backup(target)
+        return self._pg_dump(target)
+
+    def _sqlite_backup(self, target: Path) -> Path:
+        tmp = target.with_name(target.name + ".partial")
+        raw = self.engine.raw_connection()
+        try:
+            source = raw.driver_connection
+            assert isinstance(source, sqlite3.Connection)
+            with sqlite3.connect(tmp) as dest:
+                source.backup(dest)
+            dest.close()
+        finally:
+            raw.close()
+        os.replace(tmp, target)
+        return target
+
+    def _pg_dump(self, target: Path) -> Path:
+        exe = shutil.which("pg_dump")
+        if exe is None:
+            raise RuntimeError("pg_dump is not installed; install the PostgreSQL client tools")
+        url = self.url.set(drivername="postgresql")
+        env = dict(os.environ)
+        if url.password:
+            env["PGPASSWORD"] = str(url.password)
+        dsn = url.set(password=None).render_as_string(hide_password=False)
+        tmp = target.with_name(target.name + ".partial")
+        subprocess.run(
+            [exe, "--format=custom", f"--file={tmp}", f"--dbname={dsn}"], check=True, env=env
+        )
+        os.replace(tmp, target)
+        return target
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module; _sqlite_on_begin issues BEGIN.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def _seed(session: Session) -> None:
+    have = set(session.scalars(select(Material.code)))
+    for order, m in enumerate(ref.MATERIALS):
+        if m.code not in have:
+            session.add(
+                Material(
+                    code=m.code, name=m.name, category=m.category, uom=m.uom,
+                    is_final=m.is_final, sort_order=order,
+                )
+            )
+    have = set(session.scalars(select(Equipment.code)))
+    for order, e in enumerate(ref.EQUIPMENT):
+        if e.code not in have:
+            session.add(Equipment(code=e.code, name=e.name, type=e.type, sort_order=order))
+    have = set(session.scalars(select(ManpowerRole.code)))
+    for order, r in enumerate(ref.ROLES):
+        if r.code not in have:
+            session.add(ManpowerRole(code=r.code, name=r.name, sort_order=order))
+    if session.scalar(select(Site.id).where(Site.code == ref.DEFAULT_SITE_CODE)) is None:
+        session.add(
+            Site(
+                code=ref.DEFAULT_SITE_CODE, name=ref.DEFAULT_SITE_NAME,
+                location=ref.DEFAULT_SITE_LOCATION, timezone=ref.DEFAULT_TIMEZONE,
+            )
+        )
+
+
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open (and by default upgrade and seed) the configured store."""
+    store = Store(resolve_db_url(url))
+    if migrate:
+        store.upgrade()
+        store.seed_reference_data()
+    return store
+
+
+def describe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,268 @@
+"""Users, sign-in and roles.
+
+Sign-in never says whether the user name or the password was wrong. Five failures in a row lock
+the account for ``LOCK_MINUTES``; a successful sign-in resets the count. The very first user of
+an empty store may be created without an actor (the setup step) and is always an ADMIN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from deskops_desktop.models.accounts import User, UserSite
+from deskops_desktop.models.enums import Role
+from deskops_desktop.models.errors import (
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    ValidationError,
+)
+from deskops_desktop.models.reference import Site
+from deskops_desktop.models.types import utcnow
+from deskops_desktop.services.access import Actor, require_admin
+from deskops_desktop.services.audit import log_change
+from deskops_desktop.services.changes import USERS_CHANGED, ChangeSet
+from deskops_desktop.services.passwords import hash_password, password_problem, verify_password
+from deskops_desktop.services.store import Store
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+_USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    site_codes: tuple[str, ...]
+    active: bool
+    locked_until: datetime | None
+    failed_logins: int
+
+
+class UserService:
+    def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
+        self._store = store
+        self._now = now
+
+    def count(self) -> int:
+        with self._store.read() as session:
+            return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+    def create(
+        self,
+        actor: Actor | None,
+        username: str,
+        password: str,
+        role: Role,
+        site_codes: Sequence[str] = (),
+        display_name: str = "",
+    ) -> tuple[UserInfo, ChangeSet]:
+        with self._store.write() as session:
+            first = session.scalar(select(func.count()).select_from(User)) == 0
+            if actor is None:
+                if not first:
+                    raise PermissionDenied("sign in as an administrator to add users")
+                if role is not Role.ADMIN:
+                    raise ValidationError([Problem("role", "the first user must be an administrator")])
+            else:
+                require_admin(actor, "add users")
+            name = username.strip().lower()
+            problems = _username_problems(name)
+            if session.scalar(select(User.id).where(User.username == name)) is not None:
+                problems.append(Problem("username", f"user '{name}' already exists"))
+            weak = password_problem(password)
+            if weak:
+                problems.append(Problem("password", weak))
+            site_ids, site_problems = _resolve_sites(session, site_codes)
+            problems.extend(site_problems)
+            if role is not Role.ADMIN and not site_ids:
+                problems.append(Problem("sites", "operators and moderators need at least one site"))
+            if problems:
+                raise ValidationError(problems)
+            user = User(
+                username=name, display_name=display_name.strip() or name,
+                password_hash=hash_password(password), role=role.value,
+                created_by=actor.user_id if actor else None,
+            )
+            session.add(user)
+            session.flush()
+            for site_id in site_ids:
+                session.add(UserSite(user_id=user.id, site_id=site_id))
+            log_change(session, actor or _self_actor(user), "users", user.id, "INSERT", None,
+                       {"username": name, "role": role.value, "sites": list(site_codes)})
+            session.flush()
+            return _info(session, user), USERS_CHANGED
+
+    def authenticate(self, username: str, password: str) -> Actor:
+        failure = AuthenticationError("wrong user name or password")
+        error: AuthenticationError | None = None
+        with self._store.write() as session:
+            user = session.scalar(select(User).where(User.username == username.strip().lower()))
+            if user is None:
+                verify_password(password, _DUMMY_HASH)  # same work as a real check: no timing hint
+                raise failure
+            now = self._now()
+            if user.locked_until is not None and user.locked_until > now:
+                raise AuthenticationError(
+                    f"this account is locked until {user.locked_until:%H:%M} UTC after repeated failed "
+                    "sign-ins; try later or ask an administrator to unlock it"
+                )
+            if not verify_password(password, user.password_hash) or not user.active:
+                # Count the failure and commit it (leave the block normally), then refuse.
+                user.failed_logins += 1
+                if user.failed_logins >= MAX_FAILED_LOGINS:
+                    user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                    user.failed_logins = 0
+                error = failure
+            else:
+                user.failed_logins = 0
+                user.locked_until = None
+                actor = _actor(session, user)
+        if error is not None:
+            raise error
+        return actor
+
+    def actor(self, user_id: str) -> Actor:
+        with self._store.read() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound("user not found")
+            return _actor(session, user)
+
+    def change_password(self, actor: Actor, old: str, new: str) -> None:
+        with self._store.write() as session:
+            user = _get(session, actor.user_id)
+            if not verify_password(old, user.password_hash):
+                raise ValidationError([Problem("old_password", "is not your current password")])
+            weak = password_problem(new)
+            if weak:
+                raise ValidationError([Problem("new_password", weak)])
+            user.password_hash = hash_password(new)
+            log_change(session, actor, "users", user.id, "UPDATE", None, {"password": "changed"})
+
+    def set_password(self, actor: Actor, user_id: str, new: str) -> None:
+        if actor.user_id != user_id:
+            require_admin(actor, "reset other users' passwords")
+        weak = password_problem(new)
+        if weak:
+            raise ValidationError([Problem("password", weak)])
+        with self._store.write() as session:
+            user = _get(session, user_id)
+            user.password_hash = hash_password(new)
+            user.failed_logins = 0
+            user.locked_until = None
+            log_change(session, actor, "users", user.id, "UPDATE", None, {"password": "reset"})
+
+    def update(
+        self,
+        actor: Actor,
+        user_id: str,
+        *,
+        role: Role | None = None,
+        site_codes: Sequence[str] | None = None,
+        active: bool | None = None,
+        display_name: str | None = None,
+    ) -> tuple[UserInfo, ChangeSet]:
+        require_admin(actor, "change users")
+        with self._store.write() as session:
+            user = _get(session, user_id)
+            old = {"role": user.role, "active": user.active, "display_name": user.display_name}
+            if user.id == actor.user_id and (active is False or (role is not None and role is not Role.ADMIN)):
+                raise ValidationError([Problem("role", "you cannot demote or deactivate yourself")])
+            if role is not None:
+                user.role = role.value
+            if active is not None:
+                user.active = active
+            if display_name is not None:
+                user.display_name = display_name.strip()
+            if site_codes is not None:
+                site_ids, problems = _resolve_sites(session, site_codes)
+                if problems:
+                    raise ValidationError(problems)
+                session.execute(delete(UserSite).where(UserSite.user_id == user.id))
+                for site_id in site_ids:
+                    session.add(UserSite(user_id=user.id, site_id=site_id))
+            log_change(session, actor, "users", user.id, "UPDATE", old,
+                       {"role": user.role, "active": user.active, "display_name": user.display_name,
+                        "sites": list(site_codes) if site_codes is not None else None})
+            session.flush()
+            return _info(session, user), USERS_CHANGED
+
+    def unlock(self, actor: Actor, user_id: str) -> None:
+        require_admin(actor, "unlock accounts")
+        with self._store.write() as session:
+            user = _get(session, user_id)
+            user.failed_logins = 0
+            user.locked_until = None
+            log_change(session, actor, "users", user.id, "UPDATE", None, {"unlocked": True})
+
+    def list(self, actor: Actor) -> list[UserInfo]:
+        with self._store.read() as session:
+            query = select(User).order_by(User.username)
+            if not actor.is_admin:
+                query = query.where(User.id == actor.user_id)
+            return [_info(session, u) for u in session.scalars(query)]
+
+
+_DUMMY_HASH = "scrypt$14$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+
+def _username_problems(name: str) -> list[Problem]:
+    if not 2 <= len(name) <= 64:
+        return [Problem("username", "must be 2 to 64 characters")]
+    if not set(name) <= _USERNAME_CHARS:
+        return [Problem("username", "may contain only letters, digits, '.', '_' and '-'")]
+    return []
+
+
+def _resolve_sites(session: Session, codes: Sequence[str]) -> tuple[list[str], list[Problem]]:
+    ids: list[str] = []
+    problems: list[Problem] = []
+    for code in codes:
+        site_id = session.scalar(select(Site.id).where(func.upper(Site.code) == code.strip().upper()))
+        if site_id is None:
+            problems.append(Problem("sites", f"unknown site '{code}'"))
+        elif site_id not in ids:
+            ids.append(site_id)
+    return ids, problems
+
+
+def _get(session: Session, user_id: str | None) -> User:
+    user = session.get(User, user_id) if user_id else None
+    if user is None:
+        raise NotFound("user not found")
+    return user
+
+
+def _site_ids(session: Session, user_id: str) -> frozenset[str]:
+    return frozenset(session.scalars(select(UserSite.site_id).where(UserSite.user_id == user_id)))
+
+
+def _actor(session: Session, user: User) -> Actor:
+    return Actor(user.id, user.username, Role(user.role), _site_ids(session, user.id), user.display_name)
+
+
+def _self_actor(user: User) -> Actor:
+    return Actor(user.id, user.username, Role(user.role))
+
+
+def _info(session: Session, user: User) -> UserInfo:
+    codes = tuple(
+        session.scalars(
+            select(Site.code).join(UserSite, UserSite.site_id == Site.id)
+            .where(UserSite.user_id == user.id).order_by(Site.code)
+        )
+    )
+    return UserInfo(
+        user.id, user.username, user.display_name, Role(user.role), codes, user.active,
+        user.locked_until, user.failed_logins,
+    )

@@ -1,0 +1,134 @@
+"""Shared fixtures: an isolated store per test on SQLite and on PostgreSQL.
+
+- platformdirs folders and the keyring point into ``tmp_path`` / an in-memory fake, so no test
+  touches the developer's real data or secrets.
+- scrypt runs at a low cost in tests (the shipped cost is asserted in test_users).
+- ``store`` is parametrised over both backends. PostgreSQL comes from ``DESKOPS_TEST_PG_URL``
+  (``.ci/run`` starts a server and sets it). Without it the PostgreSQL half *fails* under CI
+  (``CI`` set) and is skipped with a visible reason on a developer's laptop.
+- SQLite stores are copies of one migrated template file (fast); PostgreSQL tests share one
+  migrated database and every test starts from truncated tables with fresh reference data —
+  services commit their own transactions, so a wrapping rollback would not isolate them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from sqlalchemy import text
+
+from deskops_desktop.models.tables import Base
+from deskops_desktop.services import passwords
+from deskops_desktop.services.store import Store, open_store
+
+FIXED_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # 12:00 in Asia/Riyadh
+PG_ENV = "DESKOPS_TEST_PG_URL"
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    home = tmp_path / "home"
+    for var, sub in (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"),
+                     ("XDG_STATE_HOME", "state"), ("XDG_CACHE_HOME", "cache")):
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("DESKOPS_DB_URL", raising=False)
+    monkeypatch.delenv("DESKOPS_USER", raising=False)
+    monkeypatch.delenv("DESKOPS_PASSWORD", raising=False)
+    monkeypatch.setattr(passwords, "COST_LOG_N", 4)
+    fake = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fake)
+    yield fake
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def clock() -> datetime:
+    return FIXED_NOW
+
+
+def fixed_now() -> datetime:
+    return FIXED_NOW
+
+
+# ------------------------------------------------------------------ SQLite
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    store = open_store(f"sqlite:///{path}")
+    store.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_store(_sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
+    path = tmp_path / "store.sqlite3"
+    shutil.copyfile(_sqlite_template, path)
+    store = Store(f"sqlite:///{path}")
+    yield store
+    store.dispose()
+
+
+# -------------------------------------------------------------- PostgreSQL
+def pg_url_or_skip() -> str:
+    url = os.environ.get(PG_ENV)
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"{PG_ENV} is not set: CI must run the PostgreSQL half of the suite")
+    pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. run .ci/run, which starts a server)")
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated() -> Iterator[str]:
+    url = pg_url_or_skip()
+    store = Store(url)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    store.upgrade()
+    store.dispose()
+    yield url
+
+
+@pytest.fixture
+def pg_store(_pg_migrated: str) -> Iterator[Store]:
+    store = Store(_pg_migrated)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    store.seed_reference_data()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest) -> Store:
+    """The same test on both backends."""
+    name = "sqlite_store" if request.param == "sqlite" else "pg_store"
+    return request.getfixturevalue(name)
