@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from deskops_desktop.models.types import utcnow
+from deskops_desktop.services.dashboard import DashboardService
 from deskops_desktop.services.ledger import LedgerService
 from deskops_desktop.services.master import MasterDataService
 from deskops_desktop.services.records import RecordService
@@ -21,6 +22,7 @@ class Services:
     ledger: LedgerService
     users: UserService
     master: MasterDataService
+    dashboard: DashboardService
 
 
 def build_services(store: Store, now: Callable[[], datetime] = utcnow) -> Services:
@@ -30,4 +32,5 @@ def build_services(store: Store, now: Callable[[], datetime] = utcnow) -> Servic
         ledger=LedgerService(store, now),
         users=UserService(store, now),
         master=MasterDataService(store),
+        dashboard=DashboardService(store, now),
     )
