@@ -122,7 +122,8 @@ def test_kpis_per_unit_with_previous_period(
 
     received_t = kpis.received.figure("TON")
     received_l = kpis.received.figure("LOAD")
-    assert received_t is not None and received_l is not None
+    assert received_t is not None
+    assert received_l is not None
     # Loads are never added to tons: 30 t and 12 loads, not 42.
     assert (received_t.current, received_t.previous, received_t.change_pct) == (
         D(30), D(0), None)
@@ -142,7 +143,8 @@ def test_kpis_per_unit_with_previous_period(
     assert inventory.sparkline == tuple(
         D(x) for x in ("30", "90", "90", "120", "210", "210", "170"))
     loads = kpis.inventory.figure("LOAD")
-    assert loads is not None and loads.current == D(28)
+    assert loads is not None
+    assert loads.current == D(28)
     assert [k.key for k in kpis.cards] == ["production", "received", "dispatched", "inventory"]
 
 
@@ -166,7 +168,8 @@ def test_received_vs_dispatched_has_net_per_unit(
     chart = dashboard.received_vs_dispatched(SYSTEM, site.id, day("2026-11-24"), day("2026-11-26"))
     assert chart.days == (day("2026-11-24"), day("2026-11-25"), day("2026-11-26"))
     tons, loads = chart.unit("TON"), chart.unit("LOAD")
-    assert tons is not None and loads is not None
+    assert tons is not None
+    assert loads is not None
     assert tons.received == (D("30.5"), D(0), D(0))
     assert tons.dispatched == (D(0), D(10), D("5.25"))
     assert tons.net == (D("30.5"), D(-10), D("-5.25"))
@@ -376,7 +379,8 @@ def test_snapshot_equals_the_smaller_calls(
     assert [(lv.code, lv.closing) for lv in snap.top_levels] == [
         ("AGG-G1", D("254.5")), ("BASE-RECYCLED", D(80))]
     inventory = snap.kpis.inventory.figure("TON")
-    assert inventory is not None and inventory.current == D("334.5")
+    assert inventory is not None
+    assert inventory.current == D("334.5")
     assert len(snap.inventory.materials[0].closing) == (b - a).days + 1
 
 
