@@ -1,0 +1,161 @@
+"""Series for the chart on each module page (plain lists; the view only draws them).
+
+Aggregated in SQL on the (site_id, date) index so a page's chart costs one small query however
+many records the range holds. Values are Decimals; the chart converts to float only to draw.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from deskops_desktop.models.enums import SHIFT_HOURS
+from deskops_desktop.models.records import Dispatch, EquipmentLog, ManpowerLog, Production, Received
+from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
+from deskops_desktop.models.types import utcnow
+from deskops_desktop.services.access import Actor, require_site
+from deskops_desktop.services.store import Store
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    unit: str
+    values: tuple[Decimal, ...]
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """One value per day of ``days`` for each series (missing days are 0)."""
+
+    days: tuple[date, ...]
+    series: tuple[Series, ...]
+
+
+@dataclass(frozen=True)
+class CategorySeries:
+    """One value per category label (an equipment unit, a role) for each series."""
+
+    labels: tuple[str, ...]
+    series: tuple[Series, ...]
+
+
+def _days(date_from: date, date_to: date) -> tuple[date, ...]:
+    return tuple(date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1))
+
+
+def _daily(days: tuple[date, ...], named: dict[tuple[str, str], dict[date, Decimal]]) -> DailySeries:
+    series = tuple(
+        Series(name, unit, tuple(values.get(d, Decimal(0)) for d in days))
+        for (name, unit), values in named.items()
+    )
+    return DailySeries(days, series)
+
+
+class ModuleChartService:
+    def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
+        self._store = store
+        self._now = now
+
+    def production(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> DailySeries:
+        """Quantity produced per material per day (materials in display order)."""
+        require_site(actor, site_id)
+        query = (
+            select(Material.code, Material.uom, Production.date, func.sum(Production.quantity))
+            .join(Material, Material.id == Production.material_id)
+            .where(Production.site_id == site_id, Production.date.between(date_from, date_to))
+            .group_by(Material.code, Material.uom, Material.sort_order, Production.date)
+            .order_by(Material.sort_order)
+        )
+        named: dict[tuple[str, str], dict[date, Decimal]] = {}
+        with self._store.read() as session:
+            for code, uom, day, total in session.execute(query):
+                named.setdefault((code, uom), {})[day] = total
+        return _daily(_days(date_from, date_to), named)
+
+    def dispatch(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> DailySeries:
+        """Dispatched quantity per unit of measure per day, and trips per day."""
+        require_site(actor, site_id)
+        query = (
+            select(Material.uom, Dispatch.date, func.sum(Dispatch.quantity), func.sum(Dispatch.trips))
+            .join(Material, Material.id == Dispatch.material_id)
+            .where(Dispatch.site_id == site_id, Dispatch.date.between(date_from, date_to))
+            .group_by(Material.uom, Dispatch.date)
+        )
+        named: dict[tuple[str, str], dict[date, Decimal]] = {}
+        trips: dict[date, Decimal] = defaultdict(Decimal)
+        with self._store.read() as session:
+            for uom, day, total, trip_count in session.execute(query):
+                named.setdefault(("Dispatched", uom), {})[day] = total
+                trips[day] += Decimal(trip_count or 0)
+        named[("Trips", "trips")] = trips
+        return _daily(_days(date_from, date_to), named)
+
+    def received(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> DailySeries:
+        """Received quantity per source per day (raw C&D feed is counted in loads)."""
+        require_site(actor, site_id)
+        query = (
+            select(Received.source, Material.uom, Received.date, func.sum(Received.quantity))
+            .join(Material, Material.id == Received.material_id)
+            .where(Received.site_id == site_id, Received.date.between(date_from, date_to))
+            .group_by(Received.source, Material.uom, Received.date)
+            .order_by(Received.source)
+        )
+        named: dict[tuple[str, str], dict[date, Decimal]] = {}
+        with self._store.read() as session:
+            for source, uom, day, total in session.execute(query):
+                named.setdefault((source or "(no source)", uom), {})[day] = total
+        return _daily(_days(date_from, date_to), named)
+
+    def equipment(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> CategorySeries:
+        """Operating vs idle hours per unit: available = 8 h per shift x units logged."""
+        require_site(actor, site_id)
+        query = (
+            select(Equipment.code, EquipmentLog.hours, EquipmentLog.count)
+            .join(Equipment, Equipment.id == EquipmentLog.equipment_id)
+            .where(EquipmentLog.site_id == site_id, EquipmentLog.date.between(date_from, date_to))
+            .order_by(Equipment.sort_order)
+        )
+        operating: dict[str, Decimal] = {}
+        available: dict[str, Decimal] = {}
+        with self._store.read() as session:
+            for code, hours, count in session.execute(query):
+                operating[code] = operating.get(code, Decimal(0)) + hours * count
+                available[code] = available.get(code, Decimal(0)) + max(hours, Decimal(SHIFT_HOURS)) * count
+        labels = tuple(operating)
+        idle = tuple(max(available[c] - operating[c], Decimal(0)) for c in labels)
+        return CategorySeries(
+            labels,
+            (Series("Operating", "h", tuple(operating[c] for c in labels)), Series("Idle", "h", idle)),
+        )
+
+    def manpower(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> CategorySeries:
+        """Headcount (summed over the range) by role, stacked by shift."""
+        require_site(actor, site_id)
+        query = (
+            select(ManpowerRole.code, ManpowerLog.shift, func.sum(ManpowerLog.headcount))
+            .join(ManpowerRole, ManpowerRole.id == ManpowerLog.role_id)
+            .where(ManpowerLog.site_id == site_id, ManpowerLog.date.between(date_from, date_to))
+            .group_by(ManpowerRole.code, ManpowerRole.sort_order, ManpowerLog.shift)
+            .order_by(ManpowerRole.sort_order)
+        )
+        table: dict[str, dict[str, int]] = {}
+        with self._store.read() as session:
+            for role, shift, total in session.execute(query):
+                table.setdefault(role, {})[shift or "(no shift)"] = int(total or 0)
+        labels = tuple(table)
+        shifts = sorted({s for row in table.values() for s in row}, key=_shift_order)
+        return CategorySeries(
+            labels,
+            tuple(Series(s, "people", tuple(Decimal(table[r].get(s, 0)) for r in labels)) for s in shifts),
+        )
+
+
+def _shift_order(shift: str) -> int:
+    order = ["MORNING", "AFTERNOON", "NIGHT"]
+    return order.index(shift) if shift in order else len(order)

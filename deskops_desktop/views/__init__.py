@@ -1,0 +1,1 @@
+"""Qt Widgets views. Only this package (and ``app``) imports Qt; widgets call services, never SQL."""

@@ -1,0 +1,222 @@
+"""Bar charts for the module pages (pyqtgraph): stacked, optionally 100 % and horizontal.
+
+Plot items are created once per series and updated with ``setOpts``/``setData`` on refresh. The
+legend toggles a series (click its swatch); hovering shows the exact values with units. Data
+arrives as plain series from ``services.module_charts``; floats are used only for drawing —
+the hover text prints the exact Decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QCursor
+from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
+
+from deskops_desktop.services.module_charts import CategorySeries, DailySeries, Series
+
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
+)
+
+
+class _LabelAxis(pg.AxisItem):
+    """An axis that shows category labels (days or names) at integer positions."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.labels: list[str] = []
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802, N803
+        if not self.labels:
+            return super().tickValues(minVal, maxVal, size)  # type: ignore[no-any-return]
+        lo, hi = max(0, int(minVal)), min(len(self.labels) - 1, int(maxVal) + 1)
+        span = max(1, hi - lo + 1)
+        room = max(1, int(size / (70 if self.orientation in ("bottom", "top") else 18)))
+        step = max(1, -(-span // room))
+        return [(float(step), [float(i) for i in range(lo, hi + 1, step)])]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        if not self.labels:
+            return super().tickStrings(values, scale, spacing)  # type: ignore[no-any-return]
+        return [self.labels[int(v)] if 0 <= int(v) < len(self.labels) else "" for v in values]
+
+
+class BarChart(QWidget):
+    """Stacked bars per category; ``horizontal`` puts categories on the y axis."""
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        horizontal: bool = False,
+        percent: bool = False,
+        line_series: frozenset[str] = frozenset(),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.horizontal = horizontal
+        self.percent = percent
+        self.line_series = line_series
+        self._axis = _LabelAxis("left" if horizontal else "bottom")
+        axis_items = {"left": self._axis} if horizontal else {"bottom": self._axis}
+        self.plot = pg.PlotWidget(axisItems=axis_items)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.showGrid(x=horizontal, y=not horizontal, alpha=0.15)
+        self.plot.setTitle(title)
+        self.legend = self.plot.addLegend(offset=(8, 4), labelTextSize="8pt", colCount=4)
+        self._bars: dict[str, pg.BarGraphItem] = {}
+        self._lines: dict[str, pg.PlotDataItem] = {}
+        self._right: pg.ViewBox | None = None
+        if line_series:
+            # Lines (e.g. trips) get their own right-hand axis: a different unit and scale.
+            self._right = pg.ViewBox()
+            item = self.plot.getPlotItem()
+            item.showAxis("right")
+            item.scene().addItem(self._right)
+            item.getAxis("right").linkToView(self._right)
+            self._right.setXLink(item)
+            item.getViewBox().sigResized.connect(self._on_view_resized)
+        self._labels: list[str] = []
+        self._series: list[Series] = []
+        self.empty_label = QLabel("No data for the selected period", self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setProperty("role", "muted")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_scene_mouse_moved)
+        self.setMinimumHeight(180)
+
+    def apply_colors(self, dark: bool) -> None:
+        self.plot.setBackground("#16181c" if dark else "#ffffff")
+        pen = pg.mkPen("#c9ced6" if dark else "#3a3f47")
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pen)
+            axis.setTextPen(pen)
+
+    def set_data(self, labels: Sequence[str], series: Sequence[Series], y_label: str = "") -> None:
+        self._labels = list(labels)
+        self._series = list(series)
+        self._axis.labels = self._labels
+        self._axis.picture = None
+        self._axis.update()
+        base = [0.0] * len(labels)
+        seen = set()
+        totals = [
+            sum((s.values[i] for s in series if s.name not in self.line_series), Decimal(0))
+            for i in range(len(labels))
+        ]
+        for n, s in enumerate(series):
+            seen.add(s.name)
+            values = [float(v) for v in s.values]
+            if s.name in self.line_series and self._right is not None:
+                self._set_line(n, s, values)
+                continue
+            if self.percent:
+                values = [100.0 * v / float(t) if t else 0.0 for v, t in zip(values, totals, strict=True)]
+            color = QColor(PALETTE[n % len(PALETTE)])
+            if self.horizontal:
+                opts = {"x0": base, "y": list(range(len(labels))), "height": 0.7, "width": values}
+            else:
+                opts = {"x": list(range(len(labels))), "y0": base, "height": values, "width": 0.7}
+            bar = self._bars.get(s.name)
+            if bar is None:
+                bar = pg.BarGraphItem(brush=color, pen=pg.mkPen(color.darker(115)), **opts)
+                self._bars[s.name] = bar
+                self.plot.addItem(bar)
+                self.legend.addItem(bar, s.name)
+            else:
+                bar.setOpts(**opts)
+            base = [b + v for b, v in zip(base, values, strict=True)]
+        for name in [k for k in self._lines if k not in seen]:
+            line = self._lines.pop(name)
+            self.legend.removeItem(line)
+            assert self._right is not None
+            self._right.removeItem(line)
+        for name in [k for k in self._bars if k not in seen]:
+            bar = self._bars.pop(name)
+            self.legend.removeItem(bar)
+            self.plot.removeItem(bar)
+        unit_axis = "bottom" if self.horizontal else "left"
+        self.plot.setLabel(unit_axis, "%" if self.percent else y_label)
+        empty = not labels or not any(any(v for v in s.values) for s in series)
+        self.empty_label.setVisible(empty)
+        self.empty_label.resize(self.size())
+        if labels:
+            top = max(base) if base else 1.0
+            if self.horizontal:
+                self.plot.setXRange(0, 100 if self.percent else max(top, 1.0), padding=0.02)
+                self.plot.setYRange(-0.6, len(labels) - 0.4, padding=0)
+            else:
+                self.plot.setXRange(-0.6, len(labels) - 0.4, padding=0)
+                self.plot.setYRange(0, 100 if self.percent else max(top, 1.0), padding=0.05)
+
+    def _set_line(self, n: int, s: Series, values: list[float]) -> None:
+        assert self._right is not None
+        line = self._lines.get(s.name)
+        xs = list(range(len(values)))
+        if line is None:
+            color = QColor(PALETTE[n % len(PALETTE)])
+            line = pg.PlotDataItem(xs, values, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
+                                   symbolBrush=color, name=s.name)
+            self._lines[s.name] = line
+            self._right.addItem(line)
+            self.legend.addItem(line, f"{s.name} (right axis)")
+        else:
+            line.setData(xs, values)
+        self.plot.getPlotItem().getAxis("right").setLabel(s.unit)
+        self._right.setYRange(0, max([*values, 1.0]) * 1.1, padding=0)
+
+    def _on_view_resized(self) -> None:
+        if self._right is not None:
+            self._right.setGeometry(self.plot.getPlotItem().getViewBox().sceneBoundingRect())
+            self._right.linkedViewChanged(self.plot.getPlotItem().getViewBox(), self._right.XAxis)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.empty_label.resize(self.size())
+
+    def hover_text(self, index: int) -> str:
+        """Exact values of category ``index`` with units (what the tooltip shows)."""
+        if not 0 <= index < len(self._labels):
+            return ""
+        lines = [self._labels[index]]
+        for s in self._series:
+            item = self._bars.get(s.name) or self._lines.get(s.name)
+            if item is not None and not item.isVisible():
+                continue
+            lines.append(f"{s.name}: {_fmt(s.values[index])} {s.unit}".rstrip())
+        return "\n".join(lines)
+
+    def _on_scene_mouse_moved(self, event: tuple[QPointF]) -> None:
+        pos = event[0]
+        if not self.plot.sceneBoundingRect().contains(pos):
+            return
+        point = self.plot.getViewBox().mapSceneToView(pos)
+        index = round(point.y() if self.horizontal else point.x())
+        text = self.hover_text(index)
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value:,f}"
+
+
+def daily_labels(data: DailySeries) -> list[str]:
+    return [d.strftime("%d %b") for d in data.days]
+
+
+def show_daily(chart: BarChart, data: DailySeries, y_label: str) -> None:
+    chart.set_data(daily_labels(data), data.series, y_label)
+
+
+def show_categories(chart: BarChart, data: CategorySeries, y_label: str) -> None:
+    chart.set_data(list(data.labels), data.series, y_label)

@@ -1,0 +1,242 @@
+"""First-start setup, sign-in, change password, and the unexpected-error dialog."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskops_desktop.models.errors import DeskOpsError, ValidationError
+from deskops_desktop.services.access import Actor
+
+log = logging.getLogger(__name__)
+
+
+def _error_label() -> QLabel:
+    label = QLabel("")
+    label.setProperty("role", "error")
+    label.setWordWrap(True)
+    return label
+
+
+class LoginDialog(QDialog):
+    """Username and password; a failure never says which of the two was wrong."""
+
+    def __init__(self, authenticate: Callable[[str, str], Actor], username: str = "",
+                 store_label: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sign in to DeskOps")
+        self._authenticate = authenticate
+        self.actor: Actor | None = None
+        self.username = QLineEdit(username)
+        self.username.setObjectName("login_username")
+        self.password = QLineEdit()
+        self.password.setObjectName("login_password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("User name", self.username)
+        form.addRow("Password", self.password)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        buttons.accepted.connect(self._on_sign_in)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        title = QLabel("DeskOps Desktop")
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        if store_label:
+            where = QLabel(f"Store: {store_label}")
+            where.setProperty("role", "muted")
+            where.setWordWrap(True)
+            layout.addWidget(where)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(380)
+        (self.password if username else self.username).setFocus()
+
+    def _on_sign_in(self) -> None:
+        try:
+            self.actor = self._authenticate(self.username.text(), self.password.text())
+        except DeskOpsError as exc:
+            self.error.setText(str(exc).capitalize())
+            self.password.selectAll()
+            self.password.setFocus()
+            return
+        self.accept()
+
+
+class SetupDialog(QDialog):
+    """First start: choose the store (this computer or a PostgreSQL server) and create the admin.
+
+    ``test_connection(url, password)`` returns None when the server answers, else the reason.
+    ``create_admin(url_or_None, password_or_None, username, display_name, admin_password)``
+    performs the setup and raises ``DeskOpsError``/``ValidationError`` on problems.
+    """
+
+    def __init__(
+        self,
+        test_connection: Callable[[str, str], str | None],
+        create_admin: Callable[[str | None, str | None, str, str, str], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Welcome to DeskOps — first start")
+        self._test = test_connection
+        self._create = create_admin
+        self.local = QRadioButton("This computer (recommended; nothing to configure)")
+        self.remote = QRadioButton("Company PostgreSQL server")
+        self.local.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.local)
+        group.addButton(self.remote)
+        self.url = QLineEdit()
+        self.url.setPlaceholderText("postgresql://clerk@hq-server/deskops")
+        self.db_password = QLineEdit()
+        self.db_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.db_password.setPlaceholderText("stored in the system keyring, never in a file")
+        self.test_button = QPushButton("Test connection")
+        self.test_result = QLabel("")
+        self.test_result.setWordWrap(True)
+        store_box = QGroupBox("Where DeskOps keeps its data")
+        store_layout = QVBoxLayout(store_box)
+        store_layout.addWidget(self.local)
+        store_layout.addWidget(self.remote)
+        remote_form = QFormLayout()
+        remote_form.addRow("Server URL", self.url)
+        remote_form.addRow("Database password", self.db_password)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_result, 1)
+        remote_form.addRow("", test_row)
+        store_layout.addLayout(remote_form)
+
+        self.username = QLineEdit("admin")
+        self.display_name = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm = QLineEdit()
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        admin_box = QGroupBox("The first administrator")
+        admin_form = QFormLayout(admin_box)
+        admin_form.addRow("User name", self.username)
+        admin_form.addRow("Full name", self.display_name)
+        admin_form.addRow("Password (8+ characters)", self.password)
+        admin_form.addRow("Repeat password", self.confirm)
+        self.error = _error_label()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create and start")
+        buttons.accepted.connect(self._on_create)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(store_box)
+        layout.addWidget(admin_box)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.local.toggled.connect(self._on_choice_toggled)
+        self.test_button.clicked.connect(self._on_test_clicked)
+        self._on_choice_toggled(True)
+        self.setMinimumWidth(520)
+
+    def _on_choice_toggled(self, _checked: bool) -> None:
+        remote = self.remote.isChecked()
+        for widget in (self.url, self.db_password, self.test_button):
+            widget.setEnabled(remote)
+
+    def _on_test_clicked(self) -> None:
+        problem = self._test(self.url.text().strip(), self.db_password.text())
+        self.test_result.setText("Connected ✓" if problem is None else f"Failed: {problem}")
+        self.test_result.setProperty("role", "" if problem is None else "error")
+        self.test_result.style().polish(self.test_result)
+
+    def _on_create(self) -> None:
+        if self.password.text() != self.confirm.text():
+            self.error.setText("The two passwords differ")
+            return
+        url = self.url.text().strip() if self.remote.isChecked() else None
+        if self.remote.isChecked() and not url:
+            self.error.setText("Enter the server URL, or choose This computer")
+            return
+        try:
+            self._create(url, self.db_password.text() or None, self.username.text(),
+                         self.display_name.text(), self.password.text())
+        except ValidationError as exc:
+            self.error.setText("\n".join(f"{p.field.replace('_', ' ').capitalize()}: {p.message}" for p in exc.problems))
+            return
+        except DeskOpsError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+
+class ChangePasswordDialog(QDialog):
+    def __init__(self, change: Callable[[str, str], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Change password")
+        self._change = change
+        self.old = QLineEdit()
+        self.new = QLineEdit()
+        self.confirm = QLineEdit()
+        for edit in (self.old, self.new, self.confirm):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.addRow("Current password", self.old)
+        form.addRow("New password", self.new)
+        form.addRow("Repeat new password", self.confirm)
+        self.error = _error_label()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._on_ok)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _on_ok(self) -> None:
+        if self.new.text() != self.confirm.text():
+            self.error.setText("The two new passwords differ")
+            return
+        try:
+            self._change(self.old.text(), self.new.text())
+        except DeskOpsError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+
+def install_excepthook(log_file: Path) -> None:
+    """Unexpected exceptions are logged and shown with the log path; the app keeps running."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.error("unexpected error", exc_info=(kind, value, tb))
+        if QApplication.instance() is None:
+            sys.__excepthook__(kind, value, tb)
+            return
+        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
+                          f"DeskOps hit an unexpected error and kept running.\n\n{kind.__name__}: {value}\n\n"
+                          f"Details are in the log file:\n{log_file}")
+        box.setDetailedText("".join(traceback.format_exception(kind, value, tb)))
+        box.exec()
+
+    sys.excepthook = hook

@@ -1,0 +1,116 @@
+"""Starting the desktop app: logging, theme, store, first-start setup, sign-in, main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from deskops_desktop.logs import setup_logging
+from deskops_desktop.models.enums import Role
+from deskops_desktop.models.errors import DeskOpsError
+from deskops_desktop.services.access import Actor
+from deskops_desktop.services.app_state import AppState, load_state, save_state
+from deskops_desktop.services.bundle import Services, build_services
+from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.secrets import set_db_password
+from deskops_desktop.services.store import ENV_DB_URL, Store, open_store
+from deskops_desktop.views.dialogs import LoginDialog, SetupDialog, install_excepthook
+from deskops_desktop.views.main_window import MainWindow
+from deskops_desktop.views.theme import apply_theme, icon
+
+log = logging.getLogger(__name__)
+
+
+def application() -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("DeskOps")
+    app.setOrganizationName("DeskOps")
+    app.setApplicationDisplayName("DeskOps Desktop")
+    app.setWindowIcon(icon("app"))
+    return app
+
+
+def test_connection(url: str, password: str) -> str | None:
+    """None when a PostgreSQL server answers at ``url`` (with ``password``), else why not."""
+    if not url.startswith(("postgresql", "postgres")):
+        return "the URL must start with postgresql://"
+    try:
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        store = Store(make_url(url).set(password=password or None))
+        with store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        store.dispose()
+    except Exception as exc:  # any driver or network failure is reported, not raised
+        return str(exc).splitlines()[0][:200]
+    return None
+
+
+def build_window(services: Services, actor: Actor, state: AppState) -> MainWindow:
+    window = MainWindow(DataService(services, actor), state)
+    window.theme_change_requested.connect(lambda theme: apply_theme(application(), theme))
+    return window
+
+
+def run(db_url: str | None = None) -> int:
+    log_file = setup_logging()
+    app = application()
+    install_excepthook(log_file)
+    state = load_state()
+    apply_theme(app, state.theme)
+    url = db_url or os.environ.get(ENV_DB_URL) or state.db_url
+    try:
+        store = open_store(url)
+    except Exception as exc:
+        log.exception("cannot open the store")
+        QMessageBox.critical(None, "DeskOps cannot open its data", f"{exc}\n\nLog: {log_file}")
+        return 1
+    services = build_services(store)
+
+    if services.users.count() == 0:
+        holder: dict[str, Services] = {"services": services}
+
+        def create_admin(remote: str | None, db_password: str | None, username: str,
+                         display_name: str, password: str) -> None:
+            target = holder["services"]
+            if remote is not None:
+                if db_password:
+                    set_db_password(remote, db_password)
+                try:
+                    target = build_services(open_store(remote))
+                except Exception as exc:
+                    raise DeskOpsError(f"cannot open the PostgreSQL store: {exc}") from None
+                state.db_url = remote
+            if target.users.count() == 0:
+                target.users.create(None, username, password, Role.ADMIN, display_name=display_name)
+            holder["services"] = target
+
+        if not SetupDialog(test_connection, create_admin).exec():
+            return 0
+        services = holder["services"]
+        save_state(state)
+
+    while True:
+        login = LoginDialog(services.users.authenticate, state.last_username, services.store.display_url)
+        if not login.exec() or login.actor is None:
+            return 0
+        state.last_username = login.actor.username
+        window = build_window(services, login.actor, state)
+        signed_out = {"flag": False}
+
+        def on_sign_out(w: MainWindow = window) -> None:
+            signed_out["flag"] = True
+            w.close()
+
+        window.sign_out_requested.connect(on_sign_out)
+        window.show()
+        app.exec()
+        if not signed_out["flag"]:
+            return 0

@@ -1,0 +1,240 @@
+"""The main window only composes: sidebar, header, lazily built pages, status bar.
+
+Pages receive the services they need in their constructor. Site and date changes in the header
+go to every built page; the data service's change-sets arrive as one Qt signal and each page
+decides whether the change touches what it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QByteArray, QObject, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskops_desktop.models.enums import Module
+from deskops_desktop.services.app_state import AppState, save_state
+from deskops_desktop.services.changes import Area, ChangeSet
+from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.views.dialogs import ChangePasswordDialog
+from deskops_desktop.views.record_page import PageContext, RecordPage
+from deskops_desktop.views.shell import PAGES, Header, Sidebar
+from deskops_desktop.views.theme import icon
+
+RECORD_PAGES = {m.value: m for m in (Module.PRODUCTION, Module.DISPATCH, Module.RECEIVED,
+                                     Module.EQUIPMENT, Module.MANPOWER)}
+
+
+class AppSignals(QObject):
+    """Signals:
+        changes_announced(object): a ``ChangeSet`` from any write anywhere in the app.
+    """
+
+    changes_announced = Signal(object)
+
+
+class PlaceholderPage(QWidget):
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        heading = QLabel(title)
+        heading.setProperty("role", "title")
+        body = QLabel(text)
+        body.setProperty("role", "muted")
+        body.setWordWrap(True)
+        layout.addWidget(heading)
+        layout.addWidget(body)
+        layout.addStretch(1)
+
+    def set_context(self, context: PageContext) -> None:
+        del context
+
+    def on_changes(self, changes: ChangeSet) -> None:
+        del changes
+
+
+class MainWindow(QMainWindow):
+    """Signals:
+        sign_out_requested(): the user chose Sign out.
+        theme_change_requested(str): light, dark or system.
+    """
+
+    sign_out_requested = Signal()
+    theme_change_requested = Signal(str)
+
+    def __init__(self, data: DataService, state: AppState,
+                 page_factories: dict[str, Callable[[], QWidget]] | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("DeskOps Desktop")
+        self.setWindowIcon(icon("app"))
+        self.data = data
+        self.state = state
+        self.signals = AppSignals()
+        self._charts = ModuleChartService(data.services.store)
+        self._refs = data.services.master.reference()
+        self._factories = page_factories or {}
+        self.pages: dict[str, QWidget] = {}
+        self._context: PageContext | None = None
+
+        self.sidebar = Sidebar()
+        actor = data.actor
+        self.header = Header(actor.display_name or actor.username, actor.role.value, state.theme)
+        self.stack = QStackedWidget()
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.setSpacing(0)
+        body_layout.addWidget(self.header)
+        body_layout.addWidget(self.stack, 1)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(body, 1)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage(f"Signed in as {actor.username} · store {data.services.store.display_url}", 8000)
+
+        self.sites: list[SiteInfo] = data.services.master.sites(actor)
+        self.header.set_sites(self.sites, state.selected_site_id)
+        self.sidebar.set_collapsed(state.sidebar_collapsed)
+        self._connect_signals()
+        self._restore_geometry()
+        self._apply_site(self.header.current_site_id())
+        self.show_page("dashboard")
+
+    def _connect_signals(self) -> None:
+        self.data.subscribe(self.signals.changes_announced.emit)
+        self.signals.changes_announced.connect(self._on_changes_announced)
+        self.sidebar.page_requested.connect(self.show_page)
+        self.sidebar.collapsed_changed.connect(self._on_sidebar_collapsed_changed)
+        self.header.site_changed.connect(self._apply_site)
+        self.header.range_changed.connect(self._on_header_range_changed)
+        self.header.theme_changed.connect(self._on_header_theme_changed)
+        self.header.sign_out_requested.connect(self.sign_out_requested)
+        self.header.change_password_requested.connect(self._on_change_password_requested)
+        for n, (key, _label) in enumerate(PAGES):
+            QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self, activated=lambda k=key: self.show_page(k))
+
+    # ------------------------------------------------------------------ pages
+    def page(self, key: str) -> QWidget:
+        """The page for ``key``, built on first use (start-up stays fast)."""
+        if key not in self.pages:
+            widget = self._build_page(key)
+            self.pages[key] = widget
+            self.stack.addWidget(widget)
+            message = getattr(widget, "message_posted", None)
+            if message is not None:
+                message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+            if isinstance(widget, RecordPage):
+                splitter_state = self.state.splitters.get(widget.splitter.objectName())
+                if splitter_state:
+                    widget.splitter.restoreState(QByteArray.fromBase64(splitter_state.encode()))
+            if self._context is not None:
+                widget.set_context(self._context)  # type: ignore[attr-defined]
+        return self.pages[key]
+
+    def _build_page(self, key: str) -> QWidget:
+        if key in self._factories:
+            return self._factories[key]()
+        if key in RECORD_PAGES:
+            return RecordPage(RECORD_PAGES[key], self.data, self._charts, self._refs)
+        titles = dict(PAGES)
+        return PlaceholderPage(titles[key], f"The {titles[key]} page is not part of this build yet.")
+
+    def show_page(self, key: str) -> None:
+        widget = self.page(key)
+        self.stack.setCurrentWidget(widget)
+        self.sidebar.set_current(key)
+        if isinstance(widget, RecordPage):
+            widget.form.focus_first()
+
+    def current_page_key(self) -> str:
+        current = self.stack.currentWidget()
+        return next((k for k, w in self.pages.items() if w is current), "")
+
+    # ---------------------------------------------------------------- context
+    def _apply_site(self, site_id: str | None) -> None:
+        site = next((s for s in self.sites if s.id == site_id), None)
+        if site is None:
+            return
+        self.state.selected_site_id = site.id
+        self.header.set_today(site.today())
+        start, end = self.header.current_range()
+        self._set_context(PageContext(site, start, end))
+
+    def _on_header_range_changed(self, start: date, end: date) -> None:
+        if self._context is not None:
+            self._set_context(PageContext(self._context.site, start, end))
+
+    def _set_context(self, context: PageContext) -> None:
+        if context == self._context:
+            return
+        self._context = context
+        for widget in self.pages.values():
+            widget.set_context(context)  # type: ignore[attr-defined]
+
+    @property
+    def context(self) -> PageContext | None:
+        return self._context
+
+    def _on_changes_announced(self, changes: ChangeSet) -> None:
+        if Area.MASTER in changes.areas:
+            self._refs = self.data.services.master.reference()
+            for widget in self.pages.values():
+                if isinstance(widget, RecordPage):
+                    widget.set_references(self._refs)
+        for widget in self.pages.values():
+            widget.on_changes(changes)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------- settings
+    def _on_sidebar_collapsed_changed(self, collapsed: bool) -> None:
+        self.state.sidebar_collapsed = collapsed
+
+    def _on_header_theme_changed(self, theme: str) -> None:
+        self.state.theme = theme
+        self.theme_change_requested.emit(theme)
+        dark = bool(QApplication.instance().property("deskops_dark"))  # set by apply_theme
+        for widget in self.pages.values():
+            apply = getattr(widget, "apply_theme", None)
+            if apply is not None:
+                apply(dark)
+
+    def _on_change_password_requested(self) -> None:
+        dialog = ChangePasswordDialog(
+            lambda old, new: self.data.services.users.change_password(self.data.actor, old, new), self
+        )
+        if dialog.exec():
+            self.statusBar().showMessage("Password changed", 5000)
+
+    def _restore_geometry(self) -> None:
+        if self.state.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.state.window_geometry.encode()))
+        else:
+            self.resize(1366, 800)
+
+    def save_state(self) -> None:
+        self.state.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        for widget in self.pages.values():
+            if isinstance(widget, RecordPage):
+                key = widget.splitter.objectName()
+                self.state.splitters[key] = bytes(widget.splitter.saveState().toBase64().data()).decode()
+        save_state(self.state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_state()
+        super().closeEvent(event)
+

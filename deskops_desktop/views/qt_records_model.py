@@ -1,0 +1,193 @@
+"""A thin Qt table model over a module's records, fetched in pages and sorted in SQL.
+
+No SQL and no service call inside ``data()``: rows arrive through ``fetchMore`` (500 at a time,
+from the data service) and sorting/filtering re-query the store, so 100,000+ rows stay smooth and
+a sort answers in one indexed query instead of a Python proxy sort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from deskops_desktop.models.enums import OPERATION_NAMES, Operation
+from deskops_desktop.models.modules import Kind, ModuleSpec
+from deskops_desktop.services.records import RecordRow
+from deskops_desktop.views.theme import tabular_font
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+PAGE_SIZE = 500
+
+_NUMERIC = {Kind.QUANTITY, Kind.SIGNED_QUANTITY, Kind.HOURS, Kind.COUNT, Kind.HEADCOUNT, Kind.TRIPS}
+_Index = QModelIndex | QPersistentModelIndex
+
+Fetch = Callable[[int, int, str, bool], list[RecordRow]]
+Count = Callable[[], int]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # FieldSpec.key, or "name" / "uom" for the extra display columns
+    header: str
+    kind: Kind | None
+    sortable: bool = True
+
+
+def columns_for(spec: ModuleSpec) -> list[Column]:
+    cols: list[Column] = []
+    for field in spec.fields:
+        cols.append(Column(field.key, field.label, field.kind))
+        if field.kind in (Kind.MATERIAL, Kind.EQUIPMENT, Kind.ROLE):
+            cols.append(Column("name", "Name", None, sortable=False))
+        if field.kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY):
+            cols.append(Column("uom", "Unit", None, sortable=False))
+    return cols
+
+
+def operation_name(code: str) -> str:
+    try:
+        return f"{code} – {OPERATION_NAMES[Operation(code)]}"
+    except ValueError:
+        return code
+
+
+def format_value(kind: Kind | None, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Decimal):
+        places = 2 if kind is Kind.HOURS else 3
+        return f"{value:,.{places}f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class RecordTableModel(QAbstractTableModel):
+    def __init__(self, spec: ModuleSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.columns = columns_for(spec)
+        self._rows: list[RecordRow] = []
+        self._total = 0
+        self._fetch: Fetch | None = None
+        self._count: Count | None = None
+        self._may_change: Callable[[RecordRow], bool] = lambda _row: True
+        self.sort_key = "date"
+        self.descending = True
+        self._font = tabular_font()
+        self._muted = QBrush(QColor("#8a919c"))
+
+    # ----------------------------------------------------------------- query
+    def set_source(self, fetch: Fetch, count: Count, may_change: Callable[[RecordRow], bool]) -> None:
+        """New query (site, range or filter changed): drop rows and load the first page."""
+        self._fetch = fetch
+        self._count = count
+        self._may_change = may_change
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._rows = []
+        self._total = self._count() if self._count else 0
+        self.endResetModel()
+        if self.canFetchMore(QModelIndex()):
+            self.fetchMore(QModelIndex())
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    def row_at(self, row: int) -> RecordRow:
+        return self._rows[row]
+
+    def find_row(self, record_id: str) -> int:
+        for i, r in enumerate(self._rows):
+            if r.id == record_id:
+                return i
+        return -1
+
+    # ------------------------------------------------------------ Qt model API
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def canFetchMore(self, parent: _Index) -> bool:  # noqa: N802
+        return not parent.isValid() and len(self._rows) < self._total
+
+    def fetchMore(self, parent: _Index) -> None:  # noqa: N802
+        if parent.isValid() or self._fetch is None:
+            return
+        batch = self._fetch(len(self._rows), PAGE_SIZE, self.sort_key, self.descending)
+        if not batch:
+            self._total = len(self._rows)
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(batch) - 1)
+        self._rows.extend(batch)
+        self.endInsertRows()
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            col = self.columns[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return col.header
+            if role == Qt.ItemDataRole.TextAlignmentRole and col.kind in _NUMERIC:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        row = self._rows[index.row()]
+        col = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col.key == "name":
+                return row.ref_name
+            if col.key == "uom":
+                return row.uom
+            return format_value(col.kind, row.values.get(col.key))
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col.kind in _NUMERIC:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and col.kind in _NUMERIC:
+            return self._font
+        if role == Qt.ItemDataRole.ForegroundRole and not self._may_change(row):
+            return self._muted
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if not self._may_change(row):
+                return "Read-only: you may not change this record"
+            if col.kind is Kind.OPERATION and row.values.get(col.key):
+                return operation_name(str(row.values[col.key]))
+            if col.key == "notes":
+                return str(row.values.get("notes") or "") or None
+        if role == ROW_ROLE:
+            return row
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        col = self.columns[column]
+        if not col.sortable:
+            return
+        self.sort_key = col.key
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        self.reload()
+
+    def may_change(self, row: RecordRow) -> bool:
+        return self._may_change(row)
+
+
+__all__ = ["PAGE_SIZE", "ROW_ROLE", "Column", "RecordTableModel", "columns_for", "format_value"]

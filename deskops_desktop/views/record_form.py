@@ -1,0 +1,347 @@
+"""The entry form of a module page, built from the module's ``FieldSpec``s.
+
+Keyboard-first: Tab walks the fields in order, Enter saves, Esc clears, and after a save the
+cursor returns to the first field (the date keeps its value so the next line is typed at once).
+The form never validates on its own: it hands raw text to the service, which applies the same
+rules as imports and the CLI, and shows every returned problem next to its field together.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from deskops_desktop.models.enums import (
+    OPERATION_NAMES,
+    UOM_SYMBOL,
+    AdjustmentReason,
+    EquipmentStatus,
+    Operation,
+    Shift,
+)
+from deskops_desktop.models.errors import Problem
+from deskops_desktop.models.modules import Kind, ModuleSpec, ReferenceIndex
+
+_NUMERIC = {Kind.QUANTITY, Kind.SIGNED_QUANTITY, Kind.HOURS, Kind.COUNT, Kind.HEADCOUNT, Kind.TRIPS}
+_CHOICES: dict[Kind, list[tuple[str, str]]] = {
+    Kind.SHIFT: [(s.value, s.value.title()) for s in Shift],
+    Kind.OPERATION: [(o.value, f"{o.value} – {OPERATION_NAMES[o]}") for o in Operation],
+    Kind.STATUS: [(s.value, s.value.title()) for s in EquipmentStatus],
+    Kind.REASON: [(r.value, r.value.replace("_", " ").title()) for r in AdjustmentReason],
+}
+_REFERENCE = {Kind.MATERIAL, Kind.EQUIPMENT, Kind.ROLE}
+
+
+def current_shift(now: datetime) -> str:
+    """MORNING 06–14, AFTERNOON 14–22, NIGHT 22–06 (8 h each)."""
+    if 6 <= now.hour < 14:
+        return Shift.MORNING.value
+    if 14 <= now.hour < 22:
+        return Shift.AFTERNOON.value
+    return Shift.NIGHT.value
+
+
+class RecordForm(QWidget):
+    """Signals:
+        save_requested(dict): the raw values, keyed by ``FieldSpec.key``.
+        cleared(): the form was reset (Esc or after a save).
+    """
+
+    save_requested = Signal(dict)
+    cleared = Signal()
+
+    def __init__(self, spec: ModuleSpec, refs: ReferenceIndex, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self._refs = refs
+        self._inputs: dict[str, QWidget] = {}
+        self._errors: dict[str, QLabel] = {}
+        self._unit_label: QLabel | None = None
+        self._today = date.today()
+        self._default_shift = ""
+        self.editing: Any = None  # the RecordRow being edited, or None for a new record
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        for col, field in enumerate(spec.fields):
+            label = QLabel(field.label + (" *" if field.required else ""))
+            label.setProperty("role", "muted")
+            widget = self._make_input(field.kind)
+            widget.setObjectName(f"field_{field.key}")
+            widget.setAccessibleName(field.label)
+            label.setBuddy(widget)
+            cell: QWidget = widget
+            if field.kind in _NUMERIC:
+                cell = QWidget()
+                row = QHBoxLayout(cell)
+                row.setContentsMargins(0, 0, 0, 0)
+                row.setSpacing(4)
+                row.addWidget(widget)
+                unit = QLabel(self._unit_for(field.kind))
+                unit.setProperty("role", "unit")
+                row.addWidget(unit)
+                if field.kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY):
+                    self._unit_label = unit
+            error = QLabel("")
+            error.setProperty("role", "error")
+            error.setWordWrap(True)
+            error.setObjectName(f"error_{field.key}")
+            grid.addWidget(label, 0, col)
+            grid.addWidget(cell, 1, col)
+            grid.addWidget(error, 2, col, Qt.AlignmentFlag.AlignTop)
+            grid.setColumnStretch(col, 3 if field.key == "notes" else 1)
+            self._inputs[field.key] = widget
+            self._errors[field.key] = error
+        self.save_button = QPushButton("Save")
+        self.save_button.setProperty("role", "primary")
+        self.save_button.setToolTip("Save (Enter)")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Clear the form (Esc)")
+        self.general_error = QLabel("")
+        self.general_error.setProperty("role", "error")
+        self.general_error.setWordWrap(True)
+        col = len(spec.fields)
+        grid.addWidget(self.save_button, 1, col)
+        grid.addWidget(self.clear_button, 1, col + 1)
+        grid.addWidget(self.general_error, 3, 0, 1, col + 2)
+        self._connect_signals()
+        for widget in self._inputs.values():
+            widget.installEventFilter(self)
+        self.clear()
+
+    # ------------------------------------------------------------- building
+    def _make_input(self, kind: Kind) -> QWidget:
+        if kind is Kind.DATE:
+            edit = QDateEdit()
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setMinimumDate(QDate(2000, 1, 1))
+            return edit
+        if kind in _CHOICES:
+            combo = QComboBox()
+            combo.addItem("", "")
+            for value, text in _CHOICES[kind]:
+                combo.addItem(text, value)
+            return combo
+        if kind in _REFERENCE:
+            combo = QComboBox()
+            combo.setEditable(True)
+            combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            combo.addItem("", "")
+            for item in self._refs.items(kind):
+                if item.active:
+                    combo.addItem(item.label, item.code)
+            completer = QCompleter(combo.model(), combo)
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+            combo.setCompleter(completer)
+            combo.setMinimumContentsLength(14)
+            return combo
+        edit = QLineEdit()
+        if kind in _NUMERIC:
+            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+            edit.setMaximumWidth(110)
+            edit.setPlaceholderText("0.000" if kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY) else "0")
+        return edit
+
+    def _unit_for(self, kind: Kind) -> str:
+        if kind is Kind.HOURS:
+            return "h"
+        if kind in (Kind.COUNT, Kind.HEADCOUNT):
+            return "units" if kind is Kind.COUNT else "people"
+        if kind is Kind.TRIPS:
+            return "trips"
+        return ""
+
+    def _connect_signals(self) -> None:
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.clear_button.clicked.connect(self.clear)
+        if "material" in self._inputs:
+            combo = self._inputs["material"]
+            assert isinstance(combo, QComboBox)
+            combo.currentTextChanged.connect(self._on_material_text_changed)
+
+    # ---------------------------------------------------------------- state
+    def set_defaults(self, today: date, shift: str) -> None:
+        """The site's today and current shift, used when the form is cleared."""
+        self._today = today
+        self._default_shift = shift
+        date_edit = self._inputs.get("date")
+        if isinstance(date_edit, QDateEdit):
+            date_edit.setMaximumDate(QDate(today.year, today.month, today.day))
+        if self.editing is None:
+            self.clear()
+
+    def set_references(self, refs: ReferenceIndex) -> None:
+        self._refs = refs
+
+    def values(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for field in self.spec.fields:
+            widget = self._inputs[field.key]
+            if isinstance(widget, QDateEdit):
+                qd = widget.date()
+                out[field.key] = date(qd.year(), qd.month(), qd.day()).isoformat()
+            elif isinstance(widget, QComboBox) and not widget.isEditable():
+                out[field.key] = widget.currentData() or ""
+            elif isinstance(widget, QComboBox):
+                out[field.key] = widget.currentText().strip()
+            elif isinstance(widget, QLineEdit):
+                out[field.key] = widget.text()
+        return out
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        for field in self.spec.fields:
+            widget = self._inputs[field.key]
+            value = values.get(field.key)
+            if isinstance(widget, QDateEdit) and isinstance(value, date):
+                widget.setDate(QDate(value.year, value.month, value.day))
+            elif isinstance(widget, QComboBox) and not widget.isEditable():
+                index = widget.findData(value or "")
+                widget.setCurrentIndex(max(index, 0))
+            elif isinstance(widget, QComboBox):
+                index = widget.findData(value or "")
+                if index >= 0:
+                    widget.setCurrentIndex(index)
+                else:
+                    widget.setEditText(str(value or ""))
+            elif isinstance(widget, QLineEdit):
+                widget.setText("" if value is None else str(value))
+
+    def edit(self, row: Any) -> None:
+        """Load an existing record for editing (Save then updates it)."""
+        self.clear_errors()
+        self.editing = row
+        self.set_values(dict(row.values))
+        self.save_button.setText("Update")
+        self.focus_first()
+
+    def clear(self) -> None:
+        self.editing = None
+        self.save_button.setText("Save")
+        for field in self.spec.fields:
+            widget = self._inputs[field.key]
+            if isinstance(widget, QDateEdit):
+                day = self._today
+                widget.setDate(QDate(day.year, day.month, day.day))
+            elif isinstance(widget, QComboBox) and not widget.isEditable():
+                if field.kind is Kind.SHIFT:
+                    widget.setCurrentIndex(max(widget.findData(self._default_shift), 0))
+                elif field.required:
+                    widget.setCurrentIndex(1)
+                else:
+                    widget.setCurrentIndex(0)
+            elif isinstance(widget, QComboBox):
+                widget.setCurrentIndex(0)
+                widget.setEditText("")
+            elif isinstance(widget, QLineEdit):
+                widget.clear()
+        self.clear_errors()
+        self.cleared.emit()
+
+    def reset_after_save(self) -> None:
+        """Keep date, shift and operation (the next line is usually the same day); clear the rest."""
+        kept = {k: v for k, v in self.values().items() if k in ("date", "shift", "operation")}
+        self.clear()
+        self.set_values({**{f.key: None for f in self.spec.fields}, **_typed(kept)})
+        self.focus_first()
+
+    def focus_first(self) -> None:
+        # The date is usually right already; start at the first field a clerk changes per line.
+        keys = [f.key for f in self.spec.fields if f.kind is not Kind.DATE]
+        target = self._inputs[keys[0]] if keys else next(iter(self._inputs.values()))
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        if isinstance(target, QLineEdit):
+            target.selectAll()
+
+    def input(self, key: str) -> QWidget:
+        return self._inputs[key]
+
+    # ---------------------------------------------------------------- errors
+    def show_problems(self, problems: tuple[Problem, ...] | list[Problem]) -> None:
+        self.clear_errors()
+        general: list[str] = []
+        first_bad: QWidget | None = None
+        for problem in problems:
+            label = self._errors.get(problem.field)
+            if label is None:
+                general.append(str(problem))
+                continue
+            text = label.text()
+            label.setText(f"{text}\n{problem.message}" if text else problem.message)
+            widget = self._inputs[problem.field]
+            widget.setProperty("invalid", True)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+            widget.setToolTip(problem.message)
+            first_bad = first_bad or widget
+        self.general_error.setText("\n".join(general))
+        if first_bad is not None:
+            first_bad.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_message(self, message: str) -> None:
+        self.clear_errors()
+        self.general_error.setText(message)
+
+    def clear_errors(self) -> None:
+        for key, label in self._errors.items():
+            label.setText("")
+            widget = self._inputs[key]
+            if widget.property("invalid"):
+                widget.setProperty("invalid", False)
+                widget.style().unpolish(widget)
+                widget.style().polish(widget)
+            widget.setToolTip("")
+        self.general_error.setText("")
+
+    def error_text(self, key: str) -> str:
+        return self._errors[key].text()
+
+    # ---------------------------------------------------------------- events
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            popup_open = isinstance(watched, QComboBox) and watched.view().isVisible()
+            completer = watched.completer() if isinstance(watched, QComboBox) else None
+            completing = completer is not None and completer.popup().isVisible()
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not popup_open and not completing:
+                self._on_save_button_clicked()
+                return True
+            if key == Qt.Key.Key_Escape and not popup_open and not completing:
+                self.clear()
+                self.focus_first()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _on_save_button_clicked(self) -> None:
+        self.save_requested.emit(self.values())
+
+    def _on_material_text_changed(self, text: str) -> None:
+        if self._unit_label is None:
+            return
+        item = self._refs.by_code(Kind.MATERIAL, text) if text else None
+        self._unit_label.setText(UOM_SYMBOL.get(item.uom, "") if item else "")
+
+
+def _typed(values: dict[str, object]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(values)
+    if isinstance(out.get("date"), str):
+        out["date"] = date.fromisoformat(str(out["date"]))
+    return out

@@ -1,0 +1,401 @@
+"""A module page (Production, Dispatch, Received, Equipment, Manpower): form, table, chart.
+
+Keyboard path: type a line in the form, Enter saves, the cursor returns to the first field.
+In the table: Enter or double-click edits the row in the form, Delete asks and deletes,
+Ctrl+Z brings the last deleted row back, Ctrl+V pastes rows copied from Excel (all or nothing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskops_desktop.models.enums import Module
+from deskops_desktop.models.errors import DeskOpsError, StaleRecordError, ValidationError
+from deskops_desktop.models.modules import SPECS, ReferenceIndex
+from deskops_desktop.services.changes import Area, ChangeSet
+from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.imports import describe_problems, parse_tsv
+from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.services.records import RecordRow
+from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.views.charts import BarChart, show_categories, show_daily
+from deskops_desktop.views.qt_records_model import RecordTableModel
+from deskops_desktop.views.record_form import RecordForm, current_shift
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the header selects: the site and the date range every page shows."""
+
+    site: SiteInfo
+    date_from: date
+    date_to: date
+
+
+_CHART_TITLES = {
+    Module.PRODUCTION: "Production by material per day",
+    Module.DISPATCH: "Dispatched per day (bars) and trips (line)",
+    Module.RECEIVED: "Received per day by source",
+    Module.EQUIPMENT: "Equipment utilisation: operating vs idle (8 h per shift)",
+    Module.MANPOWER: "Headcount by role and shift",
+}
+
+
+class RecordPage(QWidget):
+    """Signals:
+        message_posted(str): a short status line for the main window's status bar.
+    """
+
+    message_posted = Signal(str)
+
+    def __init__(
+        self,
+        module: Module,
+        data: DataService,
+        charts: ModuleChartService,
+        refs: ReferenceIndex,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.module = module
+        self.spec = SPECS[module]
+        self._data = data
+        self._charts = charts
+        self._context: PageContext | None = None
+        self._undo: RecordRow | None = None
+        self._stale = False
+
+        title = QLabel(self.spec.title)
+        title.setProperty("role", "title")
+        hint = QLabel("Enter saves · Esc clears · Ctrl+N new · Delete removes · Ctrl+Z undoes · Ctrl+V pastes rows")
+        hint.setProperty("role", "muted")
+        self.form = RecordForm(self.spec, refs)
+        form_card = QFrame()
+        form_card.setProperty("role", "card")
+        card_layout = QVBoxLayout(form_card)
+        card_layout.setContentsMargins(12, 10, 12, 6)
+        card_layout.addWidget(self.form)
+
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter rows (code, name, notes…)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(320)
+        self.count_label = QLabel("")
+        self.count_label.setProperty("role", "muted")
+        self.paste_button = QPushButton("Paste rows")
+        self.paste_button.setToolTip("Add rows copied from Excel (Ctrl+V in the table)")
+        toolbar = QHBoxLayout()
+        toolbar.addWidget(self.filter)
+        toolbar.addWidget(self.count_label)
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.paste_button)
+
+        self.model = RecordTableModel(self.spec)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.installEventFilter(self)
+
+        self.chart = BarChart(
+            _CHART_TITLES[module],
+            horizontal=module is Module.EQUIPMENT,
+            percent=module is Module.EQUIPMENT,
+            line_series=frozenset({"Trips"}) if module is Module.DISPATCH else frozenset(),
+        )
+        table_box = QWidget()
+        table_layout = QVBoxLayout(table_box)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addLayout(toolbar)
+        table_layout.addWidget(self.table)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName(f"splitter_{module.value}")
+        self.splitter.addWidget(table_box)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([700, 460])
+        self._columns_fitted = False
+        app = QGuiApplication.instance()
+        self.chart.apply_colors(bool(app.property("deskops_dark")) if app else False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(8)
+        heading = QHBoxLayout()
+        heading.addWidget(title)
+        heading.addStretch(1)
+        heading.addWidget(hint)
+        layout.addLayout(heading)
+        layout.addWidget(form_card)
+        layout.addWidget(self.splitter, 1)
+
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(250)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self.form.save_requested.connect(self._on_form_save_requested)
+        self.filter.textChanged.connect(lambda _text: self._filter_timer.start())
+        self._filter_timer.timeout.connect(self.reload)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.paste_button.clicked.connect(self.paste_rows)
+        self.model.modelReset.connect(self._update_count)
+        self.model.rowsInserted.connect(self._update_count)
+        QShortcut(QKeySequence.StandardKey.New, self, activated=self._on_new_shortcut)
+        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_delete)
+
+    # ------------------------------------------------------------------ context
+    def set_context(self, context: PageContext) -> None:
+        self._context = context
+        now = _site_now(context.site)
+        self.form.set_defaults(context.site.today(), current_shift(now))
+        if self.isVisible():
+            self.reload()
+        else:
+            self._stale = True
+
+    def set_references(self, refs: ReferenceIndex) -> None:
+        self.form.set_references(refs)
+
+    def on_changes(self, changes: ChangeSet) -> None:
+        if self._context is None:
+            return
+        if changes.touches(Area(self.module.value), self._context.site.id) or Area.MASTER in changes.areas:
+            if self.isVisible():
+                self.reload()
+            else:
+                self._stale = True
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def reload(self) -> None:
+        ctx = self._context
+        if ctx is None:
+            return
+        self._stale = False
+        search = self.filter.text()
+        site_id = ctx.site.id
+
+        def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
+            return self._data.records(
+                self.module, site_id, ctx.date_from, ctx.date_to, search=search,
+                sort=sort, descending=descending, offset=offset, limit=limit,
+            )
+
+        def count() -> int:
+            return self._data.count(self.module, site_id, ctx.date_from, ctx.date_to, search)
+
+        def may_change(row: RecordRow) -> bool:
+            return self._data.services.records.may_change(self._data.actor, row, ctx.site)
+
+        self.model.set_source(fetch, count, may_change)
+        self._refresh_chart()
+
+    def _refresh_chart(self) -> None:
+        ctx = self._context
+        if ctx is None:
+            return
+        actor, args = self._data.actor, (ctx.site.id, ctx.date_from, ctx.date_to)
+        if self.module is Module.PRODUCTION:
+            show_daily(self.chart, self._charts.production(actor, *args), "t / loads")
+        elif self.module is Module.DISPATCH:
+            show_daily(self.chart, self._charts.dispatch(actor, *args), "dispatched")
+        elif self.module is Module.RECEIVED:
+            show_daily(self.chart, self._charts.received(actor, *args), "received")
+        elif self.module is Module.EQUIPMENT:
+            show_categories(self.chart, self._charts.equipment(actor, *args), "hours")
+        elif self.module is Module.MANPOWER:
+            show_categories(self.chart, self._charts.manpower(actor, *args), "people")
+
+    def apply_theme(self, dark: bool) -> None:
+        self.chart.apply_colors(dark)
+
+    def _update_count(self, *_args: object) -> None:
+        if not self._columns_fitted and self.model.rowCount():
+            self.table.resizeColumnsToContents()
+            for col in range(self.model.columnCount()):
+                self.table.setColumnWidth(col, min(self.table.columnWidth(col) + 12, 260))
+            self._columns_fitted = True
+        shown, total = self.model.rowCount(), self.model.total
+        self.count_label.setText(f"{total:,} records" if shown >= total else f"{shown:,} of {total:,} records")
+
+    # ------------------------------------------------------------------ actions
+    def _on_form_save_requested(self, raw: dict[str, object]) -> None:
+        ctx = self._context
+        if ctx is None:
+            return
+        editing = self.form.editing
+        try:
+            if editing is None:
+                result = self._data.create(self.module, ctx.site.id, raw)
+                verb = "Saved"
+            else:
+                result = self._data.update(self.module, editing.id, raw, editing.version)
+                verb = "Updated"
+        except ValidationError as exc:
+            self.form.show_problems(exc.problems)
+            return
+        except StaleRecordError as exc:
+            self._offer_reload(str(exc))
+            return
+        except DeskOpsError as exc:
+            self.form.show_message(str(exc))
+            return
+        self.form.reset_after_save()
+        self._select(result.record.id)
+        self.message_posted.emit(f"{verb} {self.spec.title.lower()} {result.record.ref_code} {result.record.date}")
+
+    def _offer_reload(self, message: str) -> None:
+        answer = QMessageBox.question(
+            self, "Record changed", f"This record was {message}.\n\nReload it into the form?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        editing = self.form.editing
+        if answer == QMessageBox.StandardButton.Yes and editing is not None:
+            try:
+                fresh = self._data.services.records.get(self._data.actor, self.module, editing.id)
+            except DeskOpsError as exc:
+                self.form.show_message(str(exc))
+                return
+            self.form.edit(fresh)
+
+    def _select(self, record_id: str) -> None:
+        row = self.model.find_row(record_id)
+        if row >= 0:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        self.edit_row(index.row())
+
+    def edit_row(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            return
+        record = self.model.row_at(row)
+        if not self.model.may_change(record):
+            self.message_posted.emit("This record is read-only for you")
+            return
+        self.form.edit(record)
+
+    def delete_row(self, row: int, *, confirm: bool = True) -> bool:
+        if not 0 <= row < self.model.rowCount():
+            return False
+        record = self.model.row_at(row)
+        if not self.model.may_change(record):
+            self.message_posted.emit("This record is read-only for you")
+            return False
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Delete record",
+                f"Delete {self.spec.title.lower()} {record.ref_code} of {record.date}?\n"
+                "You can undo it right after with Ctrl+Z.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        try:
+            self._data.delete(self.module, record.id, record.version)
+        except DeskOpsError as exc:
+            QMessageBox.warning(self, "Not deleted", str(exc))
+            return False
+        self._undo = record
+        self.message_posted.emit(f"Deleted {record.ref_code} {record.date} — Ctrl+Z to undo")
+        return True
+
+    def undo_delete(self) -> bool:
+        record, ctx = self._undo, self._context
+        if record is None or ctx is None:
+            return False
+        try:
+            self._data.create(self.module, record.site_id, dict(record.values), record_id=record.id)
+        except DeskOpsError as exc:
+            QMessageBox.warning(self, "Undo failed", str(exc))
+            return False
+        self._undo = None
+        self._select(record.id)
+        self.message_posted.emit(f"Restored {record.ref_code} {record.date}")
+        return True
+
+    def paste_rows(self, text: str | None = None) -> bool:
+        """Add tab-separated rows (from the clipboard by default), all or nothing."""
+        ctx = self._context
+        if ctx is None:
+            return False
+        if text is None:
+            text = QGuiApplication.clipboard().text()
+        if not text.strip():
+            self.message_posted.emit("The clipboard holds no rows to paste")
+            return False
+        try:
+            sheet = parse_tsv(text, self.module)
+            result = self._data.import_sheet(ctx.site.id, sheet, source="clipboard")
+        except ValidationError as exc:
+            lines = describe_problems(exc.problems, limit=30)
+            QMessageBox.warning(
+                self, "Nothing pasted",
+                "No rows were added. Fix these cells and paste again:\n\n" + "\n".join(lines),
+            )
+            return False
+        except DeskOpsError as exc:
+            QMessageBox.warning(self, "Nothing pasted", str(exc))
+            return False
+        self.message_posted.emit(f"Pasted {result.count} {self.spec.title.lower()} rows")
+        return True
+
+    def _on_new_shortcut(self) -> None:
+        self.form.clear()
+        self.form.focus_first()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.table and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            row = self.table.currentIndex().row()
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.edit_row(row)
+                return True
+            if event.key() == Qt.Key.Key_Delete:
+                self.delete_row(row)
+                return True
+            if event.matches(QKeySequence.StandardKey.Paste):
+                self.paste_rows()
+                return True
+        return super().eventFilter(watched, event)
+
+
+def _site_now(site: SiteInfo) -> Any:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(site.timezone))

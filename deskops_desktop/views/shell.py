@@ -1,0 +1,242 @@
+"""The window chrome: collapsible sidebar and the header (site, dates, theme, user menu)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, QSize, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDateEdit,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskops_desktop.services.date_ranges import DEFAULT_PRESET, PRESETS, preset_range
+from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.views.theme import icon
+
+PAGES: tuple[tuple[str, str], ...] = (
+    ("dashboard", "Dashboard"),
+    ("production", "Production"),
+    ("dispatch", "Dispatch"),
+    ("received", "Received"),
+    ("equipment", "Equipment"),
+    ("manpower", "Manpower"),
+    ("inventory", "Inventory"),
+    ("exports", "Exports"),
+    ("settings", "Settings"),
+)
+EXPANDED_WIDTH = 188
+COLLAPSED_WIDTH = 56
+
+
+class Sidebar(QFrame):
+    """Signals:
+        page_requested(str): the user picked a page (its key).
+        collapsed_changed(bool): the sidebar was collapsed or expanded.
+    """
+
+    page_requested = Signal(str)
+    collapsed_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Sidebar")
+        self.buttons: dict[str, QToolButton] = {}
+        self._group = QButtonGroup(self)
+        self._group.setExclusive(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 10, 8, 10)
+        layout.setSpacing(2)
+        self.toggle = QToolButton()
+        self.toggle.setIcon(icon("menu"))
+        self.toggle.setToolTip("Collapse or expand the sidebar")
+        self.toggle.setIconSize(QSize(20, 20))
+        layout.addWidget(self.toggle)
+        layout.addSpacing(6)
+        for n, (key, label) in enumerate(PAGES):
+            button = QToolButton()
+            button.setObjectName(f"nav_{key}")
+            button.setText(label)
+            button.setIcon(icon(key))
+            button.setIconSize(QSize(20, 20))
+            button.setCheckable(True)
+            button.setToolTip(f"{label} (Ctrl+{n + 1})")
+            button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding, button.sizePolicy().verticalPolicy())
+            button.clicked.connect(lambda _checked=False, k=key: self.page_requested.emit(k))
+            self._group.addButton(button)
+            self.buttons[key] = button
+            if key == "settings":
+                layout.addStretch(1)
+            layout.addWidget(button)
+        self.toggle.clicked.connect(lambda: self.set_collapsed(not self.collapsed))
+        self.collapsed = False
+        self.set_collapsed(False)
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        changed = collapsed != self.collapsed
+        self.collapsed = collapsed
+        style = Qt.ToolButtonStyle.ToolButtonIconOnly if collapsed else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        for button in self.buttons.values():
+            button.setToolButtonStyle(style)
+        self.setFixedWidth(COLLAPSED_WIDTH if collapsed else EXPANDED_WIDTH)
+        if changed:
+            self.collapsed_changed.emit(collapsed)
+
+    def set_current(self, key: str) -> None:
+        self.buttons[key].setChecked(True)
+
+
+class Header(QFrame):
+    """Signals:
+        site_changed(str): the selected site id.
+        range_changed(object, object): the selected (from, to) dates.
+        theme_changed(str): light, dark or system.
+        change_password_requested(), sign_out_requested(), export_requested().
+    """
+
+    site_changed = Signal(str)
+    range_changed = Signal(object, object)
+    theme_changed = Signal(str)
+    change_password_requested = Signal()
+    sign_out_requested = Signal()
+    export_requested = Signal()
+
+    def __init__(self, username: str, role: str, theme: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Header")
+        self._today = date.today()
+        self.site_combo = QComboBox()
+        self.site_combo.setObjectName("site_combo")
+        self.site_combo.setMinimumWidth(260)
+        self.site_combo.setToolTip("Site (Ctrl+Shift+S)")
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItems(PRESETS)
+        self.preset_combo.setCurrentText(DEFAULT_PRESET)
+        self.from_edit = QDateEdit()
+        self.to_edit = QDateEdit()
+        for edit in (self.from_edit, self.to_edit):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setMinimumDate(QDate(2000, 1, 1))
+        self.theme_combo = QComboBox()
+        for value, text in (("system", "Follow system"), ("light", "Light"), ("dark", "Dark")):
+            self.theme_combo.addItem(text, value)
+        self.theme_combo.setCurrentIndex(max(self.theme_combo.findData(theme), 0))
+        self.export_button = QPushButton("Export…")
+        self.user_button = QToolButton()
+        self.user_button.setIcon(icon("user"))
+        self.user_button.setText(f"{username} · {role.title()}")
+        self.user_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.user_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.user_button)
+        self.change_password_action = QAction("Change password…", menu)
+        self.sign_out_action = QAction("Sign out", menu)
+        menu.addAction(self.change_password_action)
+        menu.addSeparator()
+        menu.addAction(self.sign_out_action)
+        self.user_button.setMenu(menu)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 8, 14, 8)
+        layout.setSpacing(8)
+        layout.addWidget(QLabel("Site"))
+        layout.addWidget(self.site_combo)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("Dates"))
+        layout.addWidget(self.preset_combo)
+        layout.addWidget(self.from_edit)
+        layout.addWidget(QLabel("–"))
+        layout.addWidget(self.to_edit)
+        layout.addStretch(1)
+        layout.addWidget(self.export_button)
+        layout.addWidget(self.theme_combo)
+        layout.addWidget(self.user_button)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self.site_combo.currentIndexChanged.connect(self._on_site_combo_changed)
+        self.preset_combo.currentTextChanged.connect(self._on_preset_combo_changed)
+        self.from_edit.dateChanged.connect(self._on_date_edited)
+        self.to_edit.dateChanged.connect(self._on_date_edited)
+        self.theme_combo.currentIndexChanged.connect(
+            lambda _i: self.theme_changed.emit(self.theme_combo.currentData())
+        )
+        self.change_password_action.triggered.connect(self.change_password_requested)
+        self.sign_out_action.triggered.connect(self.sign_out_requested)
+        self.export_button.clicked.connect(self.export_requested)
+
+    def set_sites(self, sites: list[SiteInfo], selected_id: str | None) -> None:
+        self.site_combo.blockSignals(True)
+        self.site_combo.clear()
+        for site in sites:
+            self.site_combo.addItem(site.label, site.id)
+        index = self.site_combo.findData(selected_id) if selected_id else -1
+        self.site_combo.setCurrentIndex(index if index >= 0 else 0)
+        self.site_combo.blockSignals(False)
+
+    def current_site_id(self) -> str | None:
+        value = self.site_combo.currentData()
+        return str(value) if value else None
+
+    def set_today(self, today: date) -> None:
+        """The site's today; re-applies the preset (a new day moves "Last 30 days")."""
+        self._today = today
+        qt_today = QDate(today.year, today.month, today.day)
+        for edit in (self.from_edit, self.to_edit):
+            edit.setMaximumDate(qt_today)
+        preset = self.preset_combo.currentText() or DEFAULT_PRESET
+        if preset != "Custom":
+            self._apply_preset(preset)
+
+    def select_preset(self, name: str) -> None:
+        self.preset_combo.setCurrentText(name)
+        self._apply_preset(name)
+
+    def current_range(self) -> tuple[date, date]:
+        return _py(self.from_edit.date()), _py(self.to_edit.date())
+
+    def _apply_preset(self, name: str) -> None:
+        if name == "Custom":
+            return
+        start, end = preset_range(name, self._today)
+        for edit, value in ((self.from_edit, start), (self.to_edit, end)):
+            edit.blockSignals(True)
+            edit.setDate(QDate(value.year, value.month, value.day))
+            edit.blockSignals(False)
+        self.range_changed.emit(start, end)
+
+    def _on_site_combo_changed(self, _index: int) -> None:
+        site_id = self.current_site_id()
+        if site_id:
+            self.site_changed.emit(site_id)
+
+    def _on_preset_combo_changed(self, name: str) -> None:
+        self._apply_preset(name)
+
+    def _on_date_edited(self, _value: QDate) -> None:
+        start, end = self.current_range()
+        if end < start:
+            # Keep the range valid: moving one end past the other drags the other along.
+            sender = self.sender()
+            other = self.to_edit if sender is self.from_edit else self.from_edit
+            other.blockSignals(True)
+            other.setDate(sender.date())  # type: ignore[attr-defined]
+            other.blockSignals(False)
+            start, end = self.current_range()
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.setCurrentText("Custom")
+        self.preset_combo.blockSignals(False)
+        self.range_changed.emit(start, end)
+
+
+def _py(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
