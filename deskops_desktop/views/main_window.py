@@ -30,6 +30,7 @@ from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.record_page import PageContext, RecordPage
+from deskops_desktop.views.settings_page import SettingsPage
 from deskops_desktop.views.shell import PAGES, Header, Sidebar
 from deskops_desktop.views.theme import icon
 
@@ -152,6 +153,8 @@ class MainWindow(QMainWindow):
             return self._factories[key]()
         if key in RECORD_PAGES:
             return RecordPage(RECORD_PAGES[key], self.data, self._charts, self._refs)
+        if key == "settings":
+            return SettingsPage(self.data, self.state)
         titles = dict(PAGES)
         return PlaceholderPage(titles[key], f"The {titles[key]} page is not part of this build yet.")
 

@@ -134,6 +134,9 @@ class RecordForm(QWidget):
             return edit
         if kind in _CHOICES:
             combo = QComboBox()
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(9 if kind is Kind.OPERATION else 8)
+            combo.view().setMinimumWidth(260 if kind is Kind.OPERATION else 120)
             combo.addItem("", "")
             for value, text in _CHOICES[kind]:
                 combo.addItem(text, value)
@@ -151,12 +154,16 @@ class RecordForm(QWidget):
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
             completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
             combo.setCompleter(completer)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(14)
+            combo.view().setMinimumWidth(280)
             return combo
         edit = QLineEdit()
+        edit.setMinimumWidth(110)
         if kind in _NUMERIC:
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-            edit.setMaximumWidth(110)
+            edit.setMinimumWidth(90)
+            edit.setMaximumWidth(120)
             edit.setPlaceholderText("0.000" if kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY) else "0")
         return edit
 

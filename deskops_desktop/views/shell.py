@@ -133,6 +133,7 @@ class Header(QFrame):
             self.theme_combo.addItem(text, value)
         self.theme_combo.setCurrentIndex(max(self.theme_combo.findData(theme), 0))
         self.export_button = QPushButton("Export…")
+        self.export_button.setVisible(False)  # shown once the export queue is wired in
         self.user_button = QToolButton()
         self.user_button.setIcon(icon("user"))
         self.user_button.setText(f"{username} · {role.title()}")

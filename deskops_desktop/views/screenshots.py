@@ -1,0 +1,45 @@
+"""``deskops screenshots DIR``: one PNG per page, for the README and for checking the look."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop
+from PySide6.QtWidgets import QApplication
+
+from deskops_desktop.services.access import SYSTEM, Actor
+from deskops_desktop.services.app_state import AppState
+from deskops_desktop.services.bundle import Services
+from deskops_desktop.views.main import application, build_window
+from deskops_desktop.views.shell import PAGES
+from deskops_desktop.views.theme import apply_theme
+
+
+def _settle(app: QApplication, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        QCoreApplication.sendPostedEvents()
+
+
+def take_screenshots(
+    services: Services, out_dir: Path, *, theme: str = "light", size: tuple[int, int] = (1366, 800),
+    actor: Actor = SYSTEM, site_code: str | None = None,
+) -> list[Path]:
+    app = application()
+    apply_theme(app, theme)
+    state = AppState(theme=theme, animations=False)
+    if site_code:
+        state.selected_site_id = services.master.site_by_code(actor, site_code).id
+    window = build_window(services, actor, state)
+    window.resize(*size)
+    window.show()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for key, _label in PAGES:
+        window.show_page(key)
+        _settle(app)
+        path = out_dir / f"{key}.png"
+        window.grab().save(str(path))
+        written.append(path)
+    window.close()
+    return written

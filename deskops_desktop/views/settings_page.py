@@ -1,0 +1,342 @@
+"""Settings: the signed-in user's profile and preferences; master data and users for admins.
+
+Every change goes through ``MasterDataService`` / ``UserService`` (which enforce roles again),
+then the page announces the change-set so open pages pick up new names, thresholds or sites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskops_desktop.models.enums import Category, EquipmentType, Role, Uom
+from deskops_desktop.models.errors import DeskOpsError
+from deskops_desktop.services.app_state import EXPORT_FORMATS, AppState
+from deskops_desktop.services.changes import MASTER_CHANGED, USERS_CHANGED, ChangeSet
+from deskops_desktop.services.data_service import DataService
+from deskops_desktop.views.dialogs import ChangePasswordDialog
+from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
+
+
+class _Table(QWidget):
+    """A read-only table with a row of action buttons above it."""
+
+    def __init__(self, headers: Sequence[str], actions: Sequence[tuple[str, Callable[[], None]]]) -> None:
+        super().__init__()
+        self.table = QTableWidget(0, len(headers))
+        self.table.setHorizontalHeaderLabels(list(headers))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setAlternatingRowColors(True)
+        self.buttons: dict[str, QPushButton] = {}
+        bar = QHBoxLayout()
+        for text, slot in actions:
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            bar.addWidget(button)
+            self.buttons[text] = button
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table)
+        self.ids: list[str] = []
+
+    def fill(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        self.ids = [row_id for row_id, _ in rows]
+        self.table.setRowCount(len(rows))
+        for r, (_, cells) in enumerate(rows):
+            for c, value in enumerate(cells):
+                item = QTableWidgetItem("" if value is None else str(value))
+                if isinstance(value, int | float) or (isinstance(value, str) and value.replace(".", "").isdigit()):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+
+    def selected_id(self) -> str | None:
+        row = self.table.currentRow()
+        return self.ids[row] if 0 <= row < len(self.ids) else None
+
+
+class SettingsPage(QWidget):
+    def __init__(self, data: DataService, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._data = data
+        self._state = state
+        actor = data.actor
+        title = QLabel("Settings")
+        title.setProperty("role", "title")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._profile_tab(), "Profile")
+        if actor.is_admin:
+            self.sites = _Table(["Code", "Name", "Location", "Time zone", "Active"],
+                                [("Add site…", self._add_site), ("Edit…", self._edit_site)])
+            self.materials = _Table(["Code", "Name", "Category", "Unit", "Low", "High", "Active"],
+                                    [("Edit…", self._edit_material), ("Activate / deactivate", self._toggle_material)])
+            self.equipment = _Table(["Code", "Name", "Type", "Active"],
+                                    [("Add equipment…", self._add_equipment),
+                                     ("Activate / deactivate", lambda: self._toggle("equipment", self.equipment))])
+            self.roles = _Table(["Code", "Name", "Active"],
+                                [("Add role…", self._add_role),
+                                 ("Activate / deactivate", lambda: self._toggle("manpower_roles", self.roles))])
+            self.targets = _Table(["From", "Material", "Daily target (t)"], [("Add target…", self._add_target)])
+            self.users = _Table(["User", "Name", "Role", "Sites", "Active", "Locked until"],
+                                [("Add user…", self._add_user), ("Edit…", self._edit_user),
+                                 ("Reset password…", self._reset_password), ("Unlock", self._unlock)])
+            for table, name in ((self.sites, "Sites"), (self.materials, "Materials"), (self.equipment, "Equipment"),
+                                (self.roles, "Manpower roles"), (self.targets, "Targets"), (self.users, "Users")):
+                self.tabs.addTab(table, name)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(title)
+        layout.addWidget(self.tabs, 1)
+        self._site_id: str | None = None
+        self.refresh()
+
+    # ----------------------------------------------------------------- profile
+    def _profile_tab(self) -> QWidget:
+        actor = self._data.actor
+        box = QWidget()
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        form.setContentsMargins(16, 16, 16, 16)
+        sites = [s.code for s in self._data.services.master.sites(actor)]
+        form.addRow("User name", QLabel(actor.username))
+        form.addRow("Role", QLabel(actor.role.value.title()))
+        form.addRow("Sites", QLabel(", ".join(sites) if not actor.is_admin else "All sites"))
+        change = QPushButton("Change password…")
+        change.clicked.connect(self._change_password)
+        form.addRow("", change)
+        self.animations = QCheckBox("Animate dashboard counters")
+        self.animations.setChecked(self._state.animations)
+        self.animations.toggled.connect(lambda on: setattr(self._state, "animations", on))
+        self.refresh_minutes = QSpinBox()
+        self.refresh_minutes.setRange(1, 240)
+        self.refresh_minutes.setSuffix(" min")
+        self.refresh_minutes.setValue(self._state.dashboard_refresh_minutes)
+        self.refresh_minutes.valueChanged.connect(lambda v: setattr(self._state, "dashboard_refresh_minutes", v))
+        self.export_format = combo([(f, f) for f in EXPORT_FORMATS], self._state.export_format)
+        self.export_format.currentIndexChanged.connect(
+            lambda _i: setattr(self._state, "export_format", self.export_format.currentData()))
+        form.addRow("Dashboard", self.animations)
+        form.addRow("Dashboard refresh", self.refresh_minutes)
+        form.addRow("Preferred export format", self.export_format)
+        form.addRow("Store", QLabel(self._data.services.store.display_url))
+        return box
+
+    def _change_password(self) -> None:
+        ChangePasswordDialog(
+            lambda old, new: self._data.services.users.change_password(self._data.actor, old, new), self
+        ).exec()
+
+    # --------------------------------------------------------------- context
+    def set_context(self, context: Any) -> None:
+        self._site_id = context.site.id
+        if self._data.actor.is_admin:
+            self._fill_targets()
+
+    def on_changes(self, changes: ChangeSet) -> None:
+        if changes.areas & (MASTER_CHANGED.areas | USERS_CHANGED.areas):
+            self.refresh()
+
+    def refresh(self) -> None:
+        if not self._data.actor.is_admin:
+            return
+        actor, master = self._data.actor, self._data.services.master
+        self.sites.fill([(s.id, (s.code, s.name, s.location, s.timezone, _yes(s.active)))
+                         for s in master.sites(actor, include_inactive=True)])
+        refs = master.reference()
+        self.materials.fill([(m.id, (m.code, m.name, m.category, m.uom, m.low_threshold, m.high_threshold,
+                                     _yes(m.active))) for m in refs.materials])
+        self.equipment.fill([(e.id, (e.code, e.name, e.category, _yes(e.active))) for e in refs.equipment])
+        self.roles.fill([(r.id, (r.code, r.name, _yes(r.active))) for r in refs.roles])
+        self.users.fill([(u.id, (u.username, u.display_name, u.role.value.title(), ", ".join(u.site_codes) or "all",
+                                 _yes(u.active), u.locked_until.strftime("%Y-%m-%d %H:%M") if u.locked_until else ""))
+                         for u in self._data.services.users.list(actor)])
+        self._fill_targets()
+
+    def _fill_targets(self) -> None:
+        if self._site_id is None:
+            return
+        targets = self._data.services.master.targets(self._data.actor, self._site_id)
+        self.targets.fill([(t.id, (t.from_date, t.material_code or "All materials", t.daily_tons)) for t in targets])
+
+    def _done(self, changes: ChangeSet) -> None:
+        self._data.announce(changes)
+
+    # ------------------------------------------------------------ admin forms
+    def _add_site(self) -> None:
+        master, actor = self._data.services.master, self._data.actor
+
+        def submit(v: dict[str, Any]) -> None:
+            _site, changes = master.add_site(actor, v["code"], v["name"], location=v["location"], timezone=v["timezone"])
+            self._done(changes)
+
+        FormDialog("Add site", [("code", "Code", QLineEdit()), ("name", "Name", QLineEdit()),
+                                ("location", "Location", QLineEdit()),
+                                ("timezone", "Time zone", QLineEdit("Asia/Riyadh"))], submit, self).exec()
+
+    def _edit_site(self) -> None:
+        site_id = self.sites.selected_id()
+        if site_id is None:
+            return
+        master, actor = self._data.services.master, self._data.actor
+        site = next(s for s in master.sites(actor, include_inactive=True) if s.id == site_id)
+        active = QCheckBox("Active")
+        active.setChecked(site.active)
+
+        def submit(v: dict[str, Any]) -> None:
+            _site, changes = master.update_site(actor, site_id, name=v["name"], location=v["location"],
+                                                timezone=v["timezone"], active=v["active"])
+            self._done(changes)
+
+        FormDialog(f"Edit site {site.code}", [("name", "Name", QLineEdit(site.name)),
+                                              ("location", "Location", QLineEdit(site.location)),
+                                              ("timezone", "Time zone", QLineEdit(site.timezone)),
+                                              ("active", "", active)], submit, self).exec()
+
+    def _edit_material(self) -> None:
+        material_id = self.materials.selected_id()
+        if material_id is None:
+            return
+        master, actor = self._data.services.master, self._data.actor
+        m = next(x for x in master.reference().materials if x.id == material_id)
+
+        def submit(v: dict[str, Any]) -> None:
+            self._done(master.update_material(actor, material_id, **v))
+
+        FormDialog(f"Edit material {m.code}", [
+            ("name", "Name", QLineEdit(m.name)),
+            ("category", "Category", combo([(c.value, c.value) for c in Category], m.category)),
+            ("uom", "Unit", combo([(u.value, u.value) for u in Uom], m.uom)),
+            ("low_threshold", "Low below", QLineEdit(str(m.low_threshold))),
+            ("high_threshold", "Healthy above", QLineEdit(str(m.high_threshold))),
+        ], submit, self).exec()
+
+    def _toggle_material(self) -> None:
+        self._toggle("materials", self.materials)
+
+    def _toggle(self, table_name: str, table: _Table) -> None:
+        item_id = table.selected_id()
+        if item_id is None:
+            return
+        row = table.table.currentRow()
+        active_col = table.table.columnCount() - 1
+        currently = table.table.item(row, active_col).text() == "Yes"
+        code = table.table.item(row, 0).text()
+        verb = "Deactivate" if currently else "Activate"
+        if QMessageBox.question(self, f"{verb} {code}",
+                                f"{verb} {code}? Inactive items stay in old records but cannot be chosen "
+                                "for new ones.") != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self._done(self._data.services.master.set_active(self._data.actor, table_name, item_id, not currently))
+        except DeskOpsError as exc:
+            QMessageBox.warning(self, "Not changed", str(exc))
+
+    def _add_equipment(self) -> None:
+        master, actor = self._data.services.master, self._data.actor
+        FormDialog("Add equipment", [
+            ("code", "Code", QLineEdit()), ("name", "Name", QLineEdit()),
+            ("type", "Type", combo([(t.value, t.value) for t in EquipmentType])),
+        ], lambda v: self._done(master.add_equipment(actor, v["code"], v["name"], v["type"])), self).exec()
+
+    def _add_role(self) -> None:
+        master, actor = self._data.services.master, self._data.actor
+        FormDialog("Add manpower role", [("code", "Code", QLineEdit()), ("name", "Name", QLineEdit())],
+                   lambda v: self._done(master.add_role(actor, v["code"], v["name"])), self).exec()
+
+    def _add_target(self) -> None:
+        if self._site_id is None:
+            return
+        master, actor, site_id = self._data.services.master, self._data.actor, self._site_id
+        materials = [("All materials", "")] + [(m.label, m.code) for m in master.reference().materials if m.uom == "TON"]
+        FormDialog("Add production target", [
+            ("from_date", "From date (YYYY-MM-DD)", QLineEdit()),
+            ("material", "Material", combo(materials)),
+            ("daily_tons", "Daily target (t)", QLineEdit()),
+        ], lambda v: self._done(master.set_target(actor, site_id, v["daily_tons"], v["from_date"],
+                                                  v["material"] or None)), self).exec()
+
+    def _site_options(self) -> list[tuple[str, str]]:
+        return [(s.label, s.code) for s in self._data.services.master.sites(self._data.actor)]
+
+    def _add_user(self) -> None:
+        users, actor = self._data.services.users, self._data.actor
+        password = QLineEdit()
+        password.setEchoMode(QLineEdit.EchoMode.Password)
+
+        def submit(v: dict[str, Any]) -> None:
+            _info, changes = users.create(actor, v["username"], v["password"], Role(v["role"]), v["sites"],
+                                          v["display_name"])
+            self._done(changes)
+
+        FormDialog("Add user", [
+            ("username", "User name", QLineEdit()), ("display_name", "Full name", QLineEdit()),
+            ("role", "Role", combo([(r.value.title(), r.value) for r in Role])),
+            ("sites", "Sites", checklist(self._site_options(), [])),
+            ("password", "Password (8+ characters)", password),
+        ], submit, self).exec()
+
+    def _edit_user(self) -> None:
+        user_id = self.users.selected_id()
+        if user_id is None:
+            return
+        users, actor = self._data.services.users, self._data.actor
+        info = next(u for u in users.list(actor) if u.id == user_id)
+        active = QCheckBox("Active")
+        active.setChecked(info.active)
+
+        def submit(v: dict[str, Any]) -> None:
+            _info, changes = users.update(actor, user_id, role=Role(v["role"]), site_codes=v["sites"],
+                                          active=v["active"], display_name=v["display_name"])
+            self._done(changes)
+
+        FormDialog(f"Edit user {info.username}", [
+            ("display_name", "Full name", QLineEdit(info.display_name)),
+            ("role", "Role", combo([(r.value.title(), r.value) for r in Role], info.role.value)),
+            ("sites", "Sites", checklist(self._site_options(), info.site_codes)),
+            ("active", "", active),
+        ], submit, self).exec()
+
+    def _reset_password(self) -> None:
+        user_id = self.users.selected_id()
+        if user_id is None:
+            return
+        users, actor = self._data.services.users, self._data.actor
+        password = QLineEdit()
+        password.setEchoMode(QLineEdit.EchoMode.Password)
+        FormDialog("Reset password", [("password", "New password", password)],
+                   lambda v: users.set_password(actor, user_id, v["password"]), self).exec()
+
+    def _unlock(self) -> None:
+        user_id = self.users.selected_id()
+        if user_id is None:
+            return
+        self._data.services.users.unlock(self._data.actor, user_id)
+        self._done(USERS_CHANGED)
+
+
+def _yes(flag: bool) -> str:
+    return "Yes" if flag else "No"

@@ -1,0 +1,33 @@
+"""Qt fixtures: offscreen platform, a signed-in admin and operator over a file SQLite store."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+
+from deskops_desktop.models.enums import Role  # noqa: E402
+from deskops_desktop.services.access import Actor  # noqa: E402
+from deskops_desktop.services.bundle import Services, build_services  # noqa: E402
+from deskops_desktop.services.data_service import DataService  # noqa: E402
+from deskops_desktop.services.store import Store  # noqa: E402
+
+
+@pytest.fixture
+def services(sqlite_store: Store) -> Services:
+    return build_services(sqlite_store)
+
+
+@pytest.fixture
+def admin(services: Services) -> Actor:
+    services.users.create(None, "admin", "admin-pass-1", Role.ADMIN, display_name="Head Office")
+    return services.users.authenticate("admin", "admin-pass-1")
+
+
+@pytest.fixture
+def data(services: Services, admin: Actor) -> Iterator[DataService]:
+    yield DataService(services, admin)

@@ -1,0 +1,200 @@
+"""A clerk's day on a module page: keyboard entry, errors, edit, delete + undo, paste, sort."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from deskops_desktop.models.enums import Module
+from deskops_desktop.models.modules import SPECS
+from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.views.qt_records_model import RecordTableModel
+from deskops_desktop.views.record_page import PageContext, RecordPage
+
+
+def make_page(qtbot: QtBot, data: DataService, module: Module = Module.PRODUCTION) -> RecordPage:
+    services = data.services
+    page = RecordPage(module, data, ModuleChartService(services.store), services.master.reference())
+    qtbot.addWidget(page)
+    data.subscribe(page.on_changes)  # what MainWindow does through its app-level signal
+    site = services.master.site_by_code(data.actor, "ALASLA-29")
+    today = site.today()
+    page.set_context(PageContext(site, today - timedelta(days=29), today))
+    page.resize(1300, 760)
+    page.show()
+    qtbot.waitExposed(page)
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)
+    return page
+
+
+def type_keys(qtbot: QtBot, text: str) -> None:
+    qtbot.keyClicks(QApplication.focusWidget(), text)
+
+
+def press(qtbot: QtBot, key: Qt.Key) -> None:
+    qtbot.keyClick(QApplication.focusWidget(), key)
+
+
+def g1_closing(data: DataService) -> Decimal:
+    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    day = site.today()
+    ledger = data.services.ledger.ledger(data.actor, site.id, day, day)
+    return next(r.closing for r in ledger.rows if r.material.code == "AGG-G1")
+
+
+def test_keyboard_only_entry_reaches_table_and_inventory(qtbot: QtBot, data: DataService) -> None:
+    page = make_page(qtbot, data)
+    page.form.focus_first()
+    assert QApplication.focusWidget() is page.form.input("shift")
+    # Shift and operation keep their defaults: Tab past them, type the material and quantity.
+    press(qtbot, Qt.Key.Key_Tab)
+    press(qtbot, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.form.input("material").lineEdit() or \
+        QApplication.focusWidget() is page.form.input("material")
+    type_keys(qtbot, "AGG-G1")
+    press(qtbot, Qt.Key.Key_Tab)
+    type_keys(qtbot, "120.5")
+    press(qtbot, Qt.Key.Key_Return)
+    assert page.model.rowCount() == 1
+    row = page.model.row_at(0)
+    assert row.values["quantity"] == Decimal("120.500")
+    assert row.values["material"] == "AGG-G1"
+    assert g1_closing(data) == Decimal("120.500")
+    # The cursor is back on the first field, ready for the next line; the quantity is empty.
+    assert QApplication.focusWidget() is page.form.input("shift")
+    quantity = page.form.input("quantity")
+    assert isinstance(quantity, QLineEdit)
+    assert quantity.text() == ""
+    assert page.count_label.text() == "1 records"
+
+
+def test_invalid_entry_shows_every_error_and_writes_nothing(qtbot: QtBot, data: DataService) -> None:
+    page = make_page(qtbot, data)
+    material = page.form.input("material")
+    assert isinstance(material, QComboBox)
+    material.setEditText("NOPE")
+    quantity = page.form.input("quantity")
+    assert isinstance(quantity, QLineEdit)
+    quantity.setText("12,5t")
+    notes = page.form.input("notes")
+    assert isinstance(notes, QLineEdit)
+    notes.setText("x" * 501)
+    page.form.save_button.click()
+    assert "unknown material code 'NOPE'" in page.form.error_text("material")
+    assert "is not a number" in page.form.error_text("quantity")
+    assert "at most 500 characters" in page.form.error_text("notes")
+    assert page.model.rowCount() == 0
+    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    assert data.services.records.count(data.actor, Module.PRODUCTION, site.id, date(2000, 1, 1), site.today()) == 0
+    # Fixing the fields clears the errors on the next save.
+    material.setEditText("AGG-S1")
+    quantity.setText("12.5")
+    notes.setText("")
+    page.form.save_button.click()
+    assert page.form.error_text("material") == ""
+    assert page.model.rowCount() == 1
+
+
+def test_edit_then_delete_and_undo(qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = make_page(qtbot, data)
+    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    data.create(Module.PRODUCTION, site.id, {"date": site.today(), "operation": "CRU-PRO",
+                                             "material": "AGG-G1", "quantity": "10"})
+    assert page.model.rowCount() == 1
+    page.table.setFocus()
+    page.table.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    assert page.form.editing is not None
+    quantity = page.form.input("quantity")
+    assert isinstance(quantity, QLineEdit)
+    quantity.setText("15")
+    page.form.save_button.click()
+    assert page.model.row_at(0).values["quantity"] == Decimal("15.000")
+    assert g1_closing(data) == Decimal("15.000")
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Yes)
+    page.table.setFocus()
+    page.table.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    assert page.model.rowCount() == 0
+    assert g1_closing(data) == Decimal("0.000")
+    qtbot.keyClick(page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert page.model.rowCount() == 1
+    assert page.model.row_at(0).values["quantity"] == Decimal("15.000")
+    assert g1_closing(data) == Decimal("15.000")
+
+
+def test_delete_asks_first_and_no_keeps_the_row(qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = make_page(qtbot, data)
+    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    data.create(Module.PRODUCTION, site.id, {"date": site.today(), "operation": "CRU-PRO",
+                                             "material": "AGG-G1", "quantity": "10"})
+    asked: list[str] = []
+
+    def no(*args: object, **_kwargs: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", no)
+    assert page.delete_row(0) is False
+    assert asked and "Delete production AGG-G1" in asked[0]
+    assert page.model.rowCount() == 1
+
+
+def test_paste_is_all_or_nothing(qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = make_page(qtbot, data)
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))
+    today = data.services.master.site_by_code(data.actor, "ALASLA-29").today()
+    bad = (
+        "Date\tShift\tOperation\tMaterial Code\tQuantity\tNotes\n"
+        f"{today}\tMORNING\tCRU-PRO\tAGG-G1\t10\t\n"
+        f"{today}\tMORNING\tCRU-PRO\tAGG-XX\tabc\t\n"
+    )
+    assert page.paste_rows(bad) is False
+    assert page.model.rowCount() == 0
+    assert "AGG-XX" in warnings[0]
+    assert "row 3" in warnings[0]
+    good = bad.replace("AGG-XX\tabc", "AGG-S1\t4.25")
+    assert page.paste_rows(good) is True
+    assert page.model.rowCount() == 2
+
+
+def test_table_sorts_in_the_query(qtbot: QtBot, data: DataService) -> None:
+    page = make_page(qtbot, data)
+    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    rows = [{"date": site.today() - timedelta(days=i), "operation": "CRU-PRO", "material": "AGG-G1",
+             "quantity": str(q)} for i, q in enumerate((5, 50, 0.5))]
+    data.create_many(Module.PRODUCTION, site.id, rows)
+    column = next(i for i, c in enumerate(page.model.columns) if c.key == "quantity")
+    page.model.sort(column, Qt.SortOrder.AscendingOrder)
+    assert [page.model.row_at(i).values["quantity"] for i in range(3)] == [
+        Decimal("0.500"), Decimal("5.000"), Decimal("50.000")]
+    page.model.sort(column, Qt.SortOrder.DescendingOrder)
+    assert page.model.row_at(0).values["quantity"] == Decimal("50.000")
+    page.filter.setText("no such thing")
+    page.reload()
+    assert page.model.rowCount() == 0
+
+
+def test_model_passes_qtmodeltester(qtmodeltester: object, data: DataService) -> None:
+    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    data.create(Module.DISPATCH, site.id, {"date": site.today(), "material": "AGG-G1", "quantity": "3",
+                                           "trips": "2", "owner": "ACME"})
+    model = RecordTableModel(SPECS[Module.DISPATCH])
+    model.set_source(
+        lambda o, n, s, d: data.records(Module.DISPATCH, site.id, site.today(), site.today(), offset=o, limit=n,
+                                        sort=s, descending=d),
+        lambda: data.count(Module.DISPATCH, site.id, site.today(), site.today()),
+        lambda _row: True,
+    )
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    assert model.rowCount() == 1
+    assert model.data(model.index(0, 0)) == site.today().isoformat()
