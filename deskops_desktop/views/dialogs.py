@@ -214,6 +214,7 @@ class ChangePasswordDialog(QDialog):
         layout.addWidget(buttons)
 
     def _on_ok(self) -> None:
+        self.error.setText("")
         if self.new.text() != self.confirm.text():
             self.error.setText("The two new passwords differ")
             return

@@ -36,7 +36,7 @@ def application() -> QApplication:
     return app
 
 
-def test_connection(url: str, password: str) -> str | None:
+def check_connection(url: str, password: str) -> str | None:
     """None when a PostgreSQL server answers at ``url`` (with ``password``), else why not."""
     if not url.startswith(("postgresql", "postgres")):
         return "the URL must start with postgresql://"
@@ -92,7 +92,7 @@ def run(db_url: str | None = None) -> int:
                 target.users.create(None, username, password, Role.ADMIN, display_name=display_name)
             holder["services"] = target
 
-        if not SetupDialog(test_connection, create_admin).exec():
+        if not SetupDialog(check_connection, create_admin).exec():
             return 0
         services = holder["services"]
         save_state(state)
