@@ -14,11 +14,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from deskops_desktop.models.enums import SHIFT_HOURS
-from deskops_desktop.models.records import Dispatch, EquipmentLog, ManpowerLog, Production, Received
-from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
+from deskops_desktop.models.records import Dispatch, Production, Received
+from deskops_desktop.models.reference import Material
 from deskops_desktop.models.types import utcnow
 from deskops_desktop.services.access import Actor, require_site
+from deskops_desktop.services.dashboard import DashboardService
 from deskops_desktop.services.store import Store
 
 
@@ -61,6 +61,7 @@ class ModuleChartService:
     def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
         self._store = store
         self._now = now
+        self._dashboard = DashboardService(store, now)
 
     def production(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> DailySeries:
         """Quantity produced per material per day (materials in display order)."""
@@ -113,49 +114,22 @@ class ModuleChartService:
         return _daily(_days(date_from, date_to), named)
 
     def equipment(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> CategorySeries:
-        """Operating vs idle hours per unit: available = 8 h per shift x units logged."""
-        require_site(actor, site_id)
-        query = (
-            select(Equipment.code, EquipmentLog.hours, EquipmentLog.count)
-            .join(Equipment, Equipment.id == EquipmentLog.equipment_id)
-            .where(EquipmentLog.site_id == site_id, EquipmentLog.date.between(date_from, date_to))
-            .order_by(Equipment.sort_order)
-        )
-        operating: dict[str, Decimal] = {}
-        available: dict[str, Decimal] = {}
-        with self._store.read() as session:
-            for code, hours, count in session.execute(query):
-                operating[code] = operating.get(code, Decimal(0)) + hours * count
-                available[code] = available.get(code, Decimal(0)) + max(hours, Decimal(SHIFT_HOURS)) * count
-        labels = tuple(operating)
-        idle = tuple(max(available[c] - operating[c], Decimal(0)) for c in labels)
+        """Operating vs idle hours per unit, exactly as the dashboard defines them."""
+        units = [u for u in self._dashboard.utilisation(actor, site_id, date_from, date_to) if u.logs]
         return CategorySeries(
-            labels,
-            (Series("Operating", "h", tuple(operating[c] for c in labels)), Series("Idle", "h", idle)),
+            tuple(u.code for u in units),
+            (
+                Series("Operating", "h", tuple(u.operating_hours for u in units)),
+                Series("Idle", "h", tuple(u.idle_hours for u in units)),
+            ),
         )
 
     def manpower(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> CategorySeries:
-        """Headcount (summed over the range) by role, stacked by shift."""
-        require_site(actor, site_id)
-        query = (
-            select(ManpowerRole.code, ManpowerLog.shift, func.sum(ManpowerLog.headcount))
-            .join(ManpowerRole, ManpowerRole.id == ManpowerLog.role_id)
-            .where(ManpowerLog.site_id == site_id, ManpowerLog.date.between(date_from, date_to))
-            .group_by(ManpowerRole.code, ManpowerRole.sort_order, ManpowerLog.shift)
-            .order_by(ManpowerRole.sort_order)
-        )
-        table: dict[str, dict[str, int]] = {}
-        with self._store.read() as session:
-            for role, shift, total in session.execute(query):
-                table.setdefault(role, {})[shift or "(no shift)"] = int(total or 0)
-        labels = tuple(table)
-        shifts = sorted({s for row in table.values() for s in row}, key=_shift_order)
+        """Headcount (man-shifts over the range) by role, one stacked series per shift."""
+        data = self._dashboard.manpower(actor, site_id, date_from, date_to)
         return CategorySeries(
-            labels,
-            tuple(Series(s, "people", tuple(Decimal(table[r].get(s, 0)) for r in labels)) for s in shifts),
+            data.roles,
+            tuple(
+                Series(s.label, "people", tuple(Decimal(h) for h in s.headcount)) for s in data.shifts
+            ),
         )
-
-
-def _shift_order(shift: str) -> int:
-    order = ["MORNING", "AFTERNOON", "NIGHT"]
-    return order.index(shift) if shift in order else len(order)

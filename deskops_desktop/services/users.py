@@ -205,6 +205,14 @@ class UserService:
             user.locked_until = None
             log_change(session, actor, "users", user.id, "UPDATE", None, {"unlocked": True})
 
+    def usernames(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """User id -> user name, for "who" columns (names are not secret; hashes never leave)."""
+        wanted = [u for u in set(user_ids) if u]
+        if not wanted:
+            return {}
+        with self._store.read() as session:
+            return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
+
     def list(self, actor: Actor) -> list[UserInfo]:
         with self._store.read() as session:
             query = select(User).order_by(User.username)
