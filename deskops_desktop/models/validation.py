@@ -20,6 +20,7 @@ MAX_QUANTITY = Decimal("999999.999")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _GROUPED_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class FieldError(ValueError):
@@ -41,12 +42,13 @@ def parse_date(value: object, *, today: date) -> date:
         text = value.strip()
         if len(text) > 10 and text[10:].strip() in ("00:00:00", "T00:00:00", "00:00"):
             text = text[:10]
+        # Only YYYY-MM-DD: fromisoformat alone would also take week dates such as 2024-W01-1.
+        if not _ISO_DATE.match(text):
+            raise FieldError(f"'{value.strip()}' is not a date; use YYYY-MM-DD")
         try:
             result = date.fromisoformat(text)
         except ValueError:
             raise FieldError(f"'{value.strip()}' is not a date; use YYYY-MM-DD") from None
-        if len(text) != 10:
-            raise FieldError(f"'{value.strip()}' is not a date; use YYYY-MM-DD")
     else:
         raise FieldError("is not a date; use YYYY-MM-DD")
     if result < MIN_DATE:
@@ -92,7 +94,7 @@ def _check_places(number: Decimal, places: int) -> None:
 def parse_quantity(value: object, *, signed: bool = False) -> Decimal:
     """Tons or loads: > 0 (or non-zero when ``signed``), ≤ 3 decimals, |q| ≤ 999,999.999."""
     number = parse_decimal(value)
-    _check_places(number, 3)
+    # Range before places: quantizing a huge value (1e30) would raise InvalidOperation.
     if signed:
         if number == 0:
             raise FieldError("must not be 0")
@@ -100,14 +102,15 @@ def parse_quantity(value: object, *, signed: bool = False) -> Decimal:
         raise FieldError("must be greater than 0")
     if abs(number) > MAX_QUANTITY:
         raise FieldError("must be at most 999,999.999")
+    _check_places(number, 3)
     return number.quantize(Decimal("0.001"))
 
 
 def parse_hours(value: object) -> Decimal:
     number = parse_decimal(value)
-    _check_places(number, 2)
     if number < 0 or number > 24:
         raise FieldError("must be between 0 and 24")
+    _check_places(number, 2)
     return number.quantize(Decimal("0.01"))
 
 
@@ -117,7 +120,7 @@ def parse_int(value: object, *, low: int, high: int | None) -> int:
     if isinstance(value, int):
         number = value
     elif isinstance(value, float | Decimal):
-        if isinstance(value, float) and not math.isfinite(value):
+        if not (math.isfinite(value) if isinstance(value, float) else value.is_finite()):
             raise FieldError("must be a whole number")
         if value != int(value):
             raise FieldError("must be a whole number")
