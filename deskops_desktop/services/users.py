@@ -25,6 +25,7 @@ from deskops_desktop.models.errors import (
 )
 from deskops_desktop.models.reference import Site
 from deskops_desktop.models.types import utcnow
+from deskops_desktop.services import passwords
 from deskops_desktop.services.access import Actor, require_admin
 from deskops_desktop.services.audit import log_change
 from deskops_desktop.services.changes import USERS_CHANGED, ChangeSet
@@ -108,7 +109,8 @@ class UserService:
         with self._store.write() as session:
             user = session.scalar(select(User).where(User.username == username.strip().lower()))
             if user is None:
-                verify_password(password, _DUMMY_HASH)  # same work as a real check: no timing hint
+                # The same work as a real check: no timing hint that the name is unknown.
+                verify_password(password, _dummy_hash())
                 raise failure
             now = self._now()
             if user.locked_until is not None and user.locked_until > now:
@@ -178,6 +180,17 @@ class UserService:
             old = {"role": user.role, "active": user.active, "display_name": user.display_name}
             if user.id == actor.user_id and (active is False or (role is not None and role is not Role.ADMIN)):
                 raise ValidationError([Problem("role", "you cannot demote or deactivate yourself")])
+            if site_codes is not None:
+                site_ids, problems = _resolve_sites(session, site_codes)
+                if problems:
+                    raise ValidationError(problems)
+            else:
+                site_ids = list(_site_ids(session, user.id))
+            # The same rule as create(): a non-admin without a site could do nothing at all.
+            if (role or Role(user.role)) is not Role.ADMIN and not site_ids:
+                raise ValidationError(
+                    [Problem("sites", "operators and moderators need at least one site")]
+                )
             if role is not None:
                 user.role = role.value
             if active is not None:
@@ -185,9 +198,6 @@ class UserService:
             if display_name is not None:
                 user.display_name = display_name.strip()
             if site_codes is not None:
-                site_ids, problems = _resolve_sites(session, site_codes)
-                if problems:
-                    raise ValidationError(problems)
                 session.execute(delete(UserSite).where(UserSite.user_id == user.id))
                 for site_id in site_ids:
                     session.add(UserSite(user_id=user.id, site_id=site_id))
@@ -221,7 +231,14 @@ class UserService:
             return [_info(session, u) for u in session.scalars(query)]
 
 
-_DUMMY_HASH = "scrypt$14$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+def _dummy_hash() -> str:
+    """A hash at the *current* cost, so an unknown user name takes as long as a wrong password
+    (a fixed cheaper cost would tell an attacker which user names exist)."""
+    zeros_salt, zeros_key = "AAAAAAAAAAAAAAAAAAAAAA==", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    return (
+        f"scrypt${passwords.COST_LOG_N}${passwords.BLOCK_SIZE}${passwords.PARALLELISM}"
+        f"${zeros_salt}${zeros_key}"
+    )
 
 
 def _username_problems(name: str) -> list[Problem]:
