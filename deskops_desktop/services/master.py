@@ -228,6 +228,8 @@ def _choice(field: str, value: str, enum: Any) -> str:
 def _material_field(key: str, value: object) -> Any:
     if key in ("low_threshold", "high_threshold"):
         number = v.parse_decimal(value)
+        if not 0 <= number <= v.MAX_QUANTITY:  # also keeps quantize() below from overflowing
+            raise v.FieldError("must be between 0 and 999,999.999")
         if number != number.quantize(Decimal("0.001")):
             raise v.FieldError("must have at most 3 decimals")
         return number
