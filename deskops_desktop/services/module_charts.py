@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from deskops_desktop.models.enums import UOM_SYMBOL, Uom
 from deskops_desktop.models.records import Dispatch, Production, Received
 from deskops_desktop.models.reference import Material
 from deskops_desktop.models.types import utcnow
@@ -92,7 +93,7 @@ class ModuleChartService:
         trips: dict[date, Decimal] = defaultdict(Decimal)
         with self._store.read() as session:
             for uom, day, total, trip_count in session.execute(query):
-                named.setdefault(("Dispatched", uom), {})[day] = total
+                named.setdefault((f"Dispatched ({UOM_SYMBOL.get(uom, uom)})", uom), {})[day] = total
                 trips[day] += Decimal(trip_count or 0)
         named[("Trips", "trips")] = trips
         return _daily(_days(date_from, date_to), named)
@@ -110,7 +111,10 @@ class ModuleChartService:
         named: dict[tuple[str, str], dict[date, Decimal]] = {}
         with self._store.read() as session:
             for source, uom, day, total in session.execute(query):
-                named.setdefault((source or "(no source)", uom), {})[day] = total
+                name = source or "(no source)"
+                if uom != Uom.LOAD:
+                    name = f"{name} ({UOM_SYMBOL.get(uom, uom)})"
+                named.setdefault((name, uom), {})[day] = total
         return _daily(_days(date_from, date_to), named)
 
     def equipment(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> CategorySeries:

@@ -12,9 +12,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QCursor
-from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QToolTip,
+    QWidget,
+)
 
 from deskops_desktop.services.module_charts import CategorySeries, DailySeries, Series
 
@@ -22,6 +29,51 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
 )
+
+
+class SeriesLegend(QListWidget):
+    """A checkable list beside a chart: one entry per series, unchecking hides the series.
+
+    Kept outside the plot so 17 materials never cover the data they describe.
+
+    Signals:
+        toggled(str, bool): a series was shown or hidden.
+    """
+
+    toggled = Signal(str, bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMaximumWidth(170)
+        self.setMinimumWidth(110)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.itemChanged.connect(self._on_item_changed)
+
+    def set_series(self, names: list[tuple[str, str]]) -> None:
+        """(name, colour) pairs; entries already present keep their checked state."""
+        checked = {self.item(i).text(): self.item(i).checkState() for i in range(self.count())}
+        self.blockSignals(True)
+        self.clear()
+        for name, color in names:
+            pixmap = QPixmap(10, 10)
+            pixmap.fill(QColor(color))
+            item = QListWidgetItem(QIcon(pixmap), name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(checked.get(name, Qt.CheckState.Checked))
+            self.addItem(item)
+        self.blockSignals(False)
+
+    def is_shown(self, name: str) -> bool:
+        items = self.findItems(name, Qt.MatchFlag.MatchExactly)
+        return not items or items[0].checkState() == Qt.CheckState.Checked
+
+    def set_shown(self, name: str, shown: bool) -> None:
+        for item in self.findItems(name, Qt.MatchFlag.MatchExactly):
+            item.setCheckState(Qt.CheckState.Checked if shown else Qt.CheckState.Unchecked)
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        self.toggled.emit(item.text(), item.checkState() == Qt.CheckState.Checked)
 
 
 class _LabelAxis(pg.AxisItem):
@@ -69,7 +121,7 @@ class BarChart(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.showGrid(x=horizontal, y=not horizontal, alpha=0.15)
         self.plot.setTitle(title)
-        self.legend = self.plot.addLegend(offset=(8, 4), labelTextSize="8pt", colCount=4)
+        self.legend = SeriesLegend()
         self._bars: dict[str, pg.BarGraphItem] = {}
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._right: pg.ViewBox | None = None
@@ -87,9 +139,12 @@ class BarChart(QWidget):
         self.empty_label = QLabel("No data for the selected period", self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setProperty("role", "muted")
-        layout = QVBoxLayout(self)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(4)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
+        self.legend.toggled.connect(self._on_legend_toggled)
         self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_scene_mouse_moved)
         self.setMinimumHeight(180)
 
@@ -107,43 +162,53 @@ class BarChart(QWidget):
         self._axis.labels = self._labels
         self._axis.picture = None
         self._axis.update()
-        base = [0.0] * len(labels)
         seen = set()
-        totals = [
-            sum((s.values[i] for s in series if s.name not in self.line_series), Decimal(0))
-            for i in range(len(labels))
-        ]
+        bar_series = [x for x in series if x.name not in self.line_series]
+        # Never stack different units: each unit gets its own bar beside the others.
+        units = list(dict.fromkeys(x.unit for x in bar_series))
+        slot = 0.8 / max(1, len(units))
+        bases = {u: [0.0] * len(labels) for u in units}
+        totals = {
+            u: [sum((x.values[i] for x in bar_series if x.unit == u), Decimal(0)) for i in range(len(labels))]
+            for u in units
+        }
         for n, s in enumerate(series):
             seen.add(s.name)
             values = [float(v) for v in s.values]
             if s.name in self.line_series and self._right is not None:
                 self._set_line(n, s, values)
                 continue
+            base = bases[s.unit]
             if self.percent:
-                values = [100.0 * v / float(t) if t else 0.0 for v, t in zip(values, totals, strict=True)]
+                values = [100.0 * v / float(t) if t else 0.0 for v, t in zip(values, totals[s.unit], strict=True)]
+            offset = (units.index(s.unit) - (len(units) - 1) / 2) * slot
+            positions = [i + offset for i in range(len(labels))]
             color = QColor(PALETTE[n % len(PALETTE)])
             if self.horizontal:
-                opts = {"x0": base, "y": list(range(len(labels))), "height": 0.7, "width": values}
+                opts = {"x0": base, "y": positions, "height": slot * 0.9, "width": values}
             else:
-                opts = {"x": list(range(len(labels))), "y0": base, "height": values, "width": 0.7}
+                opts = {"x": positions, "y0": base, "height": values, "width": slot * 0.9}
             bar = self._bars.get(s.name)
             if bar is None:
                 bar = pg.BarGraphItem(brush=color, pen=pg.mkPen(color.darker(115)), **opts)
                 self._bars[s.name] = bar
                 self.plot.addItem(bar)
-                self.legend.addItem(bar, s.name)
             else:
                 bar.setOpts(**opts)
-            base = [b + v for b, v in zip(base, values, strict=True)]
+            bases[s.unit] = [b + v for b, v in zip(base, values, strict=True)]
+        base = [max((b[i] for b in bases.values()), default=0.0) for i in range(len(labels))]
         for name in [k for k in self._lines if k not in seen]:
             line = self._lines.pop(name)
-            self.legend.removeItem(line)
             assert self._right is not None
             self._right.removeItem(line)
         for name in [k for k in self._bars if k not in seen]:
             bar = self._bars.pop(name)
-            self.legend.removeItem(bar)
             self.plot.removeItem(bar)
+        self.legend.set_series([(s.name, PALETTE[n % len(PALETTE)]) for n, s in enumerate(series)])
+        for s in series:
+            item = self._bars.get(s.name) or self._lines.get(s.name)
+            if item is not None:
+                item.setVisible(self.legend.is_shown(s.name))
         unit_axis = "bottom" if self.horizontal else "left"
         self.plot.setLabel(unit_axis, "%" if self.percent else y_label)
         empty = not labels or not any(any(v for v in s.values) for s in series)
@@ -165,14 +230,18 @@ class BarChart(QWidget):
         if line is None:
             color = QColor(PALETTE[n % len(PALETTE)])
             line = pg.PlotDataItem(xs, values, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
-                                   symbolBrush=color, name=s.name)
+                                   symbolBrush=color)
             self._lines[s.name] = line
             self._right.addItem(line)
-            self.legend.addItem(line, f"{s.name} (right axis)")
         else:
             line.setData(xs, values)
         self.plot.getPlotItem().getAxis("right").setLabel(s.unit)
         self._right.setYRange(0, max([*values, 1.0]) * 1.1, padding=0)
+
+    def _on_legend_toggled(self, name: str, shown: bool) -> None:
+        item = self._bars.get(name) or self._lines.get(name)
+        if item is not None:
+            item.setVisible(shown)
 
     def _on_view_resized(self) -> None:
         if self._right is not None:

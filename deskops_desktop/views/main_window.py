@@ -29,6 +29,7 @@ from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.dialogs import ChangePasswordDialog
+from deskops_desktop.views.inventory_page import InventoryPage
 from deskops_desktop.views.record_page import PageContext, RecordPage
 from deskops_desktop.views.settings_page import SettingsPage
 from deskops_desktop.views.shell import PAGES, Header, Sidebar
@@ -140,10 +141,11 @@ class MainWindow(QMainWindow):
             message = getattr(widget, "message_posted", None)
             if message is not None:
                 message.connect(lambda text: self.statusBar().showMessage(text, 6000))
-            if isinstance(widget, RecordPage):
-                splitter_state = self.state.splitters.get(widget.splitter.objectName())
+            splitter = getattr(widget, "splitter", None)
+            if splitter is not None:
+                splitter_state = self.state.splitters.get(splitter.objectName())
                 if splitter_state:
-                    widget.splitter.restoreState(QByteArray.fromBase64(splitter_state.encode()))
+                    splitter.restoreState(QByteArray.fromBase64(splitter_state.encode()))
             if self._context is not None:
                 widget.set_context(self._context)  # type: ignore[attr-defined]
         return self.pages[key]
@@ -153,6 +155,8 @@ class MainWindow(QMainWindow):
             return self._factories[key]()
         if key in RECORD_PAGES:
             return RecordPage(RECORD_PAGES[key], self.data, self._charts, self._refs)
+        if key == "inventory":
+            return InventoryPage(self.data)
         if key == "settings":
             return SettingsPage(self.data, self.state)
         titles = dict(PAGES)
@@ -232,9 +236,10 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self.state.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
         for widget in self.pages.values():
-            if isinstance(widget, RecordPage):
-                key = widget.splitter.objectName()
-                self.state.splitters[key] = bytes(widget.splitter.saveState().toBase64().data()).decode()
+            splitter = getattr(widget, "splitter", None)
+            if splitter is not None:
+                key = splitter.objectName()
+                self.state.splitters[key] = bytes(splitter.saveState().toBase64().data()).decode()
         save_state(self.state)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

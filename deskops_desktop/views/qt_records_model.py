@@ -80,6 +80,7 @@ class RecordTableModel(QAbstractTableModel):
         self._may_change: Callable[[RecordRow], bool] = lambda _row: True
         self.sort_key = "date"
         self.descending = True
+        self._who: dict[str, str] | None = None
         self._font = tabular_font()
         self._muted = QBrush(QColor("#8a919c"))
 
@@ -153,6 +154,8 @@ class RecordTableModel(QAbstractTableModel):
                 return row.ref_name
             if col.key == "uom":
                 return row.uom
+            if col.key == "created_by":
+                return (self._who or {}).get(row.created_by or "", "")
             return format_value(col.kind, row.values.get(col.key))
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if col.kind in _NUMERIC:
@@ -185,6 +188,14 @@ class RecordTableModel(QAbstractTableModel):
         self.sort_key = col.key
         self.descending = order == Qt.SortOrder.DescendingOrder
         self.reload()
+
+    def set_who(self, names: dict[str, str]) -> None:
+        """Show a "By" column with the user name of each record's creator."""
+        self.beginResetModel()
+        if self._who is None:
+            self.columns = [*self.columns, Column("created_by", "By", None, sortable=False)]
+        self._who = names
+        self.endResetModel()
 
     def may_change(self, row: RecordRow) -> bool:
         return self._may_change(row)

@@ -44,6 +44,7 @@ _CHOICES: dict[Kind, list[tuple[str, str]]] = {
     Kind.REASON: [(r.value, r.value.replace("_", " ").title()) for r in AdjustmentReason],
 }
 _REFERENCE = {Kind.MATERIAL, Kind.EQUIPMENT, Kind.ROLE}
+FIELDS_PER_ROW = 6
 
 
 def current_shift(now: datetime) -> str:
@@ -78,7 +79,10 @@ class RecordForm(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(2)
-        for col, field in enumerate(spec.fields):
+        per_row = FIELDS_PER_ROW
+        for n, field in enumerate(spec.fields):
+            band, col = divmod(n, per_row)
+            base = band * 3
             label = QLabel(field.label + (" *" if field.required else ""))
             label.setProperty("role", "muted")
             widget = self._make_input(field.kind)
@@ -101,12 +105,15 @@ class RecordForm(QWidget):
             error.setProperty("role", "error")
             error.setWordWrap(True)
             error.setObjectName(f"error_{field.key}")
-            grid.addWidget(label, 0, col)
-            grid.addWidget(cell, 1, col)
-            grid.addWidget(error, 2, col, Qt.AlignmentFlag.AlignTop)
-            grid.setColumnStretch(col, 3 if field.key == "notes" else 1)
+            # Notes take the rest of their row, so a long remark is readable while typed.
+            span = per_row - col if field.key == "notes" else 1
+            grid.addWidget(label, base, col)
+            grid.addWidget(cell, base + 1, col, 1, span)
+            grid.addWidget(error, base + 2, col, 1, span, Qt.AlignmentFlag.AlignTop)
             self._inputs[field.key] = widget
             self._errors[field.key] = error
+        for col in range(per_row):
+            grid.setColumnStretch(col, 1)
         self.save_button = QPushButton("Save")
         self.save_button.setProperty("role", "primary")
         self.save_button.setToolTip("Save (Enter)")
@@ -115,10 +122,10 @@ class RecordForm(QWidget):
         self.general_error = QLabel("")
         self.general_error.setProperty("role", "error")
         self.general_error.setWordWrap(True)
-        col = len(spec.fields)
-        grid.addWidget(self.save_button, 1, col)
-        grid.addWidget(self.clear_button, 1, col + 1)
-        grid.addWidget(self.general_error, 3, 0, 1, col + 2)
+        last_band = (len(spec.fields) - 1) // per_row
+        grid.addWidget(self.save_button, 1, per_row)
+        grid.addWidget(self.clear_button, 1, per_row + 1)
+        grid.addWidget(self.general_error, last_band * 3 + 3, 0, 1, per_row + 2)
         self._connect_signals()
         for widget in self._inputs.values():
             widget.installEventFilter(self)
@@ -135,7 +142,7 @@ class RecordForm(QWidget):
         if kind in _CHOICES:
             combo = QComboBox()
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(9 if kind is Kind.OPERATION else 8)
+            combo.setMinimumContentsLength(17 if kind is Kind.OPERATION else 8)
             combo.view().setMinimumWidth(260 if kind is Kind.OPERATION else 120)
             combo.addItem("", "")
             for value, text in _CHOICES[kind]:

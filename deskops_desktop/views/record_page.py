@@ -140,7 +140,7 @@ class RecordPage(QWidget):
         self.splitter.addWidget(self.chart)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([700, 460])
+        self.splitter.setSizes([640, 560])
         self._columns_fitted = False
         app = QGuiApplication.instance()
         self.chart.apply_colors(bool(app.property("deskops_dark")) if app else False)
