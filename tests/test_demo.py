@@ -135,7 +135,8 @@ def test_demo_is_valid_and_the_ledger_verifies(store: Store) -> None:
     assert operator.role is Role.OPERATOR
     assert operator.can_see_site(site.id)
     with pytest.raises(ValidationError, match="already has"):
-        demo(store)
+        demo(store, sites=2)
+    assert [s.code for s in services.master.sites(SYSTEM)] == ["ALASLA-29"]  # nothing created
     assert services.records.count(SYSTEM, Module.PRODUCTION, site.id, first, END) == (
         summary.counts[Module.PRODUCTION]
     )

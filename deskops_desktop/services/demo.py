@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from deskops_desktop.models import reference_data as ref
 from deskops_desktop.models.enums import (
@@ -251,15 +252,16 @@ def generate_demo(
     report = progress or (lambda _percent, _message: None)
     report(0, "preparing sites")
     refs = services.master.reference()
-    chosen = demo_sites(sites)
-    infos = [_ensure_site(services, s) for s in chosen]
     clock = now()
+    existing = {s.code: s for s in services.master.sites(SYSTEM, include_inactive=True)}
     windows: list[tuple[date, date]] = []
-    for info in infos:
-        last = min(end, info.today(clock)) if end is not None else info.today(clock)
-        first = last - timedelta(days=days - 1)
-        _refuse_filled(services, info, first, last)
-        windows.append((first, last))
+    for site in demo_sites(sites):
+        today = _site_today(clock, site.timezone)
+        last = min(end, today) if end is not None else today
+        windows.append((last - timedelta(days=days - 1), last))
+        if site.code in existing:  # refuse before anything is written
+            _refuse_filled(services, existing[site.code], *windows[-1])
+    infos = [existing.get(s.code) or _add_site(services, s) for s in demo_sites(sites)]
 
     plans = [
         _SitePlan(
@@ -312,14 +314,16 @@ def generate_demo(
 
 
 # ----------------------------------------------------------------------------- set-up steps
-def _ensure_site(services: Services, site: DemoSite) -> SiteInfo:
-    existing = {s.code: s for s in services.master.sites(SYSTEM, include_inactive=True)}
-    if site.code in existing:
-        return existing[site.code]
+def _add_site(services: Services, site: DemoSite) -> SiteInfo:
     info, _ = services.master.add_site(
         SYSTEM, site.code, site.name, location=site.location, timezone=site.timezone
     )
     return info
+
+
+def _site_today(now: datetime, timezone: str) -> date:
+    """The calendar date in ``timezone`` at ``now`` (what validation calls "today")."""
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def _refuse_filled(services: Services, site: SiteInfo, first: date, last: date) -> None:
