@@ -14,7 +14,9 @@ SERVICE = "DeskOps Desktop"
 
 
 def _account(url: URL) -> str:
-    return f"{url.drivername}://{url.username or ''}@{url.host or ''}:{url.port or ''}/{url.database}"
+    # By backend, not driver: "postgresql://" and "postgresql+psycopg://" name the same server.
+    user, host, port = url.username or "", url.host or "", url.port or ""
+    return f"{url.get_backend_name()}://{user}@{host}:{port}/{url.database}"
 
 
 def set_db_password(url: str, password: str) -> None:

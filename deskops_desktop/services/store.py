@@ -66,7 +66,9 @@ class Store:
     """Engine, sessions, migrations, seeding and backup for one database."""
 
     def __init__(self, url: str | URL) -> None:
-        parsed = with_keyring_password(str(url) if isinstance(url, URL) else url)
+        # str(URL) masks the password as "***": render it in full so a URL object keeps its own.
+        text = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
+        parsed = with_keyring_password(text)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
