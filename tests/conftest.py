@@ -23,6 +23,7 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from deskops_desktop.models.tables import Base
 from deskops_desktop.services import passwords
@@ -106,14 +107,25 @@ def pg_url_or_skip() -> str:
 
 @pytest.fixture(scope="session")
 def _pg_migrated() -> Iterator[str]:
-    url = pg_url_or_skip()
+    """A private database for this test session, migrated once and dropped at the end.
+
+    Private (named after the process id) so two test runs against one server never truncate
+    each other's tables.
+    """
+    server_url = make_url(pg_url_or_skip())
+    name = f"deskops_test_{os.getpid()}"
+    admin = Store(server_url.set(database="postgres"))
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.set(database=name).render_as_string(hide_password=False)
     store = Store(url)
-    with store.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
     store.upgrade()
     store.dispose()
     yield url
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
