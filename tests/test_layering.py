@@ -1,0 +1,170 @@
+"""The dependency rule of STYLE.md: ``models`` <- ``services`` <- ``export``, ``views``, ``cli``.
+
+- Every module of ``models``, ``services`` and ``export`` imports in a fresh interpreter in which
+  PySide6, shiboken6 and pyqtgraph cannot be imported at all (a meta path finder refuses them),
+  so the Qt-free core stays usable by the CLI, the exports and the tests.
+- Statically (AST): nothing under ``models/`` imports ``services``, and nothing under ``models/``
+  or ``services/`` imports ``export``, ``views``, ``cli`` or ``app``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import deskops_desktop
+
+PACKAGE = Path(deskops_desktop.__file__).resolve().parent
+ROOT = PACKAGE.parent
+BLOCKED = ("PySide6", "shiboken6", "pyqtgraph")
+
+_PROBE = """
+import importlib, json, pkgutil, sys
+
+BLOCKED = {blocked!r}
+
+class QtBlocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{{name}} is blocked: this layer must not import Qt")
+        return None
+
+sys.meta_path.insert(0, QtBlocker())
+imported = []
+for package_name in {packages!r}:
+    package = importlib.import_module(package_name)
+    imported.append(package_name)
+    for info in pkgutil.walk_packages(getattr(package, "__path__", []), package_name + "."):
+        importlib.import_module(info.name)
+        imported.append(info.name)
+leaked = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+print(json.dumps({{"imported": imported, "leaked": leaked}}))
+"""
+
+
+def _probe(packages: list[str]) -> dict[str, list[str]]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    env.pop("QT_QPA_PLATFORM", None)
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(blocked=BLOCKED, packages=packages)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"import failed with Qt blocked:\n{result.stderr[-3000:]}"
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_core_imports_without_qt() -> None:
+    packages = ["deskops_desktop.models", "deskops_desktop.services", "deskops_desktop.export"]
+    report = _probe(packages)
+    assert report["leaked"] == []
+    imported = set(report["imported"])
+    expected = {
+        f"deskops_desktop.{path.parent.name}.{path.stem}"
+        for folder in ("models", "services", "export")
+        for path in (PACKAGE / folder).glob("*.py")
+        if path.stem != "__init__"
+    }
+    assert expected <= imported  # every module was really imported, none skipped
+    assert "deskops_desktop.services.records" in imported
+    assert "deskops_desktop.models.validation" in imported
+
+
+def test_cli_imports_without_qt() -> None:
+    """The command line's subcommands run on a headless machine; only the GUI entry needs Qt."""
+    report = _probe(["deskops_desktop.cli"])
+    assert report["imported"] == ["deskops_desktop.cli"]
+    assert report["leaked"] == []
+
+
+def test_the_blocker_really_blocks() -> None:
+    """Guard against a probe that passes because it blocks nothing."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = _PROBE.format(blocked=BLOCKED, packages=[]) + "\nimport PySide6\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "PySide6 is blocked" in result.stderr
+
+
+def _imports(path: Path, root: Path = ROOT) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in ``path``, relative ones resolved."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = ".".join(path.relative_to(root).with_suffix("").parts[:-1])
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join([*base, node.module] if node.module else base)
+            else:
+                module = node.module or ""
+            found.append((node.lineno, module))
+            # "from deskops_desktop import services" imports a layer too.
+            found.extend((node.lineno, f"{module}.{alias.name}") for alias in node.names)
+    return found
+
+
+FORBIDDEN = {
+    "models": (
+        "deskops_desktop.services",
+        "deskops_desktop.export",
+        "deskops_desktop.views",
+        "deskops_desktop.cli",
+        "deskops_desktop.app",
+    ),
+    "services": (
+        "deskops_desktop.export",
+        "deskops_desktop.views",
+        "deskops_desktop.cli",
+        "deskops_desktop.app",
+    ),
+}
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layers_import_only_downwards(layer: str) -> None:
+    offenders = []
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        for line, module in _imports(path):
+            if module.startswith(FORBIDDEN[layer]) or module.split(".")[0] in BLOCKED:
+                offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert offenders == []
+
+
+def test_ast_check_sees_relative_and_aliased_imports(tmp_path: Path) -> None:
+    """The static check resolves ``from ..services import x`` (guards the guard)."""
+    fake = tmp_path / "deskops_desktop" / "models" / "probe.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(
+        "from ..services import records\n"
+        "from deskops_desktop import views\n"
+        "import PySide6.QtCore\n",
+        encoding="utf-8",
+    )
+    modules = {m for _, m in _imports(fake, tmp_path)}
+    assert "deskops_desktop.services.records" in modules
+    assert "deskops_desktop.views" in modules
+    assert "PySide6.QtCore" in modules
