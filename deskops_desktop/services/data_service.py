@@ -17,6 +17,7 @@ from deskops_desktop.models.enums import Granularity, Module
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.changes import Area, ChangeSet
+from deskops_desktop.services.dashboard import DashboardSnapshot
 from deskops_desktop.services.imports import ImportResult, ImportService, SheetData
 from deskops_desktop.services.ledger import Ledger, LedgerPage
 from deskops_desktop.services.records import BatchResult, RecordRow, WriteResult
@@ -97,6 +98,10 @@ class DataService:
         key = (Area.LEDGER.value, site_id, "page", date_from, date_to, offset, limit, category)
         return self._cached(key, lambda: self.services.ledger.page(
             self.actor, site_id, date_from, date_to, offset, limit, category))
+
+    def dashboard(self, site_id: str, date_from: date, date_to: date) -> DashboardSnapshot:
+        key = (Area.DASHBOARD.value, site_id, "snapshot", date_from, date_to)
+        return self._cached(key, lambda: self.services.dashboard.snapshot(self.actor, site_id, date_from, date_to))
 
     # ----------------------------------------------------------------- writes
     def create(self, module: Module, site_id: str, raw: Mapping[str, object], record_id: str | None = None) -> WriteResult:

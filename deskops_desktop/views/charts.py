@@ -88,7 +88,7 @@ class _LabelAxis(pg.AxisItem):
             return super().tickValues(minVal, maxVal, size)  # type: ignore[no-any-return]
         lo, hi = max(0, int(minVal)), min(len(self.labels) - 1, int(maxVal) + 1)
         span = max(1, hi - lo + 1)
-        room = max(1, int(size / (70 if self.orientation in ("bottom", "top") else 18)))
+        room = max(1, int(size / (70 if self.orientation in ("bottom", "top") else 13)))
         step = max(1, -(-span // room))
         return [(float(step), [float(i) for i in range(lo, hi + 1, step)])]
 
@@ -108,12 +108,16 @@ class BarChart(QWidget):
         horizontal: bool = False,
         percent: bool = False,
         line_series: frozenset[str] = frozenset(),
+        overlay_series: frozenset[str] = frozenset(),
+        grouped: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.horizontal = horizontal
         self.percent = percent
         self.line_series = line_series
+        self.overlay_series = overlay_series
+        self.grouped = grouped
         self._axis = _LabelAxis("left" if horizontal else "bottom")
         axis_items = {"left": self._axis} if horizontal else {"bottom": self._axis}
         self.plot = pg.PlotWidget(axisItems=axis_items)
@@ -124,6 +128,10 @@ class BarChart(QWidget):
         self.legend = SeriesLegend()
         self._bars: dict[str, pg.BarGraphItem] = {}
         self._lines: dict[str, pg.PlotDataItem] = {}
+        self._overlays: dict[str, pg.PlotDataItem] = {}
+        self._zero = pg.InfiniteLine(pos=0, angle=90 if horizontal else 0, pen=pg.mkPen("#8a919c", width=1))
+        self._zero.setVisible(False)
+        self.plot.addItem(self._zero)
         self._right: pg.ViewBox | None = None
         if line_series:
             # Lines (e.g. trips) get their own right-hand axis: a different unit and scale.
@@ -156,72 +164,120 @@ class BarChart(QWidget):
             axis.setPen(pen)
             axis.setTextPen(pen)
 
-    def set_data(self, labels: Sequence[str], series: Sequence[Series], y_label: str = "") -> None:
+    def set_data(
+        self,
+        labels: Sequence[str],
+        series: Sequence[Series],
+        y_label: str = "",
+        *,
+        bar_colors: Sequence[str] | None = None,
+    ) -> None:
+        """Draw ``series`` over category ``labels``.
+
+        Bars stack per unit (different units stand side by side, never on top of each other),
+        or stand side by side per series when the chart is ``grouped``. Series named in
+        ``overlay_series`` are lines on the same axis (a target, a net); those in
+        ``line_series`` are lines on a right-hand axis (another unit, e.g. trips).
+        ``bar_colors`` colours each category's bar (single-series charts such as levels).
+        """
         self._labels = list(labels)
         self._series = list(series)
         self._axis.labels = self._labels
         self._axis.picture = None
         self._axis.update()
-        seen = set()
-        bar_series = [x for x in series if x.name not in self.line_series]
-        # Never stack different units: each unit gets its own bar beside the others.
-        units = list(dict.fromkeys(x.unit for x in bar_series))
-        slot = 0.8 / max(1, len(units))
-        bases = {u: [0.0] * len(labels) for u in units}
+        n_labels = len(labels)
+        bar_series = [x for x in series if x.name not in self.line_series | self.overlay_series]
+        groups = [x.name for x in bar_series] if self.grouped else list(dict.fromkeys(x.unit for x in bar_series))
+        slot = 0.8 / max(1, len(groups))
+        bases: dict[str, list[float]] = {g: [0.0] * n_labels for g in groups}
         totals = {
-            u: [sum((x.values[i] for x in bar_series if x.unit == u), Decimal(0)) for i in range(len(labels))]
-            for u in units
+            g: [sum((x.values[i] for x in bar_series if self._group_of(x) == g), Decimal(0)) for i in range(n_labels)]
+            for g in groups
         }
+        low, high = 0.0, 0.0
+        seen = set()
         for n, s in enumerate(series):
             seen.add(s.name)
-            values = [float(v) for v in s.values]
+            values = [float("nan") if v is None else float(v) for v in s.values]
             if s.name in self.line_series and self._right is not None:
                 self._set_line(n, s, values)
                 continue
-            base = bases[s.unit]
+            if s.name in self.overlay_series:
+                self._set_overlay(n, s, values)
+                finite = [v for v in values if v == v]
+                low, high = min([low, *finite]), max([high, *finite])
+                continue
+            group = self._group_of(s)
+            base = bases[group]
             if self.percent:
-                values = [100.0 * v / float(t) if t else 0.0 for v, t in zip(values, totals[s.unit], strict=True)]
-            offset = (units.index(s.unit) - (len(units) - 1) / 2) * slot
-            positions = [i + offset for i in range(len(labels))]
+                values = [100.0 * v / float(t) if t else 0.0 for v, t in zip(values, totals[group], strict=True)]
+            offset = (groups.index(group) - (len(groups) - 1) / 2) * slot
+            positions = [i + offset for i in range(n_labels)]
             color = QColor(PALETTE[n % len(PALETTE)])
+            brushes = [QColor(c) for c in bar_colors] if bar_colors else None
             if self.horizontal:
                 opts = {"x0": base, "y": positions, "height": slot * 0.9, "width": values}
             else:
                 opts = {"x": positions, "y0": base, "height": values, "width": slot * 0.9}
+            opts["brushes" if brushes else "brush"] = brushes or color
             bar = self._bars.get(s.name)
             if bar is None:
-                bar = pg.BarGraphItem(brush=color, pen=pg.mkPen(color.darker(115)), **opts)
+                bar = pg.BarGraphItem(pen=pg.mkPen(color.darker(115)), **opts)
                 self._bars[s.name] = bar
                 self.plot.addItem(bar)
             else:
                 bar.setOpts(**opts)
-            bases[s.unit] = [b + v for b, v in zip(base, values, strict=True)]
-        base = [max((b[i] for b in bases.values()), default=0.0) for i in range(len(labels))]
-        for name in [k for k in self._lines if k not in seen]:
-            line = self._lines.pop(name)
-            assert self._right is not None
-            self._right.removeItem(line)
-        for name in [k for k in self._bars if k not in seen]:
-            bar = self._bars.pop(name)
-            self.plot.removeItem(bar)
-        self.legend.set_series([(s.name, PALETTE[n % len(PALETTE)]) for n, s in enumerate(series)])
-        for s in series:
-            item = self._bars.get(s.name) or self._lines.get(s.name)
+            bases[group] = [b + v for b, v in zip(base, values, strict=True)]
+            for b, v in zip(base, values, strict=True):
+                low, high = min(low, b + v, b), max(high, b + v)
+        self._drop_missing(seen)
+        self.legend.set_series([(x.name, PALETTE[n % len(PALETTE)]) for n, x in enumerate(series)])
+        for x in series:
+            item = self._bars.get(x.name) or self._lines.get(x.name) or self._overlays.get(x.name)
             if item is not None:
-                item.setVisible(self.legend.is_shown(s.name))
+                item.setVisible(self.legend.is_shown(x.name))
+        self._zero.setVisible(low < 0)
         unit_axis = "bottom" if self.horizontal else "left"
         self.plot.setLabel(unit_axis, "%" if self.percent else y_label)
-        empty = not labels or not any(any(v for v in s.values) for s in series)
+        empty = not labels or not any(any(v for v in x.values if v is not None) for x in series)
         self.empty_label.setVisible(empty)
         self.empty_label.resize(self.size())
         if labels:
-            top = max(base) if base else 1.0
+            top = 100.0 if self.percent else max(high, 1.0)
+            bottom = 0.0 if self.percent else low
             if self.horizontal:
-                self.plot.setXRange(0, 100 if self.percent else max(top, 1.0), padding=0.02)
-                self.plot.setYRange(-0.6, len(labels) - 0.4, padding=0)
+                self.plot.setXRange(bottom, top, padding=0.02)
+                self.plot.setYRange(-0.6, n_labels - 0.4, padding=0)
             else:
-                self.plot.setXRange(-0.6, len(labels) - 0.4, padding=0)
-                self.plot.setYRange(0, 100 if self.percent else max(top, 1.0), padding=0.05)
+                self.plot.setXRange(-0.6, n_labels - 0.4, padding=0)
+                self.plot.setYRange(bottom, top, padding=0.05)
+
+    def _group_of(self, s: Series) -> str:
+        return s.name if self.grouped else s.unit
+
+    def _set_overlay(self, n: int, s: Series, values: list[float]) -> None:
+        line = self._overlays.get(s.name)
+        xs = list(range(len(values)))
+        if line is None:
+            color = QColor(PALETTE[n % len(PALETTE)])
+            line = pg.PlotDataItem(pen=pg.mkPen(color, width=2.2), symbol="o", symbolSize=4, symbolBrush=color,
+                                   connect="finite")
+            line.setZValue(5)
+            self._overlays[s.name] = line
+            self.plot.addItem(line)
+        if all(v != v for v in values):  # nothing to draw (e.g. no target set yet)
+            line.setData([], [])
+        else:
+            line.setData(xs, values)
+
+    def _drop_missing(self, seen: set[str]) -> None:
+        for name in [k for k in self._lines if k not in seen]:
+            assert self._right is not None
+            self._right.removeItem(self._lines.pop(name))
+        for name in [k for k in self._overlays if k not in seen]:
+            self.plot.removeItem(self._overlays.pop(name))
+        for name in [k for k in self._bars if k not in seen]:
+            self.plot.removeItem(self._bars.pop(name))
 
     def _set_line(self, n: int, s: Series, values: list[float]) -> None:
         assert self._right is not None
@@ -239,7 +295,7 @@ class BarChart(QWidget):
         self._right.setYRange(0, max([*values, 1.0]) * 1.1, padding=0)
 
     def _on_legend_toggled(self, name: str, shown: bool) -> None:
-        item = self._bars.get(name) or self._lines.get(name)
+        item = self._bars.get(name) or self._lines.get(name) or self._overlays.get(name)
         if item is not None:
             item.setVisible(shown)
 
@@ -258,10 +314,12 @@ class BarChart(QWidget):
             return ""
         lines = [self._labels[index]]
         for s in self._series:
-            item = self._bars.get(s.name) or self._lines.get(s.name)
+            item = self._bars.get(s.name) or self._lines.get(s.name) or self._overlays.get(s.name)
             if item is not None and not item.isVisible():
                 continue
-            lines.append(f"{s.name}: {_fmt(s.values[index])} {s.unit}".rstrip())
+            value = s.values[index]
+            text = "—" if value is None else f"{_fmt(value)} {s.unit}".rstrip()
+            lines.append(f"{s.name}: {text}")
         return "\n".join(lines)
 
     def _on_scene_mouse_moved(self, event: tuple[QPointF]) -> None:

@@ -29,6 +29,7 @@ from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.dialogs import ChangePasswordDialog
+from deskops_desktop.views.dashboard_page import DashboardPage
 from deskops_desktop.views.inventory_page import InventoryPage
 from deskops_desktop.views.record_page import PageContext, RecordPage
 from deskops_desktop.views.settings_page import SettingsPage
@@ -157,6 +158,10 @@ class MainWindow(QMainWindow):
             return RecordPage(RECORD_PAGES[key], self.data, self._charts, self._refs)
         if key == "inventory":
             return InventoryPage(self.data)
+        if key == "dashboard":
+            page = DashboardPage(self.data, self.state)
+            page.navigate_requested.connect(self._on_navigate_requested)
+            return page
         if key == "settings":
             return SettingsPage(self.data, self.state)
         titles = dict(PAGES)
@@ -168,6 +173,13 @@ class MainWindow(QMainWindow):
         self.sidebar.set_current(key)
         if isinstance(widget, RecordPage):
             widget.form.focus_first()
+
+    def _on_navigate_requested(self, key: str, code: str) -> None:
+        self.show_page(key)
+        widget = self.pages[key]
+        search = getattr(widget, "search", None) or getattr(widget, "filter", None)
+        if code and search is not None:
+            search.setText(code)
 
     def current_page_key(self) -> str:
         current = self.stack.currentWidget()
