@@ -7,13 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from deskops_desktop.models.changelog import ChangeLog
 from deskops_desktop.models.ids import new_id
 from deskops_desktop.models.types import utcnow
 from deskops_desktop.services.access import Actor
+from deskops_desktop.services.bulk import insert_rows
 
 
 def jsonable(values: Mapping[str, Any] | None) -> dict[str, object] | None:
@@ -53,8 +53,9 @@ def log_changes(
     if not entries:
         return
     now = utcnow()
-    session.execute(
-        insert(ChangeLog),
+    insert_rows(
+        session,
+        ChangeLog.__table__,
         [
             {
                 "id": new_id(),

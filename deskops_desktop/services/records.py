@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, insert, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,6 +35,7 @@ from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
 from deskops_desktop.models.types import to_milli, utcnow
 from deskops_desktop.services.access import Actor, require_record_change, require_site
 from deskops_desktop.services.audit import log_change, log_changes
+from deskops_desktop.services.bulk import insert_rows
 from deskops_desktop.services.changes import ChangeSet, for_module
 from deskops_desktop.services.ledger_writer import Movement, apply_movements
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
@@ -174,15 +175,25 @@ class RecordService:
         rows: Sequence[Mapping[str, object]],
         *,
         first_row: int = 1,
+        row_numbers: Sequence[int] | None = None,
     ) -> BatchResult:
-        """All or nothing: every bad row is reported (``Problem.row``), else all are written."""
+        """All or nothing: every bad row is reported (``Problem.row``), else all are written.
+
+        Rows are numbered ``first_row``, ``first_row + 1``, ... unless ``row_numbers`` gives each
+        row its own number (imports skip blank lines but must still name the sheet's real row).
+        """
+        if row_numbers is not None and len(row_numbers) != len(rows):
+            raise ValueError("row_numbers must have one number per row")
         spec = SPECS[module]
         with self._store.write() as session:
             site = load_site(session, site_id)
             require_site(actor, site_id)
             refs = load_reference_index(session)
             today = site.today(self._now())
-            cleaned, problems = self._validate_batch(actor, spec, site_id, rows, refs, today, first_row)
+            numbers = row_numbers or range(first_row, first_row + len(rows))
+            cleaned, problems = self._validate_batch(
+                actor, spec, site_id, rows, refs, today, numbers
+            )
             problems.extend(self._batch_duplicates(session, spec, site_id, cleaned, refs))
             if problems:
                 raise ValidationError(sorted(problems, key=lambda p: (p.row or 0)))
@@ -193,7 +204,7 @@ class RecordService:
                 for _, clean in cleaned
             ]
             if payload:
-                session.execute(insert(spec.table), payload)
+                insert_rows(session, spec.table.__table__, payload)
                 movements = [m for _, c in cleaned for m in self._movements(spec, site_id, c, +1)]
                 apply_movements(session, movements)
                 log_changes(
@@ -354,12 +365,11 @@ class RecordService:
         rows: Sequence[Mapping[str, object]],
         refs: ReferenceIndex,
         today: date,
-        first_row: int,
+        numbers: Sequence[int],
     ) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
         cleaned: list[tuple[int, dict[str, Any]]] = []
         problems: list[Problem] = []
-        for index, raw in enumerate(rows):
-            number = first_row + index
+        for number, raw in zip(numbers, rows, strict=True):
             try:
                 clean = validate_record(spec, raw, refs, today, row=number)
             except ValidationError as exc:
