@@ -1,0 +1,485 @@
+"""The ``deskops`` command line (also ``python -m deskops_desktop``), over the app's services.
+
+Invariants a newcomer must not break:
+- Importing this module imports no Qt: without a subcommand the desktop app is imported lazily,
+  so the command line works on a server without a display.
+- Every failure a user can cause — a bad argument, a refused sign-in, a rule the services
+  enforce, an unreadable file, an unreachable database — prints a clear message to stderr and
+  ``main`` returns 1. Never a traceback (``DESKOPS_DEBUG=1`` adds one for developers).
+- Role checks live in the services: the CLI signs in and hands the ``Actor`` to them.
+- The store is opened (upgraded and seeded) once per command and disposed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+from deskops_desktop import __version__
+from deskops_desktop.cli_support import (
+    ENV_DB_PASSWORD,
+    CliError,
+    ask_secret,
+    format_table,
+    interactive,
+    inventory_table,
+    iso_date,
+    new_password,
+    non_negative_int,
+    positive_int,
+    require_actor,
+    sign_in,
+    write_inventory_csv,
+)
+from deskops_desktop.models.enums import Granularity, Module, Role
+from deskops_desktop.models.errors import DeskOpsError, NotFound, ValidationError
+from deskops_desktop.services.access import require_admin
+from deskops_desktop.services.bundle import Services, build_services
+from deskops_desktop.services.imports import ImportRejected, ImportService
+from deskops_desktop.services.store import Store, describe_url, open_store, resolve_db_url
+
+PROG = "deskops"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INTERRUPTED = 130
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class _ParserExit(Exception):
+    """argparse wants to end the program (help, usage error); ``main`` returns instead."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments exit 1 like every other failure (argparse's default is 2), never raise."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise _ParserExit(status)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_FAILURE, f"{self.prog}: error: {message}\n")
+
+
+# --------------------------------------------------------------------------- the parser
+def build_parser() -> argparse.ArgumentParser:
+    # --db is accepted before or after the subcommand; SUPPRESS keeps a later default from
+    # overwriting an earlier value.
+    db = _Parser(add_help=False)
+    db.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="store to use, e.g. sqlite:///C:/data/deskops.sqlite3 or "
+        "postgresql+psycopg://clerk@hq-server/deskops (default: $DESKOPS_DB_URL, else the "
+        "SQLite file in your user data folder)",
+    )
+    parser = _Parser(
+        prog=PROG,
+        parents=[db],
+        description="DeskOps Desktop: daily production, dispatch and stock ledger. Without a "
+        "command it starts the desktop app.",
+        epilog="Sign-in: commands that read or change data use $DESKOPS_USER and "
+        "$DESKOPS_PASSWORD, or ask. Run 'deskops COMMAND --help' for details.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(
+        group: argparse._SubParsersAction[_Parser], name: str, text: str, handler: Handler
+    ) -> _Parser:
+        sub = group.add_parser(name, parents=[db], help=text, description=text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def group(name: str, text: str) -> argparse._SubParsersAction[_Parser]:
+        sub = commands.add_parser(name, help=text, description=text)
+        return sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    demo = command(commands, "demo", "fill the store with a believable demo plant", _demo)
+    demo.add_argument("--sites", type=positive_int, default=3, help="sites (default 3)")
+    demo.add_argument("--days", type=positive_int, default=365, help="days back (default 365)")
+    demo.add_argument("--seed", type=non_negative_int, default=1, help="random seed (default 1)")
+
+    sites = group("site", "add and list sites (admins)")
+    add = command(sites, "add", "add a site", _site_add)
+    add.add_argument("code", metavar="CODE", help="unique code, 3-20 letters/digits/-/_")
+    add.add_argument("--name", required=True, help="the site's name")
+    add.add_argument("--timezone", default="Asia/Riyadh", help="IANA zone (default Asia/Riyadh)")
+    add.add_argument("--location", default="", help="town or address")
+    command(sites, "list", "list the sites you may see", _site_list)
+
+    users = group("user", "add, list and change users")
+    add = command(users, "add", "add a user (the first user of a store: no sign-in)", _user_add)
+    add.add_argument("username", metavar="USERNAME")
+    add.add_argument(
+        "--role", required=True, type=str.lower, choices=[r.value.lower() for r in Role]
+    )
+    add.add_argument(
+        "--site",
+        dest="sites",
+        metavar="CODE",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="assigned site(s); operators and moderators need one",
+    )
+    add.add_argument("--name", default="", help="display name (default: the user name)")
+    command(users, "list", "list users (admins see everyone)", _user_list)
+    passwd = command(
+        users,
+        "passwd",
+        "change a password (the new one from $DESKOPS_NEW_PASSWORD, or asked)",
+        _user_passwd,
+    )
+    passwd.add_argument(
+        "username",
+        metavar="USERNAME",
+        nargs="?",
+        help="whose password (default: your own; others need an admin)",
+    )
+
+    imp = command(
+        commands, "import", "add records from a .csv or .xlsx file (all or nothing)", _import
+    )
+    imp.add_argument(
+        "module",
+        metavar="MODULE",
+        type=str.lower,
+        choices=[m.value for m in Module],
+        help=", ".join(m.value for m in Module),
+    )
+    imp.add_argument("file", metavar="FILE", type=Path, help=".csv (UTF-8) or .xlsx")
+    imp.add_argument("--site", required=True, metavar="CODE", help="site the records belong to")
+
+    inv = command(commands, "inventory", "print the stock ledger of a site", _inventory)
+    inv.add_argument("--site", required=True, metavar="CODE")
+    inv.add_argument("--from", dest="date_from", required=True, type=iso_date, metavar="DATE")
+    inv.add_argument("--to", dest="date_to", required=True, type=iso_date, metavar="DATE")
+    inv.add_argument(
+        "--granularity", type=str.lower, default="daily", choices=[g.value for g in Granularity]
+    )
+    inv.add_argument("--category", metavar="CAT", help="e.g. AGGREGATES, RAW_FEED")
+    inv.add_argument(
+        "--format",
+        dest="fmt",
+        type=str.lower,
+        default="table",
+        choices=["table", "csv"],
+        help="csv: exact 3-decimal quantities",
+    )
+
+    dbs = group("db", "maintain the store")
+    command(dbs, "upgrade", "bring the store's schema up to date", _db_upgrade)
+    backup = command(dbs, "backup", "write a consistent online backup of the store", _db_backup)
+    backup.add_argument("path", metavar="PATH", type=Path)
+    backup.add_argument("--force", action="store_true", help="replace an existing file")
+    setpw = command(
+        dbs, "set-password", "keep a PostgreSQL password in the OS keyring", _db_set_password
+    )
+    setpw.add_argument("url", metavar="URL", help="the store URL, without a password")
+    check = command(
+        dbs,
+        "check-ledger",
+        "compare stored balances with the records (exit 1 on differences)",
+        _db_check_ledger,
+    )
+    check.add_argument("--site", required=True, metavar="CODE")
+    return parser
+
+
+# ------------------------------------------------------------------------------- main
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status (0 success, 1 failure, 130 interrupted)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _ParserExit as stop:
+        return stop.status
+    handler: Handler | None = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            return _run_desktop(args)
+        return handler(args)
+    except KeyboardInterrupt:
+        _error("cancelled")
+        return EXIT_INTERRUPTED
+    except ImportRejected as exc:
+        n = len(exc.problems)
+        _error(f"nothing was imported: {n} problem{'s' if n != 1 else ''} to fix")
+        for problem in exc.problems:
+            sys.stderr.write(f"{problem}\n")
+        return EXIT_FAILURE
+    except ValidationError as exc:
+        for problem in exc.problems:
+            _error(str(problem))
+        return EXIT_FAILURE
+    except DeskOpsError as exc:
+        _error(str(exc))
+        return EXIT_FAILURE
+    except Exception as exc:  # a database down, a disk full, …: one line, not a traceback
+        _error(_describe_unexpected(exc))
+        if os.environ.get("DESKOPS_DEBUG"):
+            traceback.print_exc()
+        return EXIT_FAILURE
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+
+
+def _describe_unexpected(exc: Exception) -> str:
+    from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+    first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:300]
+    if isinstance(exc, ArgumentError):
+        return f"not a valid database URL ({first})"
+    if isinstance(exc, DBAPIError | SQLAlchemyError):
+        return f"database problem: {first}"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or first}{f': {exc.filename}' if exc.filename else ''}"
+    return f"unexpected {type(exc).__name__}: {first} (set DESKOPS_DEBUG=1 for details)"
+
+
+def _run_desktop(args: argparse.Namespace) -> int:
+    try:
+        from deskops_desktop.app import run_app
+    except ImportError as exc:
+        raise CliError(
+            f"the desktop app cannot start here ({exc}); run 'deskops --help' for the commands"
+        ) from None
+    return run_app(getattr(args, "db", None))
+
+
+@contextmanager
+def _services(args: argparse.Namespace, *, migrate: bool = True) -> Iterator[Services]:
+    store = open_store(getattr(args, "db", None), migrate=migrate)
+    try:
+        yield build_services(store)
+    finally:
+        store.dispose()
+
+
+# ---------------------------------------------------------------------------- commands
+def _demo(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        if services.users.count() == 0:
+            # The demo adds an operator and a moderator; run first it would leave a store with
+            # users but no administrator, and nobody could ever add one.
+            raise CliError(
+                "create the first administrator before the demo data: "
+                "'deskops user add NAME --role admin'"
+            )
+        require_admin(require_actor(services), "fill the store with demo data")
+        from deskops_desktop.services.demo import generate_demo
+
+        result = generate_demo(services, sites=args.sites, days=args.days, seed=args.seed)
+        print(result)
+    return EXIT_OK
+
+
+def _site_add(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        actor = require_actor(services)
+        site, _ = services.master.add_site(
+            actor, args.code, args.name, location=args.location, timezone=args.timezone
+        )
+    print(f"added site {site.label} ({site.timezone})")
+    return EXIT_OK
+
+
+def _site_list(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        actor = require_actor(services)
+        sites = services.master.sites(actor, include_inactive=True)
+    rows = [(s.code, s.name, s.timezone, s.location, "yes" if s.active else "no") for s in sites]
+    print(format_table(("Code", "Name", "Timezone", "Location", "Active"), rows))
+    return EXIT_OK
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        actor = sign_in(services, setup_allowed=True)
+        role = Role(args.role.upper())
+        if actor is None and role is not Role.ADMIN:
+            raise CliError("the first user of a store must be an administrator (--role admin)")
+        password = new_password(args.username)
+        user, _ = services.users.create(actor, args.username, password, role, args.sites, args.name)
+    sites = f" for {', '.join(user.site_codes)}" if user.site_codes else ""
+    print(f"added {user.role.value.lower()} {user.username}{sites}")
+    if actor is None:
+        print("this is the store's first user: other commands now sign in as a user")
+    return EXIT_OK
+
+
+def _user_list(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        actor = require_actor(services)
+        users = services.users.list(actor)
+    rows = [
+        (
+            u.username,
+            u.display_name,
+            u.role.value,
+            ", ".join(u.site_codes) or ("(all)" if u.role is Role.ADMIN else ""),
+            "yes" if u.active else "no",
+            f"until {u.locked_until:%Y-%m-%d %H:%M} UTC" if u.locked_until else "",
+        )
+        for u in users
+    ]
+    print(format_table(("User", "Name", "Role", "Sites", "Active", "Locked"), rows))
+    return EXIT_OK
+
+
+def _user_passwd(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        actor = require_actor(services)
+        target = (args.username or actor.username).strip().lower()
+        if target == actor.username:
+            user_id = actor.user_id
+        else:
+            require_admin(actor, "change other users' passwords")
+            match = [u for u in services.users.list(actor) if u.username == target]
+            if not match:
+                raise NotFound(f"unknown user '{target}'")
+            user_id = match[0].id
+        assert user_id is not None  # signed-in users always have an id
+        services.users.set_password(actor, user_id, new_password(target))
+    print(f"password of {target} changed")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        actor = require_actor(services)
+        site = services.master.site_by_code(actor, args.site)
+        result = ImportService(services.records).import_file(
+            actor, Module(args.module), site.id, args.file
+        )
+    noun = "record" if result.count == 1 else "records"
+    print(f"added {result.count:,} {args.module} {noun} to {site.code} from {args.file.name}")
+    if result.ignored:
+        print(f"ignored columns: {', '.join(result.ignored)}")
+    return EXIT_OK
+
+
+def _inventory(args: argparse.Namespace) -> int:
+    if args.date_to < args.date_from:
+        raise CliError(
+            f"--to {args.date_to.isoformat()} is before --from {args.date_from.isoformat()}"
+        )
+    category = args.category.strip().upper() if args.category else None
+    with _services(args) as services:
+        actor = require_actor(services)
+        site = services.master.site_by_code(actor, args.site)
+        ledger = services.ledger.ledger(
+            actor, site.id, args.date_from, args.date_to, Granularity(args.granularity), category
+        )
+    if args.fmt == "csv":
+        write_inventory_csv(ledger, sys.stdout)
+    else:
+        print(inventory_table(ledger))
+    return EXIT_OK
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from deskops_desktop.services.migrate import current_revision, head_revision
+
+    store = Store(resolve_db_url(getattr(args, "db", None)))
+    try:
+        before = current_revision(store.engine)
+        store.upgrade()
+        store.seed_reference_data()
+        after = head_revision(store.engine)
+    finally:
+        store.dispose()
+    where = store.display_url
+    if before == after:
+        print(f"{where} is up to date (schema {after})")
+    else:
+        print(f"{where} upgraded from schema {before or '(empty)'} to {after}")
+    return EXIT_OK
+
+
+def _db_backup(args: argparse.Namespace) -> int:
+    url = resolve_db_url(getattr(args, "db", None))
+    target: Path = args.path.expanduser()
+    store = Store(url)
+    try:
+        if store.is_sqlite:
+            source = store.url.database or ""
+            if source in ("", ":memory:") or not Path(source).is_file():
+                raise CliError(f"there is no store at {store.display_url} to back up")
+            if target.exists() and target.resolve() == Path(source).resolve():
+                raise CliError("the backup must not overwrite the store itself")
+        if target.exists() and not args.force:
+            raise CliError(f"{target} already exists; choose another name or add --force")
+        try:
+            written = store.backup(target)
+        except Exception as exc:  # pg_dump missing or failing, disk full, …
+            raise CliError(f"the backup failed: {_describe_unexpected(exc)}") from None
+    finally:
+        store.dispose()
+    size = written.stat().st_size
+    print(f"backup of {store.display_url} written to {written} ({size:,} bytes)")
+    return EXIT_OK
+
+
+def _db_set_password(args: argparse.Namespace) -> int:
+    import keyring.errors
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from deskops_desktop.services.secrets import keyring_backend_name, set_db_password
+
+    try:
+        url = make_url(args.url)
+    except ArgumentError:
+        raise CliError(f"'{args.url}' is not a database URL") from None
+    if url.get_backend_name() != "postgresql":
+        raise CliError("only PostgreSQL stores have a password (SQLite stores are plain files)")
+    if url.password:
+        raise CliError("leave the password out of the URL; it is asked for without echo")
+    password = os.environ.get(ENV_DB_PASSWORD) or ""
+    if not password:
+        if not interactive():
+            raise CliError(f"set {ENV_DB_PASSWORD} or run in a terminal to enter the password")
+        password = ask_secret(f"Password for {url.username or ''}@{url.host or 'localhost'}: ")
+    if not password:
+        raise CliError("no password given; nothing was stored")
+    try:
+        set_db_password(args.url, password)
+    except keyring.errors.KeyringError as exc:
+        raise CliError(f"the OS keyring refused the password ({exc})") from None
+    print(f"password for {describe_url(args.url)} stored in {keyring_backend_name()}")
+    return EXIT_OK
+
+
+def _db_check_ledger(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        actor = require_actor(services)
+        site = services.master.site_by_code(actor, args.site)
+        differences = services.ledger.verify(actor, site.id)
+    if not differences:
+        print(f"{site.code}: the stock ledger matches the records")
+        return EXIT_OK
+    _error(f"{site.code}: {len(differences)} stored balances differ from the records")
+    for line in differences:
+        sys.stderr.write(f"{line}\n")
+    return EXIT_FAILURE
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m deskops_desktop is the entry point
+    raise SystemExit(main())

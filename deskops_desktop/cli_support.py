@@ -1,0 +1,271 @@
+"""Helpers of the ``deskops`` command line: prompting, sign-in, argument types, text output.
+
+Kept apart from ``cli.py`` so the parser and the command handlers read top to bottom. Like
+``cli.py`` this module never imports Qt.
+
+Prompts go to stderr (and passwords through ``getpass``, without echo) so that
+``deskops inventory --format csv > stock.csv`` produces a clean file even when it asks to sign in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TextIO
+
+from deskops_desktop.models.enums import UOM_SUMMARY_DECIMALS
+from deskops_desktop.models.errors import DeskOpsError
+from deskops_desktop.services.access import Actor
+from deskops_desktop.services.bundle import Services
+from deskops_desktop.services.ledger import Ledger, LedgerTotal, milli_to_decimal
+
+ENV_USER = "DESKOPS_USER"
+ENV_PASSWORD = "DESKOPS_PASSWORD"
+ENV_NEW_PASSWORD = "DESKOPS_NEW_PASSWORD"
+ENV_DB_PASSWORD = "DESKOPS_DB_PASSWORD"
+
+INVENTORY_COLUMNS = (
+    "Date",
+    "Material Code",
+    "Material",
+    "Category",
+    "UOM",
+    "Opening",
+    "Produced",
+    "Received",
+    "Dispatched",
+    "Adjustment",
+    "Closing",
+    "Level",
+)
+
+
+class CliError(DeskOpsError):
+    """A command-line problem a user can fix (bad input, no terminal to ask in, …)."""
+
+
+# ------------------------------------------------------------------------------ prompts
+def interactive() -> bool:
+    """Whether there is a person at a terminal to ask (tests replace this)."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def ask(prompt: str) -> str:
+    """One line from the user; the prompt goes to stderr to keep stdout clean."""
+    if not interactive():
+        raise CliError(f"no terminal to ask for {prompt.rstrip(': ').lower()}")
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise CliError("no answer (end of input)")
+    return line.rstrip("\r\n")
+
+
+def ask_secret(prompt: str) -> str:
+    """A secret without echo (``getpass``), refused when nobody is at a terminal."""
+    if not interactive():
+        raise CliError(f"no terminal to ask for {prompt.rstrip(': ').lower()}")
+    return getpass.getpass(prompt, stream=sys.stderr)
+
+
+def new_password(whose: str) -> str:
+    """``DESKOPS_NEW_PASSWORD``, or asked twice without echo (a typo would lock the user out)."""
+    from_env = os.environ.get(ENV_NEW_PASSWORD)
+    if from_env:
+        return from_env
+    if not interactive():
+        raise CliError(f"set {ENV_NEW_PASSWORD} or run in a terminal to choose a password")
+    first = ask_secret(f"New password for {whose}: ")
+    second = ask_secret("Repeat the new password: ")
+    if first != second:
+        raise CliError("the two passwords differ; nothing was changed")
+    if not first:
+        raise CliError("no password given; nothing was changed")
+    return first
+
+
+def sign_in(services: Services, *, setup_allowed: bool = False) -> Actor | None:
+    """The signed-in user, from ``DESKOPS_USER``/``DESKOPS_PASSWORD`` or asked for.
+
+    On a store without users there is nobody to sign in as: commands that set a store up
+    (``setup_allowed``: the first ``user add``, ``demo``) get ``None`` and run as the setup
+    step; every other command is refused with the way out.
+    """
+    if services.users.count() == 0:
+        if setup_allowed:
+            return None
+        raise CliError(
+            "this store has no users yet; create the first administrator with "
+            "'deskops user add NAME --role admin'"
+        )
+    username = os.environ.get(ENV_USER) or ""
+    password = os.environ.get(ENV_PASSWORD) or ""
+    if not (username and password) and not interactive():
+        raise CliError(f"sign-in needed: set {ENV_USER} and {ENV_PASSWORD} (no terminal to ask)")
+    if not username:
+        username = ask("User name: ")
+    if not password:
+        password = ask_secret(f"Password for {username}: ")
+    return services.users.authenticate(username, password)
+
+
+def require_actor(services: Services) -> Actor:
+    actor = sign_in(services)
+    assert actor is not None  # sign_in returns None only when setup_allowed
+    return actor
+
+
+# ------------------------------------------------------------------------ argument types
+def iso_date(text: str) -> date:
+    """An argparse type: a calendar date written YYYY-MM-DD."""
+    try:
+        if len(text.strip()) != 10:
+            raise ValueError
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative (got {value})")
+    return value
+
+
+# ------------------------------------------------------------------------------- output
+def format_table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable[int] = ()
+) -> str:
+    """Rows as aligned plain text columns (``right``: indexes of right-aligned columns)."""
+    body = [list(r) for r in rows]
+    widths = [len(h) for h in headers]
+    for row in body:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    align_right = set(right)
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            c.rjust(widths[i]) if i in align_right else c.ljust(widths[i])
+            for i, c in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out.extend(line(r) for r in body)
+    return "\n".join(out)
+
+
+def exact(value_m: int) -> str:
+    """Thousandths as an exact 3-decimal string (csv): 120500 -> '120.500'."""
+    return f"{milli_to_decimal(value_m):.3f}"
+
+
+def summary(value_m: int, uom: str) -> str:
+    """Display precision of DOMAIN.md: TON 2 dp, LOAD 0 dp, thousands grouped."""
+    places = UOM_SUMMARY_DECIMALS.get(uom, 3)
+    quantum = Decimal(1).scaleb(-places)
+    rounded = milli_to_decimal(value_m).quantize(quantum, rounding=ROUND_HALF_UP)
+    return f"{rounded:,.{places}f}"
+
+
+def write_inventory_csv(ledger: Ledger, out: TextIO) -> None:
+    """The ledger as csv; quantities exact to 3 decimals, rows in the ledger's order.
+
+    Lines end in ``\\n``: on Windows text-mode stdout turns that into CRLF, as RFC 4180 wants,
+    and on Unix it stays the pipe-friendly convention.
+    """
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(INVENTORY_COLUMNS)
+    for r in ledger.rows:
+        m = r.material
+        writer.writerow(
+            (
+                r.day.isoformat(),
+                m.code,
+                m.name,
+                m.category,
+                m.uom,
+                exact(r.opening_m),
+                exact(r.produced_m),
+                exact(r.received_m),
+                exact(r.dispatched_m),
+                exact(r.adjustment_m),
+                exact(r.closing_m),
+                r.level.value,
+            )
+        )
+
+
+def inventory_table(ledger: Ledger) -> str:
+    """A readable ledger: the rows, then totals per category and per unit (never mixed)."""
+    title = (
+        f"Stock ledger {ledger.site.code} - {ledger.site.name}, "
+        f"{ledger.date_from.isoformat()} to {ledger.date_to.isoformat()} ({ledger.granularity})"
+        + (f", {ledger.category}" if ledger.category else "")
+    )
+    if not ledger.rows:
+        return f"{title}\nNo materials match the selection."
+    rows = [
+        (
+            r.day.isoformat(),
+            r.material.code,
+            r.material.name,
+            r.material.category,
+            r.material.uom,
+            *(
+                summary(v, r.material.uom)
+                for v in (
+                    r.opening_m,
+                    r.produced_m,
+                    r.received_m,
+                    r.dispatched_m,
+                    r.adjustment_m,
+                    r.closing_m,
+                )
+            ),
+            r.level.value,
+        )
+        for r in ledger.rows
+    ]
+    parts = [title, "", format_table(INVENTORY_COLUMNS, rows, right=range(5, 11))]
+    totals = [*ledger.category_totals, *ledger.grand_totals]
+    if totals:
+        headers = ("Totals", "UOM", *INVENTORY_COLUMNS[5:11])
+        parts += ["", format_table(headers, (_total_row(t) for t in totals), right=range(2, 8))]
+    return "\n".join(parts)
+
+
+def _total_row(total: LedgerTotal) -> tuple[str, ...]:
+    label = total.category or f"All {total.uom}"
+    values = (
+        total.opening_m,
+        total.produced_m,
+        total.received_m,
+        total.dispatched_m,
+        total.adjustment_m,
+        total.closing_m,
+    )
+    return (label, total.uom, *(summary(v, total.uom) for v in values))
