@@ -92,3 +92,10 @@ def test_logging_goes_to_a_rotating_file() -> None:
         if getattr(handler, "baseFilename", None) == str(path):
             logging.getLogger().removeHandler(handler)
             handler.close()
+
+
+def test_head_revision_constant_matches_the_migration_scripts(sqlite_store: Store) -> None:
+    from deskops_desktop.services.migrate import HEAD_REVISION, current_revision, head_revision
+
+    assert head_revision(sqlite_store.engine) == HEAD_REVISION
+    assert current_revision(sqlite_store.engine) == HEAD_REVISION

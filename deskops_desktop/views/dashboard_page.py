@@ -33,10 +33,8 @@ from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.dashboard import AttentionItem, AttentionKind, DashboardSnapshot
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.module_charts import Series
-from deskops_desktop.views.charts import BarChart
 from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
-from deskops_desktop.views.movement_chart import MovementChart
-from deskops_desktop.views.record_page import PageContext
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.theme import LEVEL_COLORS
 
 _ATTENTION_COLORS = {
@@ -99,29 +97,7 @@ class DashboardPage(QWidget):
         self.rd_unit = QComboBox()
         self.rd_unit.addItem("tons", Uom.TON.value)
         self.rd_unit.addItem("loads", Uom.LOAD.value)
-        self.rd_chart = BarChart("", grouped=True, overlay_series=frozenset({"Net"}))
-        self.target_chart = BarChart("", overlay_series=frozenset({"Target"}))
-        self.inventory_chart = MovementChart()
-        self.inventory_chart.overview.setVisible(False)
-        self.inventory_chart.plot.setTitle("")
-        self.levels_chart = BarChart("", horizontal=True)
-        self.utilisation_chart = BarChart("", horizontal=True, percent=True)
-        self.manpower_chart = BarChart("")
-        for chart in (self.rd_chart, self.target_chart, self.levels_chart, self.utilisation_chart,
-                      self.manpower_chart):
-            chart.plot.setTitle(None)
-            chart.legend.setMaximumWidth(130)
-        self.levels_chart.legend.setVisible(False)
-        self.chart_cards = [
-            _card("Received vs dispatched (net line)", self.rd_chart, self.rd_unit),
-            _card("Production vs target (t)", self.target_chart),
-            _card("Inventory closing over time (t)", self.inventory_chart),
-            _card("Top 10 material levels", self.levels_chart),
-            _card("Equipment utilisation (8 h per shift)", self.utilisation_chart),
-            _card("Manpower by role and shift", self.manpower_chart),
-        ]
-        for card in self.chart_cards:
-            card.setMinimumHeight(250)
+        self.chart_cards: list[QFrame] = []  # built after the first paint (see _build_charts)
         self.attention = QListWidget()
         self.attention.setObjectName("attention_list")
         self.attention.setWordWrap(True)
@@ -151,7 +127,6 @@ class DashboardPage(QWidget):
         layout.addLayout(head)
         layout.addWidget(scroll, 1)
         self.timer = QTimer(self)
-        self.apply_theme(bool(QGuiApplication.instance().property("deskops_dark")) if QGuiApplication.instance() else False)
         self._reflow(1366)
         self._connect_signals()
         self.set_refresh_minutes(state.dashboard_refresh_minutes)
@@ -161,6 +136,51 @@ class DashboardPage(QWidget):
         self.timer.timeout.connect(self.refresh)
         self.rd_unit.currentIndexChanged.connect(lambda _i: self._show_received_dispatched())
         self.attention.itemActivated.connect(self._on_attention_item_activated)
+
+    @property
+    def charts_ready(self) -> bool:
+        return bool(self.chart_cards)
+
+    def _build_charts(self) -> None:
+        """Create the six charts. Deferred: pyqtgraph and numpy take ~0.5 s to import, and the
+        window (with its KPI cards and attention list) should paint before that."""
+        if self.chart_cards:
+            return
+        from deskops_desktop.views.charts import BarChart
+        from deskops_desktop.views.movement_chart import MovementChart
+
+        self.rd_chart = BarChart("", grouped=True, overlay_series=frozenset({"Net"}))
+        self.target_chart = BarChart("", overlay_series=frozenset({"Target"}))
+        self.inventory_chart = MovementChart()
+        self.inventory_chart.overview.setVisible(False)
+        self.inventory_chart.plot.setTitle("")
+        self.levels_chart = BarChart("", horizontal=True)
+        self.utilisation_chart = BarChart("", horizontal=True, percent=True)
+        self.manpower_chart = BarChart("")
+        for chart in (self.rd_chart, self.target_chart, self.levels_chart, self.utilisation_chart,
+                      self.manpower_chart):
+            chart.plot.setTitle(None)
+            chart.legend.setMaximumWidth(130)
+        self.levels_chart.legend.setVisible(False)
+        self.chart_cards = [
+            _card("Received vs dispatched (net line)", self.rd_chart, self.rd_unit),
+            _card("Production vs target (t)", self.target_chart),
+            _card("Inventory closing over time (t)", self.inventory_chart),
+            _card("Top 10 material levels", self.levels_chart),
+            _card("Equipment utilisation (8 h per shift)", self.utilisation_chart),
+            _card("Manpower by role and shift", self.manpower_chart),
+        ]
+        for card in self.chart_cards:
+            card.setMinimumHeight(250)
+        app = QGuiApplication.instance()
+        self.apply_theme(bool(app.property("deskops_dark")) if app else False)
+        self._columns = (0, 0)
+        self._reflow(self.width())
+
+    def _fill_charts_later(self) -> None:
+        self._build_charts()
+        if self._snapshot is not None:
+            self._fill_charts(self._snapshot)
 
     # --------------------------------------------------------------- layout
     def _reflow(self, width: int) -> None:
@@ -197,6 +217,8 @@ class DashboardPage(QWidget):
         self._reflow(self.width())
 
     def apply_theme(self, dark: bool) -> None:
+        if not self.chart_cards:
+            return
         for chart in (self.rd_chart, self.target_chart, self.levels_chart, self.utilisation_chart,
                       self.manpower_chart, self.inventory_chart):
             chart.apply_colors(dark)
@@ -238,19 +260,28 @@ class DashboardPage(QWidget):
         animate = self._state.animations and not reduced_motion()
         for card, kpi in zip(self.cards.values(), snap.kpis.cards, strict=True):
             card.set_kpi(kpi, animate=animate)
+        self._show_attention(snap.attention)
+        self.updated.setText(f"Updated {datetime.now():%H:%M}")
+        if self.charts_ready:
+            self._fill_charts(snap)
+        else:
+            QTimer.singleShot(0, self._fill_charts_later)
+
+    def _fill_charts(self, snap: DashboardSnapshot) -> None:
+        ctx = self._context
+        if ctx is None:
+            return
         self._show_received_dispatched()
         self._show_production(snap)
-        ledger = self._data.ledger(ctx.site.id, ctx.date_from, ctx.date_to, Granularity.DAILY)
+        ledger = self._data.ledger(ctx.site.id, snap.date_from, snap.date_to, Granularity.DAILY)
         self.inventory_chart.set_rows([r for r in ledger.rows if r.material.uom == Uom.TON])
         self._show_levels(snap)
         self._show_utilisation(snap)
         self._show_manpower(snap)
-        self._show_attention(snap.attention)
-        self.updated.setText(f"Updated {datetime.now():%H:%M}")
 
     def _show_received_dispatched(self) -> None:
         snap = self._snapshot
-        if snap is None:
+        if snap is None or not self.charts_ready:
             return
         rd = snap.received_dispatched
         uom = self.rd_unit.currentData()

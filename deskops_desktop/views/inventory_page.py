@@ -39,7 +39,7 @@ from deskops_desktop.services.records import RecordRow
 from deskops_desktop.views.movement_chart import MovementChart
 from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells, unit_label
 from deskops_desktop.views.qt_records_model import RecordTableModel
-from deskops_desktop.views.record_page import PageContext
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
 from deskops_desktop.views.theme import tabular_font
 

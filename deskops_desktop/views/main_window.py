@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QObject, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -26,15 +27,14 @@ from deskops_desktop.models.enums import Module
 from deskops_desktop.services.app_state import AppState, save_state
 from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.data_service import DataService
-from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.dialogs import ChangePasswordDialog
-from deskops_desktop.views.dashboard_page import DashboardPage
-from deskops_desktop.views.inventory_page import InventoryPage
-from deskops_desktop.views.record_page import PageContext, RecordPage
-from deskops_desktop.views.settings_page import SettingsPage
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.shell import PAGES, Header, Sidebar
 from deskops_desktop.views.theme import icon
+
+if TYPE_CHECKING:
+    from deskops_desktop.services.module_charts import ModuleChartService
 
 RECORD_PAGES = {m.value: m for m in (Module.PRODUCTION, Module.DISPATCH, Module.RECEIVED,
                                      Module.EQUIPMENT, Module.MANPOWER)}
@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.data = data
         self.state = state
         self.signals = AppSignals()
-        self._charts = ModuleChartService(data.services.store)
+        self._charts: ModuleChartService | None = None
         self._refs = data.services.master.reference()
         self._factories = page_factories or {}
         self.pages: dict[str, QWidget] = {}
@@ -152,17 +152,30 @@ class MainWindow(QMainWindow):
         return self.pages[key]
 
     def _build_page(self, key: str) -> QWidget:
+        # Pages are imported here, not at the top: their charts pull in pyqtgraph and numpy
+        # (~0.5 s), which must not delay the first paint of the window.
         if key in self._factories:
             return self._factories[key]()
         if key in RECORD_PAGES:
+            from deskops_desktop.services.module_charts import ModuleChartService
+            from deskops_desktop.views.record_page import RecordPage
+
+            if self._charts is None:
+                self._charts = ModuleChartService(self.data.services.store)
             return RecordPage(RECORD_PAGES[key], self.data, self._charts, self._refs)
         if key == "inventory":
+            from deskops_desktop.views.inventory_page import InventoryPage
+
             return InventoryPage(self.data)
         if key == "dashboard":
+            from deskops_desktop.views.dashboard_page import DashboardPage
+
             page = DashboardPage(self.data, self.state)
             page.navigate_requested.connect(self._on_navigate_requested)
             return page
         if key == "settings":
+            from deskops_desktop.views.settings_page import SettingsPage
+
             return SettingsPage(self.data, self.state)
         titles = dict(PAGES)
         return PlaceholderPage(titles[key], f"The {titles[key]} page is not part of this build yet.")
@@ -171,8 +184,9 @@ class MainWindow(QMainWindow):
         widget = self.page(key)
         self.stack.setCurrentWidget(widget)
         self.sidebar.set_current(key)
-        if isinstance(widget, RecordPage):
-            widget.form.focus_first()
+        form = getattr(widget, "form", None)
+        if form is not None:
+            form.focus_first()
 
     def _on_navigate_requested(self, key: str, code: str) -> None:
         self.show_page(key)
@@ -214,8 +228,9 @@ class MainWindow(QMainWindow):
         if Area.MASTER in changes.areas:
             self._refs = self.data.services.master.reference()
             for widget in self.pages.values():
-                if isinstance(widget, RecordPage):
-                    widget.set_references(self._refs)
+                set_references = getattr(widget, "set_references", None)
+                if set_references is not None:
+                    set_references(self._refs)
         for widget in self.pages.values():
             widget.on_changes(changes)  # type: ignore[attr-defined]
 

@@ -7,8 +7,6 @@ Ctrl+Z brings the last deleted row back, Ctrl+V pastes rows copied from Excel (a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
@@ -37,18 +35,10 @@ from deskops_desktop.services.imports import describe_problems, parse_tsv
 from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.services.records import RecordRow
 from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.charts import BarChart, show_categories, show_daily
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_form import RecordForm, current_shift
-
-
-@dataclass(frozen=True)
-class PageContext:
-    """What the header selects: the site and the date range every page shows."""
-
-    site: SiteInfo
-    date_from: date
-    date_to: date
 
 
 _CHART_TITLES = {

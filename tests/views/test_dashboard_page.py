@@ -17,7 +17,7 @@ from deskops_desktop.services.data_service import DataService
 from deskops_desktop.views.dashboard_page import DashboardPage
 from deskops_desktop.views.kpi_card import KpiCard, change_text, compact
 from deskops_desktop.views.main import build_window
-from deskops_desktop.views.record_page import PageContext
+from deskops_desktop.views.context import PageContext
 
 
 def test_compact_numbers_and_change_text() -> None:
@@ -57,6 +57,7 @@ def make_page(qtbot: QtBot, data: DataService) -> DashboardPage:
     page.resize(1300, 800)
     page.show()
     page.set_context(PageContext(site, today - timedelta(days=6), today))
+    qtbot.waitUntil(lambda: page.charts_ready)
     return page
 
 
@@ -71,6 +72,7 @@ def test_cards_follow_writes(qtbot: QtBot, data: DataService) -> None:
     assert ">—<" in page.cards["production"].change.text()  # previous period was 0: no percent
     assert page.cards["inventory"].value.text() == "120.50 t · 12 loads"
     assert "12 loads" in page.cards["received"].value.text()
+    QApplication.processEvents()
     # The inventory chart shows the ledger's closing; the top-levels chart the same figure.
     assert page.levels_chart._labels[-1].startswith("AGG-G1")
     assert page.levels_chart._series[0].values[-1] == Decimal("120.500")
@@ -85,6 +87,7 @@ def test_attention_item_opens_the_page_that_fixes_it(qtbot: QtBot, services: Ser
     window.show()
     page = window.pages["dashboard"]
     assert isinstance(page, DashboardPage)
+    qtbot.waitUntil(lambda: page.charts_ready)
     texts = [page.attention.item(i).text() for i in range(page.attention.count())]
     low = next(i for i, t in enumerate(texts) if "AGG-G1" in t and "LOW" in t)
     page.attention.itemActivated.emit(page.attention.item(low))

@@ -13,7 +13,7 @@ from deskops_desktop.models.enums import Granularity, Module
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.views.inventory_page import InventoryPage
 from deskops_desktop.views.qt_ledger_model import CLOSING_COLUMN, LEVEL_COLUMN, LedgerTableModel, explain
-from deskops_desktop.views.record_page import PageContext
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.theme import LEVEL_COLORS
 
 

@@ -15,7 +15,8 @@ from deskops_desktop.models.modules import SPECS
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.views.qt_records_model import RecordTableModel
-from deskops_desktop.views.record_page import PageContext, RecordPage
+from deskops_desktop.views.context import PageContext
+from deskops_desktop.views.record_page import RecordPage
 
 
 def make_page(qtbot: QtBot, data: DataService, module: Module = Module.PRODUCTION) -> RecordPage:
