@@ -1,0 +1,162 @@
+"""``deskops export``: the same job service and writers as the desktop, in the foreground.
+
+``cli.py`` wires it in with ``add_parser(subparsers, parents=[db])`` and calls
+``run(args, services, actor)`` once the user is signed in. Every refusal (role limits, too many
+active jobs, bad dates, an unwritable folder) prints one clear line to stderr and returns 1; the
+progress bar goes to stderr and only when it is a terminal, so stdout carries just the result.
+Files written here never expire (``keep``): a scheduled Power BI feed must stay where it was put.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from deskops_desktop.export.files import human_size
+from deskops_desktop.export.jobs import ExportJobService, ExportRequest
+from deskops_desktop.export.rows import ExportFormat, ExportModule
+from deskops_desktop.models.enums import Category, Granularity
+from deskops_desktop.models.errors import DeskOpsError, ValidationError
+from deskops_desktop.models.jobs import JOB_COMPLETED
+from deskops_desktop.services.access import Actor
+from deskops_desktop.services.bundle import Services
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+_FIELD_OPTIONS = {
+    "date_from": "--from", "date_to": "--to", "site": "--site", "destination": "--out",
+    "category": "--category", "module": "MODULE", "format": "--format",
+}  # fmt: skip
+
+
+def _iso_date(text: str) -> date:
+    try:
+        if len(text.strip()) != 10:
+            raise ValueError
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
+
+
+def add_parser(subparsers: Any, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add ``export`` to ``subparsers`` (extra keyword arguments go to ``add_parser``)."""
+    text = "write an export file (xlsx, csv, Power BI csv or pdf) with a progress bar"
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "export", help=text, description=text, **kwargs
+    )
+    parser.add_argument(
+        "module", metavar="MODULE", type=str.lower, choices=[m.value for m in ExportModule],
+        help=", ".join(m.value for m in ExportModule),
+    )  # fmt: skip
+    parser.add_argument("--site", required=True, metavar="CODE", help="site code")
+    parser.add_argument("--from", dest="date_from", required=True, type=_iso_date, metavar="DATE")
+    parser.add_argument("--to", dest="date_to", required=True, type=_iso_date, metavar="DATE")
+    parser.add_argument(
+        "--format", dest="fmt", required=True, type=str.lower,
+        choices=[f.value for f in ExportFormat], help="xlsx, csv, powerbi or pdf",
+    )  # fmt: skip
+    parser.add_argument(
+        "--granularity", type=str.lower, default=Granularity.DAILY.value,
+        choices=[g.value for g in Granularity], help="daily (default), weekly or monthly",
+    )  # fmt: skip
+    parser.add_argument(
+        "--category", type=str.upper, choices=[c.value for c in Category], metavar="CAT",
+        help="only materials of this category (material modules)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, metavar="PATH",
+        help="a folder (the file is named for you) or a file name (default: the current folder)",
+    )  # fmt: skip
+    return parser
+
+
+def run(args: argparse.Namespace, services: Services, actor: Actor) -> int:
+    """Run the export described by ``args`` as ``actor``; print the result; 0 or 1."""
+    try:
+        site = services.master.site_by_code(actor, args.site)
+        folder, name = _destination(args.out)
+        request = ExportRequest(
+            ExportModule(args.module), ExportFormat(args.fmt), site.id, args.date_from,
+            args.date_to, Granularity(args.granularity), str(folder),
+            getattr(args, "category", None), name, keep=True,
+        )  # fmt: skip
+        bar = TerminalProgress(sys.stderr)
+        info = ExportJobService(services).export_now(actor, request, bar)
+        bar.close()
+    except ValidationError as exc:
+        for problem in exc.problems:
+            option = _FIELD_OPTIONS.get(problem.field, problem.field)
+            _error(f"{option}: {problem.message}")
+        return EXIT_FAILURE
+    except DeskOpsError as exc:
+        _error(str(exc))
+        return EXIT_FAILURE
+    if info.status != JOB_COMPLETED:
+        _error(f"the export failed: {info.error}")
+        return EXIT_FAILURE
+    noun = "record" if info.record_count == 1 else "records"
+    print(f"path:    {info.file_path}")
+    print(f"records: {info.record_count:,} {noun}")
+    print(f"size:    {info.size_bytes:,} bytes ({human_size(info.size_bytes or 0)})")
+    print(f"sha256:  {info.sha256}")
+    return EXIT_OK
+
+
+def _destination(out: Path | None) -> tuple[Path, str]:
+    if out is None:
+        return Path.cwd(), ""
+    path = out.expanduser()
+    if path.is_dir() or str(out).endswith(("/", "\\")):
+        return path.resolve(), ""
+    return path.parent.resolve(), path.name
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"deskops: error: {message}\n")
+
+
+class TerminalProgress:
+    """A one-line progress bar on a terminal (nothing when the stream is not a terminal)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, *, force: bool = False) -> None:
+        self._stream = stream
+        self._enabled = force or (hasattr(stream, "isatty") and stream.isatty())
+        self._percent = 0
+        self._status = ""
+        self._drawn_at = 0.0
+        self._shown = False
+
+    def set_progress(self, percent: int) -> None:
+        self._percent = percent
+        self._draw()
+
+    def set_status(self, text: str) -> None:
+        self._status = text
+        self._draw(force=True)
+
+    def is_cancelled(self) -> bool:
+        return False  # Ctrl+C raises KeyboardInterrupt; the writer's cleanup removes the temp file
+
+    def _draw(self, *, force: bool = False) -> None:
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._drawn_at < 0.1 and self._percent < 100:
+            return
+        self._drawn_at = now
+        filled = self.WIDTH * self._percent // 100
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self._stream.write(f"\r[{bar}] {self._percent:3d}% {self._status[:40]:<40}")
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._enabled and self._shown:
+            self._stream.write("\n")
+            self._stream.flush()

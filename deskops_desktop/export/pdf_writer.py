@@ -1,0 +1,415 @@
+# ruff: noqa: RUF001  (en dashes and similar are deliberate typography)
+"""The pdf report: A4 landscape, 16 mm margins, drawn page by page (linear in the rows).
+
+Why not one platypus ``LongTable``: its layout is quadratic in the rows (20,000 rows took 30 s).
+Here each page is drawn directly on the canvas — a repeated header row, then as many fixed-height
+rows as fit — so the cost per row is constant and memory holds one page. "Page X of Y" needs Y
+before it is known: every footer draws a PDF form ("XObject") that is defined once, after the last
+page, with the page count; viewers and text extractors resolve it like any other text.
+
+What a head-office reader gets: title, site, period, filters and record count at the top; the
+table header on every page; numbers right-aligned with thousands separators and their full
+precision (3 decimals for quantities, 2 for hours) so they equal the ledger to the last digit;
+LOW / WARNING / HEALTHY as coloured labels on inventory rows; "Page X of Y" and the generation
+time in the footer; totals per category/unit after the rows. Long text is shortened with "…"
+to keep one line per row (the csv and xlsx exports carry the full text).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.colors import HexColor  # type: ignore[import-untyped]
+from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
+from reportlab.lib.units import mm  # type: ignore[import-untyped]
+from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
+from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
+
+from deskops_desktop.export.cells import group_decimal
+from deskops_desktop.export.files import FileResult, atomic_output, digest
+from deskops_desktop.export.progress import Progress, RowTicker
+from deskops_desktop.export.rows import (
+    NO_DATA,
+    NUMERIC_KINDS,
+    Column,
+    ColumnKind,
+    ExportTable,
+    TotalsTable,
+)
+
+PAGE = landscape(A4)
+MARGIN = 16 * mm
+FONT, BOLD = "Helvetica", "Helvetica-Bold"
+BODY_SIZE = 7.5
+ROW_HEIGHT = 12.0
+HEADER_HEIGHT = 16.0
+CELL_PAD = 3.0
+SAMPLE_ROWS = 400
+
+LEVEL_FILLS = {"LOW": "#e5484d", "WARNING": "#f1d54a", "HEALTHY": "#4fcf8a"}
+INK = HexColor("#1d2127")
+MUTED = HexColor("#6b7380")
+ACCENT = HexColor("#1f6f5c")
+ZEBRA = HexColor("#f2f4f6")
+RULE = HexColor("#c9ced6")
+PAGE_COUNT_FORM = "deskops_page_count"
+
+_UNICODE_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "C:/Windows/Fonts/arial.ttf",
+    "C:/Windows/Fonts/segoeui.ttf",
+    "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+)
+
+
+def write_pdf(table: ExportTable, target: Path, progress: Progress) -> FileResult:
+    """Write ``table`` as a paginated A4 report to ``target`` (atomically)."""
+    progress.set_status("Laying out pages…")
+    ticker = RowTicker(progress, table.row_count, 0, 95)
+    with atomic_output(target) as (temp, published):
+        count = _Report(table, temp, ticker).write()
+        ticker.checkpoint()
+    sha, size = digest(published[0])
+    progress.set_progress(100)
+    return FileResult(published[0], size, sha, count)
+
+
+@lru_cache(maxsize=1)
+def unicode_font() -> str | None:
+    """A TrueType font with Arabic and other non-Latin glyphs, registered once (or None).
+
+    The standard PDF fonts cover Latin-1 only. Text outside it is drawn with this font instead
+    (glyphs only: Arabic letters are not joined, a known limit without a shaping library).
+    """
+    from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
+
+    for candidate in _UNICODE_FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            try:
+                pdfmetrics.registerFont(TTFont("DeskOpsUnicode", candidate))
+            except Exception:  # a damaged or unsupported font file: try the next one
+                continue
+            return "DeskOpsUnicode"
+    return None
+
+
+def _needs_unicode(text: str) -> bool:
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class _Report:
+    def __init__(self, table: ExportTable, path: Path, ticker: RowTicker) -> None:
+        self.table = table
+        self.meta = table.meta
+        self.ticker = ticker
+        self.canvas = Canvas(str(path), pagesize=PAGE, pageCompression=1)
+        self.canvas.setTitle(
+            f"DeskOps – {self.meta.title} – {self.meta.site_code} – {self.meta.period}"
+        )
+        self.canvas.setAuthor(self.meta.generated_by)
+        self.canvas.setCreator("DeskOps Desktop")
+        self.width, self.height = PAGE
+        self.left, self.right = MARGIN, self.width - MARGIN
+        self.top, self.bottom = self.height - MARGIN, MARGIN + 14
+        self.page = 0
+        self.y = self.top
+        self._width_cache: dict[tuple[str, str, float], float] = {}
+
+    # -------------------------------------------------------------------------- pages
+    def write(self) -> int:
+        rows = iter(self.table.rows)
+        sample = list(itertools.islice(rows, SAMPLE_ROWS))
+        columns = self.table.columns
+        widths = self._layout(columns, sample)
+        formatters = [_formatter(c) for c in columns]
+        self._new_page(first=True)
+        self._table_header(columns, widths)
+        count = 0
+        for row in itertools.chain(sample, rows):
+            if self.y - ROW_HEIGHT < self.bottom:
+                self._end_page()
+                self._new_page()
+                self._table_header(columns, widths)
+            self._row(columns, widths, formatters, row, count)
+            count += 1
+            self.ticker.tick()
+        if count == 0:
+            self.canvas.setFont(FONT, 9)
+            self.canvas.setFillColor(MUTED)
+            self.canvas.drawString(self.left + CELL_PAD, self.y - 12, NO_DATA)
+            self.y -= 20
+        else:
+            self._totals(self.table.totals())
+        self._end_page()
+        self._define_page_count()
+        self.canvas.save()
+        return count
+
+    def _new_page(self, *, first: bool = False) -> None:
+        self.page += 1
+        c = self.canvas
+        y = self.top
+        meta = self.meta
+        if first:
+            c.setFillColor(ACCENT)
+            c.setFont(BOLD, 15)
+            c.drawString(
+                self.left, y - 14, f"{meta.module.heading} report – {meta.granularity.value}"
+            )
+            c.setFillColor(INK)
+            c.setFont(FONT, 9)
+            lines = [
+                f"Site: {meta.site_code} – {meta.site_name}",
+                f"Period: {meta.period}",
+                "Filters: " + " · ".join(f"{k}: {v}" for k, v in meta.filters),
+                f"Records: {self.table.row_count:,}",
+            ]
+            y -= 30
+            for line in lines:
+                self._text(line, self.left, y, FONT, 9)
+                y -= 12
+            y -= 6
+        else:
+            c.setFillColor(MUTED)
+            running = (
+                f"{meta.module.heading} report – {meta.granularity.value} · "
+                f"{meta.site_code} · {meta.period}"
+            )
+            self._text(running, self.left, y - 8, FONT, 8)
+            y -= 18
+        self.y = y
+
+    def _end_page(self) -> None:
+        c = self.canvas
+        c.setStrokeColor(RULE)
+        c.setLineWidth(0.5)
+        c.line(self.left, MARGIN + 10, self.right, MARGIN + 10)
+        c.setFillColor(MUTED)
+        c.setFont(FONT, 7.5)
+        meta = self.meta
+        c.drawString(
+            self.left,
+            MARGIN,
+            f"Generated {meta.generated_local} by {meta.generated_by} · DeskOps Desktop",
+        )
+        anchor = self.right - 22
+        c.drawRightString(anchor - 2, MARGIN, f"Page {self.page} of")
+        c.saveState()
+        c.translate(anchor, MARGIN)
+        c.doForm(PAGE_COUNT_FORM)
+        c.restoreState()
+        c.showPage()
+
+    def _define_page_count(self) -> None:
+        c = self.canvas
+        c.beginForm(PAGE_COUNT_FORM)
+        c.setFillColor(MUTED)
+        c.setFont(FONT, 7.5)
+        c.drawString(0, 0, str(self.page))
+        c.endForm()
+
+    # -------------------------------------------------------------------------- table
+    def _layout(
+        self, columns: Sequence[Column], sample: Sequence[tuple[Any, ...]], *, fill: bool = True
+    ) -> list[float]:
+        natural: list[float] = []
+        formatters = [_formatter(c) for c in columns]
+        for i, column in enumerate(columns):
+            widest = self._width(column.header, BOLD, BODY_SIZE)
+            widest = max(widest, self._width("M" * min(column.width, 28), FONT, BODY_SIZE) * 0.8)
+            for row in sample:
+                text = formatters[i](row[i])
+                if text:
+                    widest = max(widest, self._width(text[:60], FONT, BODY_SIZE))
+            natural.append(widest + 2 * CELL_PAD)
+        available = self.right - self.left
+        total = sum(natural)
+        if total <= available:
+            if not fill:
+                return natural
+            # Spare room goes to free text (notes, customers), else to all text columns;
+            # numbers and codes keep their natural width.
+            free = [i for i, c in enumerate(columns) if c.kind is ColumnKind.TEXT and not c.width]
+            grow = free or [i for i, c in enumerate(columns) if c.kind is ColumnKind.TEXT]
+            grow = grow or list(range(len(columns)))
+            share = (available - total) / len(grow)
+            return [w + share if i in grow else w for i, w in enumerate(natural)]
+        # Too wide: shrink the text columns first, never below a readable minimum.
+        fixed = sum(
+            w for w, c in zip(natural, columns, strict=True) if c.kind is not ColumnKind.TEXT
+        )
+        text_total = total - fixed
+        room = max(available - fixed, 0.0)
+        widths = []
+        for w, c in zip(natural, columns, strict=True):
+            if c.kind is ColumnKind.TEXT and text_total > 0:
+                widths.append(max(w * room / text_total, 28.0))
+            else:
+                widths.append(w)
+        scale = min(1.0, available / sum(widths))
+        return [w * scale for w in widths]
+
+    def _table_header(self, columns: Sequence[Column], widths: Sequence[float]) -> None:
+        c = self.canvas
+        y = self.y
+        c.setFillColor(ACCENT)
+        c.rect(self.left, y - HEADER_HEIGHT, sum(widths), HEADER_HEIGHT, stroke=0, fill=1)
+        c.setFillColor(HexColor("#ffffff"))
+        x = self.left
+        for column, width in zip(columns, widths, strict=True):
+            text = self._fit(column.header, BOLD, BODY_SIZE, width - 2 * CELL_PAD)
+            c.setFont(BOLD, BODY_SIZE)
+            if column.kind in NUMERIC_KINDS:
+                c.drawRightString(x + width - CELL_PAD, y - HEADER_HEIGHT + 5, text)
+            else:
+                c.drawString(x + CELL_PAD, y - HEADER_HEIGHT + 5, text)
+            x += width
+        self.y = y - HEADER_HEIGHT
+
+    def _row(
+        self,
+        columns: Sequence[Column],
+        widths: Sequence[float],
+        formatters: Sequence[Callable[[Any], str]],
+        row: tuple[Any, ...],
+        index: int,
+        *,
+        bold: bool = False,
+    ) -> None:
+        c = self.canvas
+        y = self.y - ROW_HEIGHT
+        if index % 2:
+            c.setFillColor(ZEBRA)
+            c.rect(self.left, y, sum(widths), ROW_HEIGHT, stroke=0, fill=1)
+        c.setFillColor(INK)
+        font = BOLD if bold else FONT
+        c.setFont(font, BODY_SIZE)
+        baseline = y + 3.5
+        x = self.left
+        for column, width, fmt, value in zip(columns, widths, formatters, row, strict=True):
+            text = fmt(value)
+            if text:
+                kind = column.kind
+                if kind in NUMERIC_KINDS:
+                    c.drawRightString(x + width - CELL_PAD, baseline, text)
+                elif kind is ColumnKind.LEVEL and text in LEVEL_FILLS:
+                    self._level(text, x, y, width)
+                    c.setFillColor(INK)
+                    c.setFont(font, BODY_SIZE)
+                else:
+                    fitted = self._fit(text, font, BODY_SIZE, width - 2 * CELL_PAD)
+                    if _needs_unicode(fitted) and unicode_font():
+                        c.setFont(unicode_font() or FONT, BODY_SIZE)
+                        c.drawString(x + CELL_PAD, baseline, fitted)
+                        c.setFont(font, BODY_SIZE)
+                    else:
+                        c.drawString(x + CELL_PAD, baseline, fitted)
+            x += width
+        self.y = y
+
+    def _level(self, level: str, x: float, y: float, width: float) -> None:
+        c = self.canvas
+        c.setFillColor(HexColor(LEVEL_FILLS[level]))
+        label_w = min(self._width(level, BOLD, 6.5) + 8, width - 2)
+        c.roundRect(x + 2, y + 1.5, label_w, ROW_HEIGHT - 3, 2.5, stroke=0, fill=1)
+        c.setFillColor(HexColor("#1a1a1a"))
+        c.setFont(BOLD, 6.5)
+        c.drawString(x + 6, y + 4, level)
+
+    def _totals(self, totals: TotalsTable) -> None:
+        if not totals.rows:
+            return
+        columns = totals.columns
+        needed = 30 + HEADER_HEIGHT + ROW_HEIGHT * len(totals.rows)
+        if self.y - needed < self.bottom:
+            self._end_page()
+            self._new_page()
+        c = self.canvas
+        self.y -= 16
+        c.setFillColor(ACCENT)
+        c.setFont(BOLD, 10)
+        c.drawString(self.left, self.y - 8, "Totals")
+        c.setFillColor(MUTED)
+        c.setFont(FONT, 7.5)
+        c.drawString(
+            self.left + 42,
+            self.y - 8,
+            "per category and unit — tons and loads are never added together",
+        )
+        self.y -= 14
+        widths = [max(w, 70.0) for w in self._layout(columns, totals.rows, fill=False)]
+        self._table_header(columns, widths)
+        formatters = [_formatter(col) for col in columns]
+        for n, row in enumerate(totals.rows):
+            if self.y - ROW_HEIGHT < self.bottom:
+                self._end_page()
+                self._new_page()
+                self._table_header(columns, widths)
+            self._row(columns, widths, formatters, row, n, bold=str(row[0]).startswith("All"))
+
+    # --------------------------------------------------------------------------- text
+    def _width(self, text: str, font: str, size: float) -> float:
+        key = (text, font, size)
+        width = self._width_cache.get(key)
+        if width is None:
+            if _needs_unicode(text) and unicode_font():
+                width = pdfmetrics.stringWidth(text, unicode_font() or font, size)
+            else:
+                width = pdfmetrics.stringWidth(text, font, size)
+            if len(self._width_cache) < 50_000:
+                self._width_cache[key] = width
+        return width
+
+    def _fit(self, text: str, font: str, size: float, room: float) -> str:
+        if self._width(text, font, size) <= room:
+            return text
+        low, high = 0, len(text)
+        while low < high:
+            mid = (low + high + 1) // 2
+            if self._width(text[:mid] + "…", font, size) <= room:
+                low = mid
+            else:
+                high = mid - 1
+        return text[:low].rstrip() + "…" if low else ""
+
+    def _text(self, text: str, x: float, y: float, font: str, size: float) -> None:
+        c = self.canvas
+        face = unicode_font() if _needs_unicode(text) and unicode_font() else font
+        c.setFont(face or font, size)
+        c.drawString(x, y, text)
+
+
+def _formatter(column: Column) -> Callable[[Any], str]:
+    kind = column.kind
+    if kind is ColumnKind.QUANTITY:
+        return lambda v: (
+            ""
+            if v is None
+            else f"{v:,.3f}"
+            if isinstance(v, Decimal)
+            else group_decimal(Decimal(v), 3)
+        )
+    if kind is ColumnKind.HOURS:
+        return lambda v: (
+            ""
+            if v is None
+            else f"{v:,.2f}"
+            if isinstance(v, Decimal)
+            else group_decimal(Decimal(v), 2)
+        )
+    if kind is ColumnKind.INTEGER:
+        return lambda v: "" if v is None else f"{v:,}"
+    if kind is ColumnKind.DATE:
+        return lambda v: "" if v is None else v.isoformat() if isinstance(v, date) else str(v)
+    return lambda v: "" if v is None else " ".join(str(v).split())

@@ -1,0 +1,779 @@
+# ruff: noqa: RUF001  (en dashes and similar are deliberate typography)
+"""Turning records and the stock ledger into export rows, per module, granularity and flavour.
+
+An ``ExportTable`` is what every writer consumes: column descriptions, a *single-use* iterator of
+row tuples, the row count (for progress), and totals that are complete once the rows have been
+consumed. Writers never touch the database, and this module never formats a file.
+
+Invariants a newcomer must not break:
+- **Exact values.** Quantities are ``Decimal`` with exactly 3 places (hours 2), made from the
+  stored integer thousandths (hundredths); totals are summed on those integers. A float never
+  appears here; the xlsx writer converts at the very edge because Excel stores doubles.
+- **Streaming.** Daily record rows come from one server-side cursor (``yield_per``) and are
+  sorted one day at a time, so memory does not grow with the number of rows. Weekly/monthly rows
+  are summed per day in SQL first (at most days x references rows), then folded in Python.
+- **The import contract.** The human daily columns of a record module are exactly
+  ``SPECS[module].headers`` (the import headers) plus name columns placed after the code column,
+  with the values the import accepts (codes, ISO dates, plain numbers): a daily csv export
+  imports back into an empty store as identical records.
+- Weekly (ISO, Monday first) and monthly rows carry the period's first day clipped to the range
+  in the Date column, and the last day (clipped) in Period End, as the ledger does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, String, func, select, type_coerce
+
+from deskops_desktop.models.enums import OPERATION_NAMES, Granularity, Module, Operation, Shift
+from deskops_desktop.models.ledger_math import period_start
+from deskops_desktop.models.modules import (
+    SPECS,
+    FieldSpec,
+    Kind,
+    ModuleSpec,
+    ReferenceIndex,
+    RefItem,
+)
+from deskops_desktop.models.types import utcnow
+from deskops_desktop.services.access import Actor, require_site
+from deskops_desktop.services.bundle import Services
+from deskops_desktop.services.ledger import Ledger, LedgerTotal, check_range
+from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
+
+NO_DATA = "No data for the selected period"
+
+
+class ExportModule(StrEnum):
+    """What can be exported: the record modules plus the stock ledger ("inventory")."""
+
+    PRODUCTION = "production"
+    DISPATCH = "dispatch"
+    RECEIVED = "received"
+    EQUIPMENT = "equipment"
+    MANPOWER = "manpower"
+    INVENTORY = "inventory"
+    ADJUSTMENTS = "adjustments"
+
+    @property
+    def heading(self) -> str:
+        """The name people read ("Production", "Inventory")."""
+        return "Inventory" if self is ExportModule.INVENTORY else SPECS[Module(self.value)].title
+
+    @property
+    def record_module(self) -> Module | None:
+        return None if self is ExportModule.INVENTORY else Module(self.value)
+
+
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+    POWERBI = "powerbi"
+    PDF = "pdf"
+
+    @property
+    def extension(self) -> str:
+        return "csv" if self is ExportFormat.POWERBI else self.value
+
+    @property
+    def label(self) -> str:
+        return _FORMAT_LABELS[self]
+
+
+_FORMAT_LABELS = {
+    ExportFormat.XLSX: "Excel workbook (.xlsx)",
+    ExportFormat.CSV: "CSV (.csv)",
+    ExportFormat.POWERBI: "Power BI CSV (.csv)",
+    ExportFormat.PDF: "PDF report (.pdf)",
+}
+
+
+class Flavour(StrEnum):
+    """Human columns (xlsx, csv, pdf: the import headers) or Power BI columns (snake_case)."""
+
+    HUMAN = "human"
+    POWERBI = "powerbi"
+
+
+class ColumnKind(StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    QUANTITY = "quantity"  # Decimal, 3 places
+    HOURS = "hours"  # Decimal, 2 places
+    INTEGER = "integer"
+    LEVEL = "level"  # LOW / WARNING / HEALTHY
+
+
+NUMERIC_KINDS = frozenset({ColumnKind.QUANTITY, ColumnKind.HOURS, ColumnKind.INTEGER})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: the header people read, the Power BI name, the kind of value.
+
+    ``width`` is the widest value the column can hold when that is known in advance (codes and
+    names from master data); 0 means the writer measures the content.
+    """
+
+    header: str
+    key: str
+    kind: ColumnKind = ColumnKind.TEXT
+    width: int = 0
+
+
+@dataclass(frozen=True)
+class TotalsTable:
+    """Totals per category/unit (or equipment type, role) and per unit, never mixing units."""
+
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class ExportMeta:
+    """What the reader of a file must know about it (Summary sheet, pdf title block)."""
+
+    module: ExportModule
+    granularity: Granularity
+    site_code: str
+    site_name: str
+    site_timezone: str
+    date_from: date
+    date_to: date
+    generated_at: datetime
+    generated_by: str
+    filters: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def title(self) -> str:
+        return f"{self.module.heading} – {self.granularity.value}"
+
+    @property
+    def period(self) -> str:
+        return f"{self.date_from.isoformat()} to {self.date_to.isoformat()}"
+
+    @property
+    def generated_local(self) -> str:
+        """Generation time in the site's time zone, e.g. ``2026-11-27 12:00 (Asia/Riyadh)``."""
+        from zoneinfo import ZoneInfo
+
+        local = self.generated_at.astimezone(ZoneInfo(self.site_timezone))
+        return f"{local:%Y-%m-%d %H:%M} ({self.site_timezone})"
+
+
+class ExportTable:
+    """Columns, a single-use row iterator, the row count, and totals known after the rows.
+
+    Attributes:
+        level_columns: for inventory, the indexes of (closing, low threshold, high threshold)
+            so the xlsx writer can colour the closing by level; None otherwise.
+    """
+
+    def __init__(
+        self,
+        meta: ExportMeta,
+        columns: Sequence[Column],
+        rows: Iterator[tuple[Any, ...]],
+        row_count: int,
+        totals: Callable[[], TotalsTable],
+        level_columns: tuple[int, int, int] | None = None,
+    ) -> None:
+        self.meta = meta
+        self.columns = tuple(columns)
+        self._rows = rows
+        self.row_count = row_count
+        self._totals = totals
+        self.level_columns = level_columns
+        self._consumed = False
+
+    @property
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        if self._consumed:
+            raise RuntimeError("the rows of an ExportTable can be read only once")
+        self._consumed = True
+        return self._rows
+
+    def totals(self) -> TotalsTable:
+        """Totals of every row; complete only after ``rows`` was consumed."""
+        return self._totals()
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    """Which rows: module, site, inclusive date range, granularity, optional material category."""
+
+    module: ExportModule
+    site_id: str
+    date_from: date
+    date_to: date
+    granularity: Granularity = Granularity.DAILY
+    category: str | None = None
+
+    def filters(self) -> tuple[tuple[str, str], ...]:
+        out = [("Granularity", self.granularity.value.title())]
+        if self.module in MATERIAL_MODULES:
+            out.append(("Category", self.category or "All categories"))
+        return tuple(out)
+
+
+MATERIAL_MODULES = frozenset(
+    {ExportModule.PRODUCTION, ExportModule.DISPATCH, ExportModule.RECEIVED,
+     ExportModule.INVENTORY, ExportModule.ADJUSTMENTS}
+)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- entry point
+def build_table(
+    services: Services,
+    actor: Actor,
+    query: ExportQuery,
+    flavour: Flavour = Flavour.HUMAN,
+    *,
+    now: Callable[[], datetime] = utcnow,
+) -> ExportTable:
+    """The export table of ``query`` as ``actor`` may see it (site access is checked here)."""
+    require_site(actor, query.site_id)
+    check_range(query.date_from, query.date_to)
+    with services.store.read() as session:
+        site = load_site(session, query.site_id)
+        refs = load_reference_index(session)
+    meta = ExportMeta(
+        query.module, query.granularity, site.code, site.name, site.timezone,
+        query.date_from, query.date_to, now(), actor.display_name or actor.username,
+        query.filters(),
+    )  # fmt: skip
+    if query.module is ExportModule.INVENTORY:
+        ledger = services.ledger.ledger(
+            actor, query.site_id, query.date_from, query.date_to, query.granularity, query.category
+        )
+        return ledger_table(ledger, meta, flavour)
+    module = query.module.record_module
+    assert module is not None
+    spec = SPECS[module]
+    ref_ids = _ref_ids(spec, refs, query.category)
+    if query.granularity is Granularity.DAILY:
+        return _daily_records_table(services, spec, site, refs, query, ref_ids, meta, flavour)
+    return _period_records_table(services, spec, site, refs, query, ref_ids, meta, flavour)
+
+
+def _ref_ids(spec: ModuleSpec, refs: ReferenceIndex, category: str | None) -> list[str] | None:
+    if category is None or spec.reference_field.kind is not Kind.MATERIAL:
+        return None
+    return [m.id for m in refs.materials if m.category == category]
+
+
+# --------------------------------------------------------------------------- column shapes
+_VALUE_KINDS: dict[Kind, ColumnKind] = {
+    Kind.DATE: ColumnKind.DATE,
+    Kind.QUANTITY: ColumnKind.QUANTITY,
+    Kind.SIGNED_QUANTITY: ColumnKind.QUANTITY,
+    Kind.HOURS: ColumnKind.HOURS,
+    Kind.COUNT: ColumnKind.INTEGER,
+    Kind.HEADCOUNT: ColumnKind.INTEGER,
+    Kind.TRIPS: ColumnKind.INTEGER,
+}
+_SCALE: dict[Kind, int] = {Kind.QUANTITY: 3, Kind.SIGNED_QUANTITY: 3, Kind.HOURS: 2}
+_REF_WORD = {Kind.MATERIAL: "Material", Kind.EQUIPMENT: "Equipment", Kind.ROLE: "Role"}
+_SHIFT_RANK = {s.value: n for n, s in enumerate(Shift)}
+
+
+def _width(items: Sequence[RefItem], attr: str) -> int:
+    return max((len(str(getattr(i, attr))) for i in items), default=0)
+
+
+def _ref_columns(fspec: FieldSpec, refs: ReferenceIndex, flavour: Flavour) -> list[Column]:
+    """The code column (the import header) and the name columns that follow it."""
+    items = refs.items(fspec.kind)
+    word = _REF_WORD[fspec.kind]
+    low = word.lower()
+    code_w, name_w, cat_w = _width(items, "code"), _width(items, "name"), _width(items, "category")
+    if flavour is Flavour.POWERBI:
+        cols = [
+            Column(fspec.header, f"{low}_code", width=code_w),
+            Column(f"{word} Name", f"{low}_name", width=name_w),
+        ]
+        if fspec.kind is Kind.MATERIAL:
+            cols += [
+                Column("Category", "material_category", width=cat_w),
+                Column("UOM", "uom", width=4),
+            ]
+        elif fspec.kind is Kind.EQUIPMENT:
+            cols.append(Column("Equipment Type", "equipment_type", width=cat_w))
+        return cols
+    cols = [
+        Column(fspec.header, f"{low}_code", width=code_w),
+        Column(f"{word} Name", f"{low}_name", width=name_w),
+    ]
+    if fspec.kind is Kind.MATERIAL:
+        cols += [
+            Column("Category", "material_category", width=cat_w),
+            Column("UOM", "uom", width=4),
+        ]
+    elif fspec.kind is Kind.EQUIPMENT:
+        cols.append(Column("Equipment Type", "equipment_type", width=cat_w))
+    return cols
+
+
+def _ref_values(item: RefItem, kind: Kind) -> tuple[Any, ...]:
+    if kind is Kind.MATERIAL:
+        return (item.code, item.name, item.category, item.uom)
+    if kind is Kind.EQUIPMENT:
+        return (item.code, item.name, item.category)
+    return (item.code, item.name)
+
+
+def _field_column(fspec: FieldSpec, flavour: Flavour) -> list[Column]:
+    kind = _VALUE_KINDS.get(fspec.kind, ColumnKind.TEXT)
+    if flavour is Flavour.POWERBI and fspec.kind is Kind.OPERATION:
+        return [
+            Column(fspec.header, "operation_code", width=7),
+            Column("Operation Name", "operation_name", width=21),
+        ]
+    width = {Kind.SHIFT: 9, Kind.STATUS: 11, Kind.REASON: 15, Kind.OPERATION: 9,
+             Kind.DATE: 10}.get(fspec.kind, 0)  # fmt: skip
+    return [Column(fspec.header, fspec.key, kind, width)]
+
+
+def _site_columns(site: SiteInfo) -> list[Column]:
+    return [
+        Column("Site Code", "site_code", width=len(site.code)),
+        Column("Site Name", "site_name", width=len(site.name)),
+    ]
+
+
+# ------------------------------------------------------------------------- totals helpers
+class _Totals:
+    """Integer sums per group (category+unit, equipment type, role) and per unit."""
+
+    def __init__(self, spec: ModuleSpec, metrics: Sequence[FieldSpec]) -> None:
+        self.ref_kind = spec.reference_field.kind
+        self.metrics = tuple(metrics)
+        self.groups: dict[tuple[str, str], list[int]] = {}
+
+    def add(self, item: RefItem, values: Sequence[int]) -> None:
+        key = self._key(item)
+        acc = self.groups.get(key)
+        if acc is None:
+            acc = self.groups[key] = [0] * (len(values) + 1)
+        for i, v in enumerate(values):
+            acc[i] += v
+        acc[-1] += 1
+
+    def add_many(self, item: RefItem, values: Sequence[int], count: int) -> None:
+        key = self._key(item)
+        acc = self.groups.get(key)
+        if acc is None:
+            acc = self.groups[key] = [0] * (len(values) + 1)
+        for i, v in enumerate(values):
+            acc[i] += v
+        acc[-1] += count
+
+    def _key(self, item: RefItem) -> tuple[str, str]:
+        if self.ref_kind is Kind.MATERIAL:
+            return (item.category, item.uom)
+        if self.ref_kind is Kind.EQUIPMENT:
+            return (item.category, "")
+        return (item.name, "")
+
+    def table(self, order: Sequence[tuple[str, str]]) -> TotalsTable:
+        metric_cols = [
+            Column(m.label if m.kind is not Kind.SIGNED_QUANTITY else "Adjustment", m.key,
+                   _VALUE_KINDS[m.kind])
+            for m in self.metrics
+        ]  # fmt: skip
+        count_col = Column("Records", "record_count", ColumnKind.INTEGER)
+        rank = {key: n for n, key in enumerate(order)}
+        keys = sorted(self.groups, key=lambda k: (rank.get(k, len(rank)), k))
+        rows: list[tuple[Any, ...]] = []
+        if self.ref_kind is Kind.MATERIAL:
+            cols = (
+                Column("Category", "material_category"),
+                Column("UOM", "uom"),
+                *metric_cols,
+                count_col,
+            )
+            grand: dict[str, list[int]] = {}
+            for key in keys:
+                acc = self.groups[key]
+                rows.append((key[0], key[1], *self._scaled(acc)))
+                g = grand.setdefault(key[1], [0] * len(acc))
+                for i, v in enumerate(acc):
+                    g[i] += v
+            for uom, acc in grand.items():
+                rows.append((f"All {uom}", uom, *self._scaled(acc)))
+            return TotalsTable(cols, tuple(rows))
+        label = "Equipment Type" if self.ref_kind is Kind.EQUIPMENT else "Role"
+        cols = (Column(label, "group"), *metric_cols, count_col)
+        total = [0] * (len(self.metrics) + 1)
+        for key in keys:
+            acc = self.groups[key]
+            rows.append((key[0], *self._scaled(acc)))
+            for i, v in enumerate(acc):
+                total[i] += v
+        if rows:
+            rows.append(
+                ("All" if self.ref_kind is Kind.EQUIPMENT else "All roles", *self._scaled(total))
+            )
+        return TotalsTable(cols, tuple(rows))
+
+    def _scaled(self, acc: Sequence[int]) -> tuple[Any, ...]:
+        out: list[Any] = [
+            _scaled(v, _SCALE.get(m.kind, 0)) for m, v in zip(self.metrics, acc, strict=False)
+        ]
+        out.append(acc[-1])
+        return tuple(out)
+
+
+def _scaled(value: int, places: int) -> Decimal | int:
+    return Decimal(value).scaleb(-places) if places else value
+
+
+def _metrics(spec: ModuleSpec) -> list[FieldSpec]:
+    """The fields that are summed in weekly/monthly rows and totals (counts of units are not)."""
+    wanted = {Kind.QUANTITY, Kind.SIGNED_QUANTITY, Kind.HOURS, Kind.HEADCOUNT, Kind.TRIPS}
+    return [f for f in spec.fields if f.kind in wanted]
+
+
+def _group_order(spec: ModuleSpec, refs: ReferenceIndex) -> list[tuple[str, str]]:
+    order: list[tuple[str, str]] = []
+    kind = spec.reference_field.kind
+    for item in refs.items(kind):
+        if kind is Kind.MATERIAL:
+            key = (item.category, item.uom)
+        elif kind is Kind.EQUIPMENT:
+            key = (item.category, "")
+        else:
+            key = (item.name, "")
+        if key not in order:
+            order.append(key)
+    return order
+
+
+# ------------------------------------------------------------------------- daily records
+def _raw(column: Any, fspec: FieldSpec) -> Any:
+    """The stored value without the TypeDecorator (integers for quantities and hours)."""
+    if fspec.kind in _SCALE:
+        return type_coerce(column, BigInteger)
+    if fspec.kind in (Kind.COUNT, Kind.HEADCOUNT, Kind.TRIPS):
+        return type_coerce(column, Integer)
+    return column
+
+
+def _daily_records_table(
+    services: Services,
+    spec: ModuleSpec,
+    site: SiteInfo,
+    refs: ReferenceIndex,
+    query: ExportQuery,
+    ref_ids: list[str] | None,
+    meta: ExportMeta,
+    flavour: Flavour,
+) -> ExportTable:
+    table = spec.table
+    ref_field = spec.reference_field
+    others = [f for f in spec.fields if f.kind is not Kind.DATE and f is not ref_field]
+    store = services.store
+    sqlite = store.is_sqlite
+    date_col = type_coerce(table.date, String) if sqlite else table.date
+    ref_col = getattr(table, ref_field.column)
+    conditions = [table.site_id == query.site_id, table.date >= query.date_from,
+                  table.date <= query.date_to]  # fmt: skip
+    if ref_ids is not None:
+        conditions.append(ref_col.in_(ref_ids))
+    stmt = (
+        select(table.id, date_col, ref_col, *(_raw(getattr(table, f.column), f) for f in others))
+        .where(*conditions)
+        .order_by(table.date)
+    )
+    count_stmt = select(func.count()).select_from(table).where(*conditions)
+    with store.read() as session:
+        row_count = int(session.scalar(count_stmt) or 0)
+
+    metrics = _metrics(spec)
+    totals = _Totals(spec, metrics)
+    by_id = {item.id: item for item in refs.items(ref_field.kind)}
+    positions = {f.key: i for i, f in enumerate(others)}
+    metric_pos = [positions[m.key] for m in metrics]
+    shift_pos = positions.get("shift")
+
+    # Column layout and a per-field converter from the raw value to the exported value.
+    columns: list[Column] = []
+    if flavour is Flavour.POWERBI:
+        columns += [Column("Row Key", "row_key", width=36), *_site_columns(site)]
+    converters: list[tuple[str, Any]] = []  # ("date"|"ref"|"field", position/None)
+    for fspec in spec.fields:
+        if fspec.kind is Kind.DATE:
+            columns += _field_column(fspec, flavour)
+            converters.append(("date", None))
+        elif fspec is ref_field:
+            columns += _ref_columns(fspec, refs, flavour)
+            converters.append(("ref", None))
+        else:
+            columns += _field_column(fspec, flavour)
+            converters.append(("field", (positions[fspec.key], fspec)))
+
+    field_funcs: list[Callable[[Any], Any]] = []
+    for kind, payload in converters:
+        if kind == "field":
+            field_funcs.append(_converter(payload[1], flavour))
+
+    ref_kind = ref_field.kind
+    pbi = flavour is Flavour.POWERBI
+    site_values = (site.code, site.name)
+
+    def shape(record_id: str, day: date, item: RefItem, rest: Sequence[Any]) -> tuple[Any, ...]:
+        out: list[Any] = [record_id, *site_values] if pbi else []
+        fn = iter(field_funcs)
+        for kind, payload in converters:
+            if kind == "date":
+                out.append(day)
+            elif kind == "ref":
+                out.extend(_ref_values(item, ref_kind))
+            else:
+                value = rest[payload[0]]
+                converted = next(fn)(value)
+                if isinstance(converted, tuple):
+                    out.extend(converted)
+                else:
+                    out.append(converted)
+        return tuple(out)
+
+    def generate() -> Iterator[tuple[Any, ...]]:
+        dates: dict[Any, date] = {}
+        missing = RefItem("", "?", "(unknown)")
+        with store.read() as session:
+            result = session.execute(stmt.execution_options(yield_per=5000))
+            day_rows: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+            current: date | None = None
+            for record_id, raw_day, ref_id, *rest in result:
+                day = dates.get(raw_day)
+                if day is None:
+                    day = raw_day if isinstance(raw_day, date) else date.fromisoformat(raw_day)
+                    dates[raw_day] = day
+                if day != current:
+                    if day_rows:
+                        day_rows.sort(key=lambda pair: pair[0])
+                        for _key, row in day_rows:
+                            yield row
+                        day_rows.clear()
+                    current = day
+                item = by_id.get(ref_id, missing)
+                totals.add(item, [int(rest[p] or 0) for p in metric_pos])
+                rank = _SHIFT_RANK.get(rest[shift_pos] or "", 9) if shift_pos is not None else 0
+                key = (item.sort_order, item.code, rank, record_id)
+                day_rows.append((key, shape(record_id, day, item, rest)))
+            day_rows.sort(key=lambda pair: pair[0])
+            for _key, row in day_rows:
+                yield row
+
+    order = _group_order(spec, refs)
+    return ExportTable(meta, columns, generate(), row_count, lambda: totals.table(order))
+
+
+def _converter(fspec: FieldSpec, flavour: Flavour) -> Callable[[Any], Any]:
+    """Raw stored value -> exported value (None for empty text, so cells stay blank)."""
+    kind = fspec.kind
+    if kind in _SCALE:
+        places = _SCALE[kind]
+        return lambda v: None if v is None else Decimal(v).scaleb(-places)
+    if kind in (Kind.COUNT, Kind.HEADCOUNT, Kind.TRIPS):
+        return lambda v: v
+    if kind is Kind.OPERATION and flavour is Flavour.POWERBI:
+        names = {op.value: name for op, name in OPERATION_NAMES.items()}
+        return lambda v: (v or None, names.get(v) if v else None)
+    return lambda v: v or None
+
+
+# ------------------------------------------------------------------ weekly/monthly records
+def _period_records_table(
+    services: Services,
+    spec: ModuleSpec,
+    site: SiteInfo,
+    refs: ReferenceIndex,
+    query: ExportQuery,
+    ref_ids: list[str] | None,
+    meta: ExportMeta,
+    flavour: Flavour,
+) -> ExportTable:
+    table = spec.table
+    ref_field = spec.reference_field
+    metrics = _metrics(spec)
+    ref_col = getattr(table, ref_field.column)
+    conditions = [table.site_id == query.site_id, table.date >= query.date_from,
+                  table.date <= query.date_to]  # fmt: skip
+    if ref_ids is not None:
+        conditions.append(ref_col.in_(ref_ids))
+    sums = [func.sum(_raw(getattr(table, m.column), m)) for m in metrics]
+    stmt = (
+        select(table.date, ref_col, *sums, func.count())
+        .where(*conditions)
+        .group_by(table.date, ref_col)
+    )
+    granularity = query.granularity
+    groups: dict[tuple[date, str], list[int]] = {}
+    with services.store.read() as session:
+        for day, ref_id, *values in session.execute(stmt):
+            start = max(period_start(day, granularity), query.date_from)
+            acc = groups.get((start, ref_id))
+            if acc is None:
+                acc = groups[(start, ref_id)] = [0] * len(values)
+            for i, v in enumerate(values):
+                acc[i] += int(v or 0)
+    by_id = {item.id: item for item in refs.items(ref_field.kind)}
+    missing = RefItem("", "?", "(unknown)")
+    totals = _Totals(spec, metrics)
+    keyed = []
+    for (start, ref_id), acc in groups.items():
+        item = by_id.get(ref_id, missing)
+        totals.add_many(item, acc[:-1], acc[-1])
+        keyed.append(((start, item.sort_order, item.code), start, item, acc))
+    keyed.sort(key=lambda entry: entry[0])
+
+    pbi = flavour is Flavour.POWERBI
+    columns: list[Column] = []
+    if pbi:
+        columns += [Column("Row Key", "row_key", width=40), *_site_columns(site)]
+    columns += [
+        Column("Date", "period_start", ColumnKind.DATE, 10),
+        Column("Period End", "period_end", ColumnKind.DATE, 10),
+    ]
+    if pbi:
+        columns.append(Column("Granularity", "granularity", width=7))
+    columns += _ref_columns(ref_field, refs, flavour)
+    for m in metrics:
+        columns.append(Column(m.header, m.key, _VALUE_KINDS[m.kind]))
+    columns.append(Column("Records", "record_count", ColumnKind.INTEGER))
+
+    def generate() -> Iterator[tuple[Any, ...]]:
+        for _key, start, item, acc in keyed:
+            end = min(_period_end(start, granularity), query.date_to)
+            values = [_scaled(v, _SCALE.get(m.kind, 0)) for m, v in zip(metrics, acc, strict=False)]
+            head: tuple[Any, ...] = ()
+            if pbi:
+                key = f"{site.code}|{granularity.value}|{start.isoformat()}|{item.code}"
+                head = (key, site.code, site.name)
+            middle: tuple[Any, ...] = (start, end, granularity.value) if pbi else (start, end)
+            yield (*head, *middle, *_ref_values(item, ref_field.kind), *values, acc[-1])
+
+    order = _group_order(spec, refs)
+    return ExportTable(meta, columns, generate(), len(keyed), lambda: totals.table(order))
+
+
+def _period_end(start: date, granularity: Granularity) -> date:
+    from datetime import timedelta
+
+    if granularity is Granularity.WEEKLY:
+        return start - timedelta(days=start.weekday()) + timedelta(days=6)
+    if granularity is Granularity.MONTHLY:
+        nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return nxt - timedelta(days=1)
+    return start
+
+
+# ------------------------------------------------------------------------------ inventory
+_LEDGER_FIGURES = ("Opening", "Produced", "Received", "Dispatched", "Adjustment", "Closing")
+
+
+def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HUMAN) -> ExportTable:
+    """The stock ledger as an export table (one row per material and day, week or month)."""
+    site = ledger.site
+    materials = tuple({r.material.id: r.material for r in ledger.rows}.values())
+    daily = ledger.granularity is Granularity.DAILY
+    pbi = flavour is Flavour.POWERBI
+    columns: list[Column] = []
+    if pbi:
+        columns += [Column("Row Key", "row_key", width=40), *_site_columns(site)]
+    if daily:
+        columns.append(Column("Date", "date", ColumnKind.DATE, 10))
+    else:
+        columns += [
+            Column("Date", "period_start", ColumnKind.DATE, 10),
+            Column("Period End", "period_end", ColumnKind.DATE, 10),
+        ]
+    if pbi and not daily:
+        columns.append(Column("Granularity", "granularity", width=7))
+    columns += [
+        Column("Material Code", "material_code", width=_width(materials, "code")),
+        Column("Material Name", "material_name", width=_width(materials, "name")),
+        Column("Category", "material_category", width=_width(materials, "category")),
+        Column("UOM", "uom", width=4),
+    ]
+    first_figure = len(columns)
+    columns += [Column(name, name.lower(), ColumnKind.QUANTITY) for name in _LEDGER_FIGURES]
+    columns += [
+        Column("Level", "level", ColumnKind.LEVEL, 7),
+        Column("Low Threshold", "low_threshold", ColumnKind.QUANTITY),
+        Column("High Threshold", "high_threshold", ColumnKind.QUANTITY),
+    ]
+    closing = first_figure + 5
+    level_columns = (closing, closing + 2, closing + 3)
+    granularity = ledger.granularity.value
+    three = Decimal("0.001")
+
+    def generate() -> Iterator[tuple[Any, ...]]:
+        for r in ledger.rows:
+            m = r.material
+            head: tuple[Any, ...] = ()
+            if pbi:
+                key = (
+                    f"{site.code}|{r.day.isoformat()}|{m.code}"
+                    if daily
+                    else f"{site.code}|{granularity}|{r.day.isoformat()}|{m.code}"
+                )
+                head = (key, site.code, site.name)
+            days: tuple[Any, ...] = (r.day,) if daily else (r.day, r.period_end)
+            if pbi and not daily:
+                days = (*days, granularity)
+            yield (
+                *head, *days, m.code, m.name, m.category, m.uom,
+                r.opening, r.produced, r.received, r.dispatched, r.adjustment, r.closing,
+                r.level.value, m.low_threshold.quantize(three), m.high_threshold.quantize(three),
+            )  # fmt: skip
+
+    def totals() -> TotalsTable:
+        cols = (
+            Column("Category", "material_category"),
+            Column("UOM", "uom"),
+            *(Column(n, n.lower(), ColumnKind.QUANTITY) for n in _LEDGER_FIGURES),
+        )
+        rows = [_ledger_total_row(t) for t in (*ledger.category_totals, *ledger.grand_totals)]
+        return TotalsTable(cols, tuple(rows))
+
+    return ExportTable(meta, columns, generate(), len(ledger.rows), totals, level_columns)
+
+
+def _ledger_total_row(total: LedgerTotal) -> tuple[Any, ...]:
+    label = total.category if total.category is not None else f"All {total.uom}"
+    return (label, total.uom, *total.values())
+
+
+# --------------------------------------------------------------------------- plain tables
+@dataclass
+class StaticSource:
+    """Rows already in memory (tests, the benchmark): an ``ExportTable`` without a database."""
+
+    meta: ExportMeta
+    columns: Sequence[Column]
+    rows: Sequence[tuple[Any, ...]] = field(default_factory=list)
+    totals: TotalsTable = field(default_factory=lambda: TotalsTable((), ()))
+    level_columns: tuple[int, int, int] | None = None
+
+    def table(self) -> ExportTable:
+        return ExportTable(
+            self.meta,
+            self.columns,
+            iter(self.rows),
+            len(self.rows),
+            lambda: self.totals,
+            self.level_columns,
+        )
+
+
+def operation_names() -> dict[str, str]:
+    return {op.value: OPERATION_NAMES[op] for op in Operation}
