@@ -216,6 +216,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("cancelled")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `deskops inventory --format csv | head`: the reader left; say nothing more, and point
+        # stdout at devnull so the interpreter's final flush does not complain either.
+        _silence_stdout()
+        return EXIT_FAILURE
     except ImportRejected as exc:
         n = len(exc.problems)
         _error(f"nothing was imported: {n} problem{'s' if n != 1 else ''} to fix")
@@ -234,6 +239,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("DESKOPS_DEBUG"):
             traceback.print_exc()
         return EXIT_FAILURE
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (embedded, captured)
+        pass
 
 
 def _error(message: str) -> None:

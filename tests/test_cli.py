@@ -655,3 +655,29 @@ def test_demo_fills_the_store(
         1,
         "deskops: error: only an administrator may fill the store with demo data\n",
     )
+
+
+class _ClosedPipe:
+    """A stdout whose reader went away (``deskops inventory --format csv | head -1``)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError
+
+    def flush(self) -> None:
+        raise BrokenPipeError
+
+    def fileno(self) -> int:
+        raise ValueError("no descriptor")
+
+
+def test_a_closed_pipe_ends_quietly(
+    run: Run,
+    admin: None,
+    db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    args = ["--db", db, "inventory", "--site", "ALASLA-29", "--from", str(D1), "--to", str(D3)]
+    assert main([*args, "--format", "csv"]) == 1
+    assert capsys.readouterr().err == ""

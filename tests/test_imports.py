@@ -201,6 +201,13 @@ def test_csv_with_and_without_bom(sqlite_services: Services, tmp_path: Path, bom
     assert do_import(sqlite_services, path).count == 3
 
 
+def test_tab_separated_files(sqlite_services: Services, tmp_path: Path) -> None:
+    text = "Date\tMaterial Code\tQuantity\tSource\n2026-11-20\tRAW-MIXED\t3\tTower, B\n"
+    path = write(tmp_path, "received.tsv", text)
+    assert read_table(path, Module.RECEIVED).rows[0]["source"] == "Tower, B"
+    assert do_import(sqlite_services, path, Module.RECEIVED).count == 1
+
+
 def test_one_bad_row_writes_nothing_and_every_bad_row_is_listed(
     services: Services, tmp_path: Path
 ) -> None:
