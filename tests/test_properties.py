@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, select, text
 
 from deskops_desktop.models import validation as v
 from deskops_desktop.models.changelog import ChangeLog
-from deskops_desktop.models.enums import Module
+from deskops_desktop.models.enums import Granularity, Module
 from deskops_desktop.models.errors import ValidationError
 from deskops_desktop.models.modules import SPECS, ReferenceIndex, RefItem, validate_record
 from deskops_desktop.models.records import (
@@ -500,3 +500,58 @@ def test_a_million_three_decimal_values_sum_exactly(store: Store) -> None:
         store.dispose()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    entries=st.lists(st.tuples(materials, days, st.integers(1, 200_000)), min_size=1, max_size=40),
+    offset=st.integers(0, N_DAYS * len(MATERIALS) + 5),
+    limit=st.integers(1, 25),
+    granularity=st.sampled_from([Granularity.WEEKLY, Granularity.MONTHLY]),
+)
+def test_pages_and_roll_ups_agree_with_the_daily_ledger(
+    store: Store,
+    entries: list[tuple[str, date, int]],
+    offset: int,
+    limit: int,
+    granularity: Granularity,
+) -> None:
+    """A page is a slice of the full daily ledger; a week or month folds its days exactly."""
+    _reset(store)
+    services = build_services(store, fixed_now)
+    site = default_site(services)
+    batch = [
+        {"date": d.isoformat(), "material": m, "quantity": str(_milli(q))} for m, d, q in entries
+    ]
+    services.records.create_many(SYSTEM, Module.RECEIVED, site.id, batch)
+    last = FIRST_DAY + timedelta(days=N_DAYS - 1)
+    full = services.ledger.ledger(SYSTEM, site.id, FIRST_DAY, last)
+    page = services.ledger.page(SYSTEM, site.id, FIRST_DAY, last, offset, limit)
+    assert page.total == len(full.rows)
+    assert page.rows == full.rows[offset : offset + limit]
+
+    rolled = services.ledger.ledger(SYSTEM, site.id, FIRST_DAY, last, granularity)
+    daily_by_material: dict[str, list[Any]] = defaultdict(list)
+    for row in full.rows:
+        daily_by_material[row.material.id].append(row)
+    for period in rolled.rows:
+        days_in = [
+            r
+            for r in daily_by_material[period.material.id]
+            if period.day <= r.day <= period.period_end
+        ]
+        assert days_in, period
+        assert period.opening == days_in[0].opening
+        assert period.closing == days_in[-1].closing
+        assert period.received == sum((r.received for r in days_in), Decimal(0))
+        assert period.closing == period.opening + period.received  # only receipts here
+    for total in (*full.category_totals, *full.grand_totals):
+        assert total.uom in ("TON", "LOAD")  # never a mixed-unit total
+    load_total = next(t for t in full.grand_totals if t.uom == "LOAD")
+    assert load_total.values()[2] == sum(
+        (_milli(q) for m, _, q in entries if m == "RAW-MIXED"), Decimal(0)
+    )
