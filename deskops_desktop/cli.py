@@ -37,6 +37,7 @@ from deskops_desktop.cli_support import (
     sign_in,
     write_inventory_csv,
 )
+from deskops_desktop.export import cli_command as export_command
 from deskops_desktop.models.enums import Granularity, Module, Role
 from deskops_desktop.models.errors import DeskOpsError, NotFound, ValidationError
 from deskops_desktop.services.access import require_admin
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["table", "csv"],
         help="csv: exact 3-decimal quantities",
     )
+
+    # `deskops export` lives with the export package (same job service as the desktop).
+    export_command.add_parser(commands, parents=[db]).set_defaults(handler=_export)
 
     dbs = group("db", "maintain the store")
     command(dbs, "upgrade", "bring the store's schema up to date", _db_upgrade)
@@ -405,6 +409,11 @@ def _inventory(args: argparse.Namespace) -> int:
     else:
         print(inventory_table(ledger))
     return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        return export_command.run(args, services, require_actor(services))
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

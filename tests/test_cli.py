@@ -92,6 +92,7 @@ def write(tmp_path: Path, name: str, text: str) -> str:
         ["user", "passwd"],
         ["import"],
         ["inventory"],
+        ["export"],
         ["db"],
         ["db", "upgrade"],
         ["db", "backup"],
@@ -535,6 +536,32 @@ def test_inventory_csv_is_exact_and_ordered(run: Run, admin: None, tmp_path: Pat
 )
 def test_inventory_errors(run: Run, admin: None, args: list[str], message: str) -> None:
     assert run("inventory", *args) == (1, "", message)
+
+
+def test_export_is_wired_in(run: Run, admin: None, tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "p.csv", f"Date,Operation,Material Code,Quantity\n{D2},CRU-PRO,AGG-G1,4\n"
+    )
+    assert run("import", "production", path, "--site", "ALASLA-29")[0] == 0
+    out_file = tmp_path / "out" / "production.csv"
+    out_file.parent.mkdir()
+    code, out, err = run(
+        "export",
+        "production",
+        "--site",
+        "ALASLA-29",
+        "--from",
+        str(D3 - timedelta(days=5)),
+        "--to",
+        str(D3),
+        "--format",
+        "csv",
+        "--out",
+        str(out_file),
+    )
+    assert (code, err) == (0, "")
+    assert out.startswith(f"path:    {out_file}")
+    assert "AGG-G1" in out_file.read_text(encoding="utf-8-sig")
 
 
 # ---------------------------------------------------------------------------------- db
