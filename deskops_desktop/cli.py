@@ -185,6 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     # `deskops export` lives with the export package (same job service as the desktop).
     export_command.add_parser(commands, parents=[db]).set_defaults(handler=_export)
 
+    shots = command(
+        commands, "screenshots", "write one PNG per page of the desktop app (README, look checks)",
+        _screenshots,
+    )
+    shots.add_argument("directory", metavar="DIR", type=Path)
+    shots.add_argument("--theme", type=str.lower, default="light", choices=["light", "dark"])
+    shots.add_argument("--site", metavar="CODE", help="site to show (default: the first you may see)")
+    shots.add_argument("--size", type=_window_size, default=(1366, 800), metavar="WxH",
+                       help="window size (default 1366x800)")
+
     dbs = group("db", "maintain the store")
     command(dbs, "upgrade", "bring the store's schema up to date", _db_upgrade)
     backup = command(dbs, "backup", "write a consistent online backup of the store", _db_backup)
@@ -414,6 +424,31 @@ def _inventory(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     with _services(args) as services:
         return export_command.run(args, services, require_actor(services))
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    if not (640 <= width <= 4000 and 480 <= height <= 3000):
+        raise argparse.ArgumentTypeError("the size must be between 640x480 and 4000x3000")
+    return width, height
+
+
+def _screenshots(args: argparse.Namespace) -> int:
+    with _services(args) as services:
+        actor = require_actor(services)
+        try:
+            from deskops_desktop.views.screenshots import take_screenshots
+        except ImportError as exc:
+            raise CliError(f"screenshots need the desktop libraries ({exc})") from None
+        paths = take_screenshots(
+            services, args.directory, theme=args.theme, size=args.size, actor=actor, site_code=args.site
+        )
+    for path in paths:
+        print(path)
+    return 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

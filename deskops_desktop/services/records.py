@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from deskops_desktop.models.accounts import User
@@ -141,6 +142,9 @@ class RecordService:
                 for column, value in clean.items():
                     setattr(record, column, value)
                 record.updated_at = self._now()
+                # Mark it changed even when the clock reads the same (a frozen test clock):
+                # otherwise the column's onupdate default would overwrite it with real time.
+                flag_modified(record, "updated_at")
                 session.flush()
                 apply_movements(session, self._movements(spec, record.site_id, clean, +1))
                 log_change(session, actor, spec.table.__tablename__, record.id, "UPDATE", old, clean)
@@ -248,7 +252,9 @@ class RecordService:
         order = ref_table.code if sort == spec.reference_field.key else getattr(spec.table, sort, None)
         if order is None:
             raise ValueError(f"cannot sort {module} by {sort!r}")
-        query = query.order_by(order.desc() if descending else order.asc(), spec.table.id)
+        # Newest first among equal keys too: ids are UUIDv7, so they order by creation time.
+        tie = spec.table.id.desc() if descending else spec.table.id.asc()
+        query = query.order_by(order.desc() if descending else order.asc(), tie)
         query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)

@@ -172,3 +172,19 @@ def test_screenshots_write_one_png_per_page(qtbot: QtBot, services: Services, ad
 
     image = QImage(str(tmp_path / "shots" / "production.png"))
     assert (image.width(), image.height()) == (1280, 720)
+
+
+def test_cli_screenshots_command(qtbot: QtBot, sqlite_store: object, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from deskops_desktop.cli import main
+
+    url = sqlite_store.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
+    monkeypatch.setenv("DESKOPS_NEW_PASSWORD", "boss-pass-123")
+    assert main(["--db", url, "user", "add", "chief", "--role", "admin"]) == 0
+    monkeypatch.setenv("DESKOPS_USER", "chief")
+    monkeypatch.setenv("DESKOPS_PASSWORD", "boss-pass-123")
+    out = tmp_path / "cli-shots"
+    assert main(["--db", url, "screenshots", str(out), "--theme", "dark", "--size", "1280x720"]) == 0
+    assert (out / "dashboard.png").exists()
+    assert (out / "settings.png").exists()
+    assert main(["--db", url, "screenshots", str(out), "--size", "12x7"]) != 0
