@@ -346,6 +346,8 @@ class ExportJobService:
             user_id = job.user_id
         saver = _PersistingProgress(self._store, job_id, outer)
         try:
+            if outer.is_cancelled():  # cancelled while it waited in the queue
+                raise ExportCancelled()
             actor = self._services.users.actor(user_id)
             self.check(actor, request)
             flavour = Flavour.POWERBI if request.format is ExportFormat.POWERBI else Flavour.HUMAN

@@ -1,0 +1,318 @@
+# ruff: noqa: RUF001  (en dashes are deliberate typography)
+"""The export dialog: module, format, granularity, site, dates (with presets), category, folder.
+
+Everything is checked by ``ExportJobService.check`` before the job is queued, and each problem is
+shown under its field (end before start, a range over the role's limit, a site the user may not
+export, a file where the folder should be…). The dialog never creates a job itself: it hands the
+checked request to ``submit`` (the panel's ``enqueue``) and shows that call's refusal, such as the
+sixth active export, in the line above the buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from deskops_desktop.export.jobs import (
+    ExportJobService,
+    ExportRequest,
+    JobInfo,
+    default_destination,
+    limit_text,
+)
+from deskops_desktop.export.rows import MATERIAL_MODULES, ExportFormat, ExportModule
+from deskops_desktop.models.enums import Category, Granularity
+from deskops_desktop.models.errors import DeskOpsError, ValidationError
+from deskops_desktop.services.access import Actor
+from deskops_desktop.services.date_ranges import PRESETS, preset_range
+from deskops_desktop.services.reference import SiteInfo
+
+FIELDS = (
+    "module",
+    "format",
+    "granularity",
+    "site",
+    "date_from",
+    "date_to",
+    "category",
+    "destination",
+)
+_EXPIRY_HINT = (
+    "Exported files are removed 24 hours after they are written; use Save as… in the Exports "
+    "panel to keep a copy."
+)
+
+
+def _qdate(value: date) -> QDate:
+    return QDate(value.year, value.month, value.day)
+
+
+def _pydate(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+class ExportDialog(QDialog):
+    """Collects an ``ExportRequest``; ``created`` holds the queued ``JobInfo`` after Export.
+
+    Args:
+        jobs: the job service (its ``check`` validates the request).
+        actor: the signed-in user.
+        sites: the sites the user may export.
+        submit: queues a checked request and returns the job (raises ``DeskOpsError`` to refuse).
+        site_id, module, date_from, date_to: the presets (the header's site and range, the page's
+            module).
+        destination: the folder to propose (default: Documents/DeskOps exports).
+    """
+
+    def __init__(
+        self,
+        jobs: ExportJobService,
+        actor: Actor,
+        sites: Sequence[SiteInfo],
+        submit: Callable[[ExportRequest], JobInfo],
+        *,
+        site_id: str | None = None,
+        module: ExportModule | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        destination: str | Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.setMinimumWidth(520)
+        self._jobs = jobs
+        self._actor = actor
+        self._sites = list(sites)
+        self._submit = submit
+        self.created: JobInfo | None = None
+
+        self.module_combo = QComboBox()
+        for item in ExportModule:
+            self.module_combo.addItem(item.heading, item.value)
+        self.format_combo = QComboBox()
+        for fmt in ExportFormat:
+            self.format_combo.addItem(fmt.label, fmt.value)
+        self.granularity_combo = QComboBox()
+        for gran in Granularity:
+            self.granularity_combo.addItem(gran.value.title(), gran.value)
+        self.site_combo = QComboBox()
+        for site in self._sites:
+            self.site_combo.addItem(site.label, site.id)
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItems(PRESETS)
+        self.from_edit = QDateEdit()
+        self.to_edit = QDateEdit()
+        for edit in (self.from_edit, self.to_edit):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setMinimumDate(QDate(2000, 1, 1))
+        self.category_combo = QComboBox()
+        self.category_combo.addItem("All categories", None)
+        for category in Category:
+            self.category_combo.addItem(category.value, category.value)
+        self.destination_edit = QLineEdit(str(destination or default_destination()))
+        self.browse_button = QPushButton("Browse…")
+
+        dates = QHBoxLayout()
+        dates.setContentsMargins(0, 0, 0, 0)
+        dates.addWidget(self.preset_combo)
+        dates.addWidget(self.from_edit)
+        dates.addWidget(QLabel("–"))
+        dates.addWidget(self.to_edit)
+        folder = QHBoxLayout()
+        folder.setContentsMargins(0, 0, 0, 0)
+        folder.addWidget(self.destination_edit, 1)
+        folder.addWidget(self.browse_button)
+
+        self.errors: dict[str, QLabel] = {}
+        form = QFormLayout()
+        rows: list[tuple[str, str, QWidget | QHBoxLayout]] = [
+            ("module", "Module", self.module_combo),
+            ("format", "Format", self.format_combo),
+            ("granularity", "Granularity", self.granularity_combo),
+            ("site", "Site", self.site_combo),
+            ("date_from", "Dates", dates),
+            ("category", "Category", self.category_combo),
+            ("destination", "Folder", folder),
+        ]
+        for key, label, widget in rows:
+            box = QWidget()
+            inner = QVBoxLayout(box)
+            inner.setContentsMargins(0, 0, 0, 0)
+            inner.setSpacing(1)
+            if isinstance(widget, QHBoxLayout):
+                inner.addLayout(widget)
+            else:
+                inner.addWidget(widget)
+            error = QLabel("")
+            error.setProperty("role", "error")
+            error.setWordWrap(True)
+            inner.addWidget(error)
+            self.errors[key] = error
+            form.addRow(label, box)
+        self.errors["date_to"] = self.errors["date_from"]  # one line under both dates
+        self.limit_label = QLabel(f"{limit_text(actor)} {_EXPIRY_HINT}")
+        self.limit_label.setProperty("role", "muted")
+        self.limit_label.setWordWrap(True)
+        self.general = QLabel("")
+        self.general.setProperty("role", "error")
+        self.general.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = self.buttons.addButton(
+            "Export", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.export_button.setProperty("role", "primary")
+        self.export_button.setDefault(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.limit_label)
+        layout.addWidget(self.general)
+        layout.addWidget(self.buttons)
+
+        self._connect_signals()
+        self._select(self.site_combo, site_id)
+        self._select(self.module_combo, module.value if module else None)
+        if date_from is not None and date_to is not None:
+            self.set_range(date_from, date_to)
+        else:
+            self.preset_combo.setCurrentText("Last 30 days")
+            self._apply_preset("Last 30 days")
+        self._on_module_combo_changed()
+
+    def _connect_signals(self) -> None:
+        self.buttons.accepted.connect(self.try_export)
+        self.buttons.rejected.connect(self.reject)
+        self.preset_combo.currentTextChanged.connect(self._apply_preset)
+        self.from_edit.dateChanged.connect(self._on_date_edited)
+        self.to_edit.dateChanged.connect(self._on_date_edited)
+        self.module_combo.currentIndexChanged.connect(self._on_module_combo_changed)
+        self.site_combo.currentIndexChanged.connect(self._on_site_combo_changed)
+        self.browse_button.clicked.connect(self._on_browse_button_clicked)
+
+    # --------------------------------------------------------------------- values
+    @staticmethod
+    def _select(combo: QComboBox, value: object) -> None:
+        if value is not None:
+            index = combo.findData(value)
+            if index >= 0:
+                combo.setCurrentIndex(index)
+
+    def _site(self) -> SiteInfo | None:
+        site_id = self.site_combo.currentData()
+        return next((s for s in self._sites if s.id == site_id), None)
+
+    def _today(self) -> date:
+        site = self._site()
+        return site.today() if site else date.today()
+
+    def set_range(self, start: date, end: date) -> None:
+        """Show a custom range (the preset combo switches to "Custom")."""
+        for edit, value in ((self.from_edit, start), (self.to_edit, end)):
+            edit.blockSignals(True)
+            edit.setDate(_qdate(value))
+            edit.blockSignals(False)
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.setCurrentText("Custom")
+        self.preset_combo.blockSignals(False)
+
+    def request(self) -> ExportRequest:
+        """The request the fields describe (not yet checked)."""
+        return ExportRequest(
+            module=ExportModule(self.module_combo.currentData()),
+            format=ExportFormat(self.format_combo.currentData()),
+            site_id=str(self.site_combo.currentData() or ""),
+            date_from=_pydate(self.from_edit.date()),
+            date_to=_pydate(self.to_edit.date()),
+            granularity=Granularity(self.granularity_combo.currentData()),
+            destination=self.destination_edit.text().strip(),
+            category=self.category_combo.currentData() if self.category_combo.isEnabled() else None,
+        )
+
+    # -------------------------------------------------------------------- actions
+    def try_export(self) -> bool:
+        """Check, then queue; on a problem show it next to its field and stay open."""
+        self._clear_errors()
+        request = self.request()
+        try:
+            self._jobs.check(self._actor, request)
+            self.created = self._submit(request)
+        except ValidationError as exc:
+            general = []
+            for problem in exc.problems:
+                label = self.errors.get(problem.field)
+                if label is None:
+                    general.append(str(problem))
+                else:
+                    label.setText(problem.message)
+                    self._mark(problem.field, True)
+            self.general.setText("\n".join(general))
+            return False
+        except DeskOpsError as exc:
+            self.general.setText(str(exc))
+            return False
+        self.accept()
+        return True
+
+    def _clear_errors(self) -> None:
+        for key, label in self.errors.items():
+            label.setText("")
+            self._mark(key, False)
+        self.general.setText("")
+
+    def _mark(self, key: str, invalid: bool) -> None:
+        widgets: list[QWidget] = {
+            "site": [self.site_combo], "date_from": [self.from_edit], "date_to": [self.to_edit],
+            "destination": [self.destination_edit], "category": [self.category_combo],
+        }.get(key, [])  # type: ignore[assignment]  # fmt: skip
+        for widget in widgets:
+            widget.setProperty("invalid", "true" if invalid else "false")
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
+
+    def _apply_preset(self, name: str) -> None:
+        if name == "Custom":
+            return
+        start, end = preset_range(name, self._today())
+        for edit, value in ((self.from_edit, start), (self.to_edit, end)):
+            edit.blockSignals(True)
+            edit.setDate(_qdate(value))
+            edit.blockSignals(False)
+
+    def _on_date_edited(self, _value: QDate) -> None:
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.setCurrentText("Custom")
+        self.preset_combo.blockSignals(False)
+
+    def _on_module_combo_changed(self, *_args: object) -> None:
+        module = ExportModule(self.module_combo.currentData())
+        self.category_combo.setEnabled(module in MATERIAL_MODULES)
+
+    def _on_site_combo_changed(self, *_args: object) -> None:
+        preset = self.preset_combo.currentText()
+        if preset != "Custom":
+            self._apply_preset(preset)
+
+    def _on_browse_button_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Export folder", self.destination_edit.text()
+        )
+        if folder:
+            self.destination_edit.setText(folder)
