@@ -694,3 +694,38 @@ def test_production_rows_are_stored_as_exact_integers(
         ).scalar()
     assert raw == 100  # thousandths, an integer on both backends
     assert isinstance(raw, int)
+
+
+def test_concurrent_writers_keep_the_ledger_exact(services: Services, site: SiteInfo) -> None:
+    """Writers on several threads (the app's write lane plus imports/CLI in other processes).
+
+    SQLite serialises them with BEGIN IMMEDIATE; PostgreSQL with a per-material advisory lock.
+    Back-dated days make every writer roll later balances forward while others insert.
+    """
+    import threading
+
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def writer(worker: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(8):
+                day = f"2026-11-{27 - (i * 3 + worker) % 20:02d}"
+                raw = {"date": day, "material": "AGG-G1", "quantity": f"{worker + 1}.{i:03d}"}
+                services.records.create(SYSTEM, Module.RECEIVED, site.id, raw)
+        except BaseException as exc:  # reported below, on the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    expected = sum(Decimal(f"{w + 1}.{i:03d}") for w in range(4) for i in range(8))
+    ledger = services.ledger.ledger(
+        SYSTEM, site.id, date(2026, 11, 27), date(2026, 11, 27), material_codes=["AGG-G1"]
+    )
+    assert ledger.rows[0].closing == expected
+    assert services.ledger.verify(SYSTEM, site.id) == []
