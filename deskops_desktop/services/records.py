@@ -138,7 +138,6 @@ class RecordService:
                 require_record_change(actor, module, record.site_id, clean["date"], today)
                 self._refuse_duplicate(session, spec, record.site_id, clean, refs, exclude_id=record.id)
                 old = _values(spec, record)
-                apply_movements(session, self._movements(spec, record.site_id, old, -1))
                 for column, value in clean.items():
                     setattr(record, column, value)
                 record.updated_at = self._now()
@@ -146,7 +145,16 @@ class RecordService:
                 # otherwise the column's onupdate default would overwrite it with real time.
                 flag_modified(record, "updated_at")
                 session.flush()
-                apply_movements(session, self._movements(spec, record.site_id, clean, +1))
+                # Old (-) and new (+) movements in one call, so the per-material locks are taken
+                # in sorted order: two edits moving stock between the same two materials in
+                # opposite directions would otherwise deadlock on PostgreSQL.
+                apply_movements(
+                    session,
+                    [
+                        *self._movements(spec, record.site_id, old, -1),
+                        *self._movements(spec, record.site_id, clean, +1),
+                    ],
+                )
                 log_change(session, actor, spec.table.__tablename__, record.id, "UPDATE", old, clean)
                 row = self._row(spec, record, refs)
         except StaleDataError:
