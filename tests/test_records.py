@@ -729,3 +729,43 @@ def test_concurrent_writers_keep_the_ledger_exact(services: Services, site: Site
     )
     assert ledger.rows[0].closing == expected
     assert services.ledger.verify(SYSTEM, site.id) == []
+
+
+def test_edits_moving_stock_between_two_materials_do_not_deadlock(
+    services: Services, site: SiteInfo
+) -> None:
+    """Two clerks correct the material of two records in opposite directions at the same time."""
+    import threading
+
+    def received(code: str) -> str:
+        raw = {"date": "2026-11-20", "material": code, "quantity": "1.5"}
+        return services.records.create(SYSTEM, Module.RECEIVED, site.id, raw).record.id
+
+    first, second = received("AGG-G1"), received("AGG-S1")
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def flip(record_id: str, codes: tuple[str, str]) -> None:
+        try:
+            barrier.wait()
+            for i in range(20):
+                row = services.records.get(SYSTEM, Module.RECEIVED, record_id)
+                raw = {**row.values, "material": codes[i % 2]}
+                services.records.update(SYSTEM, Module.RECEIVED, record_id, raw)
+        except BaseException as exc:  # reported below, on the test's thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=flip, args=(first, ("AGG-S1", "AGG-G1"))),
+        threading.Thread(target=flip, args=(second, ("AGG-G1", "AGG-S1"))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [f"{type(e).__name__}: {e}"[:300] for e in errors] == []
+    assert services.ledger.verify(SYSTEM, site.id) == []
+    ledger = services.ledger.ledger(
+        SYSTEM, site.id, date(2026, 11, 20), date(2026, 11, 20), material_codes=["AGG-G1", "AGG-S1"]
+    )
+    assert [r.closing for r in ledger.rows] == [Decimal("1.500"), Decimal("1.500")]
