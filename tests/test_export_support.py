@@ -50,9 +50,20 @@ class Demo:
     actors: DemoActors
 
 
+_TEMPLATES: dict[Path, tuple[Path, DemoActors]] = {}
+
+
 @pytest.fixture(scope="session", name="demo_template")
 def demo_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoActors]:
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    """Made once per session: every module imports this fixture, which makes pytest see one
+    session fixture per module, so the result is cached here by the session's temp root."""
+    root = tmp_path_factory.getbasetemp()
+    if root not in _TEMPLATES:
+        _TEMPLATES[root] = _make_template(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
+    return _TEMPLATES[root]
+
+
+def _make_template(path: Path) -> tuple[Path, DemoActors]:
     store = open_store(f"sqlite:///{path}")
     services = build_services(store, fixed_now)
     services.users.create(None, "admin", "admin-pass-1", Role.ADMIN, display_name="Head Office")

@@ -155,7 +155,7 @@ def test_xlsx_summary_sheet(tmp_path: Path) -> None:
     assert facts["Period"] == "2026-11-01 to 2026-11-27"
     assert facts["Granularity"] == "Daily"
     assert facts["Generated at"] == "2026-11-27 12:00 (Asia/Riyadh)"
-    assert facts["Records"] == 30
+    assert facts["Rows"] == 30
     total = sum((r[5] for r in source.rows), Decimal(0))
     (all_ton,) = [row for row in rows if row[0] == "All TON"]
     assert Decimal(str(all_ton[2])) == total.quantize(Decimal("0.001"))

@@ -53,6 +53,8 @@ CELL_PAD = 3.0
 SAMPLE_ROWS = 400
 
 LEVEL_FILLS = {"LOW": "#e5484d", "WARNING": "#f1d54a", "HEALTHY": "#4fcf8a"}
+LEVEL_COLORS = {level: HexColor(value) for level, value in LEVEL_FILLS.items()}
+LEVEL_SIZE = 6.5
 INK = HexColor("#1d2127")
 MUTED = HexColor("#6b7380")
 ACCENT = HexColor("#1f6f5c")
@@ -173,7 +175,7 @@ class _Report:
                 f"Site: {meta.site_code} – {meta.site_name}",
                 f"Period: {meta.period}",
                 "Filters: " + " · ".join(f"{k}: {v}" for k, v in meta.filters),
-                f"Records: {self.table.row_count:,}",
+                f"Rows: {self.table.row_count:,}",
             ]
             y -= 30
             for line in lines:
@@ -292,40 +294,49 @@ class _Report:
         if index % 2:
             c.setFillColor(ZEBRA)
             c.rect(self.left, y, sum(widths), ROW_HEIGHT, stroke=0, fill=1)
-        c.setFillColor(INK)
         font = BOLD if bold else FONT
-        c.setFont(font, BODY_SIZE)
         baseline = y + 3.5
+        # One text object per row, moved cell to cell with relative "Td" steps: drawString per
+        # cell would open a text object and write a full matrix for every cell (3x the bytes
+        # and number formatting, the biggest cost of a long report).
+        line_x = self.left + CELL_PAD
+        text_obj = c.beginText(line_x, baseline)
+        text_obj.setFont(font, BODY_SIZE)
+        text_obj.setFillColor(INK)
+        current_font = font
+        size = BODY_SIZE
         x = self.left
         for column, width, fmt, value in zip(columns, widths, formatters, row, strict=True):
             text = fmt(value)
             if text:
                 kind = column.kind
+                face, face_size = font, BODY_SIZE
                 if kind in NUMERIC_KINDS:
-                    c.drawRightString(x + width - CELL_PAD, baseline, text)
+                    target = x + width - CELL_PAD - self._width(text, font, BODY_SIZE)
                 elif kind is ColumnKind.LEVEL and text in LEVEL_FILLS:
-                    self._level(text, x, y, width)
-                    c.setFillColor(INK)
-                    c.setFont(font, BODY_SIZE)
+                    # The coloured label goes under the text; the word stays in reading order.
+                    self._level_fill(text, x, y, width)
+                    face, face_size, target = BOLD, LEVEL_SIZE, x + 6
                 else:
-                    fitted = self._fit(text, font, BODY_SIZE, width - 2 * CELL_PAD)
-                    if _needs_unicode(fitted) and unicode_font():
-                        c.setFont(unicode_font() or FONT, BODY_SIZE)
-                        c.drawString(x + CELL_PAD, baseline, fitted)
-                        c.setFont(font, BODY_SIZE)
-                    else:
-                        c.drawString(x + CELL_PAD, baseline, fitted)
+                    text = self._fit(text, font, BODY_SIZE, width - 2 * CELL_PAD)
+                    target = x + CELL_PAD
+                    if _needs_unicode(text) and unicode_font():
+                        face = unicode_font() or font
+                if (face, face_size) != (current_font, size):
+                    text_obj.setFont(face, face_size)
+                    current_font, size = face, face_size
+                text_obj.moveCursor(target - line_x, 0)
+                line_x = target
+                text_obj._textOut(text)
             x += width
+        c.drawText(text_obj)
         self.y = y
 
-    def _level(self, level: str, x: float, y: float, width: float) -> None:
+    def _level_fill(self, level: str, x: float, y: float, width: float) -> None:
         c = self.canvas
-        c.setFillColor(HexColor(LEVEL_FILLS[level]))
-        label_w = min(self._width(level, BOLD, 6.5) + 8, width - 2)
+        c.setFillColor(LEVEL_COLORS[level])
+        label_w = min(self._width(level, BOLD, LEVEL_SIZE) + 8, width - 2)
         c.roundRect(x + 2, y + 1.5, label_w, ROW_HEIGHT - 3, 2.5, stroke=0, fill=1)
-        c.setFillColor(HexColor("#1a1a1a"))
-        c.setFont(BOLD, 6.5)
-        c.drawString(x + 6, y + 4, level)
 
     def _totals(self, totals: TotalsTable) -> None:
         if not totals.rows:
