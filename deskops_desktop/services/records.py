@@ -166,17 +166,23 @@ class RecordService:
     ) -> WriteResult:
         """Delete one record; the returned row holds everything ``create`` needs to undo it."""
         spec = SPECS[module]
-        with self._store.write() as session:
-            record = self._load(session, spec, record_id)
-            site = load_site(session, record.site_id)
-            self._check_version(session, spec, record, expected_version)
-            require_record_change(actor, module, record.site_id, record.date, site.today(self._now()))
-            refs = load_reference_index(session)
-            row = self._row(spec, record, refs)
-            old = _values(spec, record)
-            apply_movements(session, self._movements(spec, record.site_id, old, -1))
-            session.delete(record)
-            log_change(session, actor, spec.table.__tablename__, record_id, "DELETE", old, None)
+        try:
+            with self._store.write() as session:
+                record = self._load(session, spec, record_id)
+                site = load_site(session, record.site_id)
+                self._check_version(session, spec, record, expected_version)
+                today = site.today(self._now())
+                require_record_change(actor, module, record.site_id, record.date, today)
+                refs = load_reference_index(session)
+                row = self._row(spec, record, refs)
+                old = _values(spec, record)
+                # Row first, balances second, as update() does (one lock order for both).
+                session.delete(record)
+                session.flush()
+                apply_movements(session, self._movements(spec, record.site_id, old, -1))
+                log_change(session, actor, spec.table.__tablename__, record_id, "DELETE", old, None)
+        except StaleDataError:  # another writer changed it after we read it
+            raise self._stale(spec, record_id) from None
         return WriteResult(row, for_module(module, row.site_id))
 
     def create_many(
