@@ -18,6 +18,7 @@ from deskops_desktop.models.errors import (
     StaleRecordError,
     ValidationError,
 )
+from deskops_desktop.models.records import Received
 from deskops_desktop.services.access import SYSTEM, Actor
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.changes import Area
@@ -769,3 +770,51 @@ def test_edits_moving_stock_between_two_materials_do_not_deadlock(
         SYSTEM, site.id, date(2026, 11, 20), date(2026, 11, 20), material_codes=["AGG-G1", "AGG-S1"]
     )
     assert [r.closing for r in ledger.rows] == [Decimal("1.500"), Decimal("1.500")]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("action", ["update", "delete"])
+def test_a_change_committed_mid_edit_is_reported_as_stale(pg_store: Store, action: str) -> None:
+    """Another writer commits between this unit's read and its write (READ COMMITTED):
+    the write is refused as stale, naming who changed it, never a raw database error."""
+    from sqlalchemy import event, update
+    from sqlalchemy.orm import Session
+
+    services = build_services(pg_store, fixed_now)
+    site = default_site(services)
+    bob = make_user(services, "bob", Role.MODERATOR, site)
+    row = services.records.create(SYSTEM, Module.RECEIVED, site.id, RAW[Module.RECEIVED]).record
+    services.records.update(bob, Module.RECEIVED, row.id, {**row.values, "quantity": "5"})
+    table = Received.__table__
+
+    fired: list[bool] = []
+
+    def concurrent_edit(session: Session, *_: object) -> None:
+        if fired or not any(
+            isinstance(obj, Received) for obj in (*session.dirty, *session.deleted)
+        ):
+            return
+        fired.append(True)
+        with pg_store.engine.begin() as other:  # a second connection: bob's edit lands now
+            other.execute(
+                update(table).where(table.c.id == row.id).values(version=table.c.version + 1)
+            )
+
+    def act() -> object:
+        if action == "update":
+            return services.records.update(
+                SYSTEM, Module.RECEIVED, row.id, {**row.values, "quantity": "7"}
+            )
+        return services.records.delete(SYSTEM, Module.RECEIVED, row.id)
+
+    event.listen(Session, "before_flush", concurrent_edit)
+    try:
+        with pytest.raises(StaleRecordError, match="changed by bob at"):
+            act()
+    finally:
+        event.remove(Session, "before_flush", concurrent_edit)
+    assert fired
+    assert services.records.get(SYSTEM, Module.RECEIVED, row.id).values["quantity"] == Decimal(
+        "5.000"
+    )
+    assert services.ledger.verify(SYSTEM, site.id) == []
