@@ -312,14 +312,16 @@ class RecordService:
         needle = search.strip().lower()
         if needle:
             ref_table = _REF_TABLES[spec.reference_field.kind]
-            pattern = f"%{needle}%"
+            # Escape LIKE's wildcards: a search for "50%" or "_" means those characters.
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
             text_cols = [getattr(table, f.column) for f in spec.fields if f.kind is Kind.TEXT]
             text_cols += [getattr(table, f.column) for f in spec.fields if f.kind in _CHOICE_KINDS]
             query = query.where(
                 or_(
-                    func.lower(ref_table.code).like(pattern),
-                    func.lower(ref_table.name).like(pattern),
-                    *(func.lower(col).like(pattern) for col in text_cols),
+                    func.lower(ref_table.code).like(pattern, escape="\\"),
+                    func.lower(ref_table.name).like(pattern, escape="\\"),
+                    *(func.lower(col).like(pattern, escape="\\") for col in text_cols),
                 )
             )
         return query
