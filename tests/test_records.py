@@ -818,3 +818,26 @@ def test_a_change_committed_mid_edit_is_reported_as_stale(pg_store: Store, actio
         "5.000"
     )
     assert services.ledger.verify(SYSTEM, site.id) == []
+
+
+def test_search_treats_like_wildcards_as_text(services: Services, site: SiteInfo) -> None:
+    for notes in ("50% wet", "dry", "back\\slash"):
+        services.records.create(
+            SYSTEM, Module.RECEIVED, site.id, {**RAW[Module.RECEIVED], "notes": notes}
+        )
+
+    def found(search: str) -> list[str]:
+        rows = services.records.list(
+            SYSTEM, Module.RECEIVED, site.id, date(2026, 11, 25), date(2026, 11, 25), search=search
+        )
+        return sorted(r.values["notes"] for r in rows)
+
+    assert found("%") == ["50% wet"]
+    assert found("0%") == ["50% wet"]
+    assert found("_") == []  # no note, code or name holds an underscore
+    assert found("\\") == ["back\\slash"]
+    assert found("raw-mixed") == ["50% wet", "back\\slash", "dry"]
+    count = services.records.count(
+        SYSTEM, Module.RECEIVED, site.id, date(2026, 11, 25), date(2026, 11, 25), search="%"
+    )
+    assert count == 1
