@@ -65,12 +65,12 @@ NOTES = (None, None, None, "belt change", "rain, stopped 2 h", "-5 t short (weig
 
 PRODUCTION_COLUMNS = (
     Column("Date", "date", ColumnKind.DATE, 10),
-    Column("Shift", "shift", width=9),
-    Column("Operation", "operation", width=9),
+    Column("Shift", "shift", width=9, guard=False),
+    Column("Operation", "operation", width=9, guard=False),
     Column("Material Code", "material_code", width=14),
     Column("Material Name", "material_name", width=19),
-    Column("Category", "material_category", width=14),
-    Column("UOM", "uom", width=4),
+    Column("Category", "material_category", width=14, guard=False),
+    Column("UOM", "uom", width=4, guard=False),
     Column("Quantity", "quantity", ColumnKind.QUANTITY),
     Column("Notes", "notes"),
 )

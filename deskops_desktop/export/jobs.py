@@ -525,15 +525,21 @@ class ExportJobService:
             return self._info(session, self._owned(session, actor, job_id))
 
     def history(self, actor: Actor, limit: int = 200) -> list[JobInfo]:
-        """``actor``'s jobs, newest first (active ones included)."""
+        """``actor``'s jobs, newest first (active ones included), in one query: the panel
+        re-reads it on the GUI thread whenever a job starts or ends."""
+        query = (
+            select(ExportJob, Site.code, ExportAudit.download_count, ExportAudit.last_download_at)
+            .join(Site, Site.id == ExportJob.site_id)
+            .outerjoin(ExportAudit, ExportAudit.job_id == ExportJob.id)
+            .where(ExportJob.user_id == actor.user_id)
+            .order_by(ExportJob.created_at.desc(), ExportJob.id.desc())
+            .limit(limit)
+        )
         with self._store.read() as session:
-            jobs = session.scalars(
-                select(ExportJob)
-                .where(ExportJob.user_id == actor.user_id)
-                .order_by(ExportJob.created_at.desc(), ExportJob.id.desc())
-                .limit(limit)
-            ).all()
-            return [self._info(session, job) for job in jobs]
+            return [
+                _job_info(job, code, downloads or 0, last)
+                for job, code, downloads, last in session.execute(query)
+            ]
 
     def active(self, actor: Actor) -> list[JobInfo]:
         return [job for job in self.history(actor) if job.is_active]
@@ -560,15 +566,20 @@ class ExportJobService:
                 ExportAudit.job_id == job.id
             )
         ).first()
-        filters: dict[str, Any] = dict(job.filters or {})
-        return JobInfo(
-            job.id, job.user_id, job.site_id, site_code, ExportModule(job.module),
-            ExportFormat(job.format), Granularity(job.granularity), job.date_from, job.date_to,
-            filters.get("category"), job.destination, job.status, job.progress, job.error,
-            job.file_path, job.size_bytes, job.sha256, job.record_count, job.created_at,
-            job.started_at, job.completed_at, job.expires_at,
-            audit[0] if audit else 0, audit[1] if audit else None,
-        )  # fmt: skip
+        return _job_info(job, site_code, audit[0] if audit else 0, audit[1] if audit else None)
+
+
+def _job_info(
+    job: ExportJob, site_code: str, downloads: int, last_download: datetime | None
+) -> JobInfo:
+    filters: dict[str, Any] = dict(job.filters or {})
+    return JobInfo(
+        job.id, job.user_id, job.site_id, site_code, ExportModule(job.module),
+        ExportFormat(job.format), Granularity(job.granularity), job.date_from, job.date_to,
+        filters.get("category"), job.destination, job.status, job.progress, job.error,
+        job.file_path, job.size_bytes, job.sha256, job.record_count, job.created_at,
+        job.started_at, job.completed_at, job.expires_at, downloads, last_download,
+    )  # fmt: skip
 
 
 def _request_of(job: ExportJob) -> ExportRequest:

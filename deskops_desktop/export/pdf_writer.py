@@ -353,11 +353,13 @@ class _Report:
         c.drawString(self.left, self.y - 8, "Totals")
         c.setFillColor(MUTED)
         c.setFont(FONT, 7.5)
-        c.drawString(
-            self.left + 42,
-            self.y - 8,
-            "per category and unit — tons and loads are never added together",
+        by_unit = any(col.key == "uom" for col in columns)
+        note = (
+            "per category and unit — tons and loads are never added together"
+            if by_unit
+            else f"per {columns[0].header.lower()}"
         )
+        c.drawString(self.left + 42, self.y - 8, note)
         self.y -= 14
         widths = [max(w, 70.0) for w in self._layout(columns, totals.rows, fill=False)]
         self._table_header(columns, widths)

@@ -118,13 +118,16 @@ class Column:
     """One output column: the header people read, the Power BI name, the kind of value.
 
     ``width`` is the widest value the column can hold when that is known in advance (codes and
-    names from master data); 0 means the writer measures the content.
+    names from master data); 0 means the writer measures the content. ``guard`` is False for
+    closed vocabularies (shifts, operations, categories, units, levels): their values are
+    validated words that cannot start like a formula, so the csv writer skips checking them.
     """
 
     header: str
     key: str
     kind: ColumnKind = ColumnKind.TEXT
     width: int = 0
+    guard: bool = True
 
 
 @dataclass(frozen=True)
@@ -300,11 +303,11 @@ def _ref_columns(fspec: FieldSpec, refs: ReferenceIndex, flavour: Flavour) -> li
         ]
         if fspec.kind is Kind.MATERIAL:
             cols += [
-                Column("Category", "material_category", width=cat_w),
-                Column("UOM", "uom", width=4),
+                Column("Category", "material_category", width=cat_w, guard=False),
+                Column("UOM", "uom", width=4, guard=False),
             ]
         elif fspec.kind is Kind.EQUIPMENT:
-            cols.append(Column("Equipment Type", "equipment_type", width=cat_w))
+            cols.append(Column("Equipment Type", "equipment_type", width=cat_w, guard=False))
         return cols
     cols = [
         Column(fspec.header, f"{low}_code", width=code_w),
@@ -312,11 +315,11 @@ def _ref_columns(fspec: FieldSpec, refs: ReferenceIndex, flavour: Flavour) -> li
     ]
     if fspec.kind is Kind.MATERIAL:
         cols += [
-            Column("Category", "material_category", width=cat_w),
-            Column("UOM", "uom", width=4),
+            Column("Category", "material_category", width=cat_w, guard=False),
+            Column("UOM", "uom", width=4, guard=False),
         ]
     elif fspec.kind is Kind.EQUIPMENT:
-        cols.append(Column("Equipment Type", "equipment_type", width=cat_w))
+        cols.append(Column("Equipment Type", "equipment_type", width=cat_w, guard=False))
     return cols
 
 
@@ -337,7 +340,8 @@ def _field_column(fspec: FieldSpec, flavour: Flavour) -> list[Column]:
         ]
     width = {Kind.SHIFT: 9, Kind.STATUS: 11, Kind.REASON: 15, Kind.OPERATION: 9,
              Kind.DATE: 10}.get(fspec.kind, 0)  # fmt: skip
-    return [Column(fspec.header, fspec.key, kind, width)]
+    closed = fspec.kind in (Kind.SHIFT, Kind.STATUS, Kind.REASON, Kind.OPERATION)
+    return [Column(fspec.header, fspec.key, kind, width, guard=not closed)]
 
 
 def _site_columns(site: SiteInfo) -> list[Column]:
@@ -644,7 +648,7 @@ def _period_records_table(
         Column("Period End", "period_end", ColumnKind.DATE, 10),
     ]
     if pbi:
-        columns.append(Column("Granularity", "granularity", width=7))
+        columns.append(Column("Granularity", "granularity", width=7, guard=False))
     columns += _ref_columns(ref_field, refs, flavour)
     for m in metrics:
         columns.append(Column(m.header, m.key, _VALUE_KINDS[m.kind]))
@@ -697,17 +701,17 @@ def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HU
             Column("Period End", "period_end", ColumnKind.DATE, 10),
         ]
     if pbi and not daily:
-        columns.append(Column("Granularity", "granularity", width=7))
+        columns.append(Column("Granularity", "granularity", width=7, guard=False))
     columns += [
         Column("Material Code", "material_code", width=_width(materials, "code")),
         Column("Material Name", "material_name", width=_width(materials, "name")),
-        Column("Category", "material_category", width=_width(materials, "category")),
-        Column("UOM", "uom", width=4),
+        Column("Category", "material_category", width=_width(materials, "category"), guard=False),
+        Column("UOM", "uom", width=4, guard=False),
     ]
     first_figure = len(columns)
     columns += [Column(name, name.lower(), ColumnKind.QUANTITY) for name in _LEDGER_FIGURES]
     columns += [
-        Column("Level", "level", ColumnKind.LEVEL, 7),
+        Column("Level", "level", ColumnKind.LEVEL, 7, guard=False),
         Column("Low Threshold", "low_threshold", ColumnKind.QUANTITY),
         Column("High Threshold", "high_threshold", ColumnKind.QUANTITY),
     ]
