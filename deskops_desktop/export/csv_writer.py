@@ -54,6 +54,7 @@ def write_csv(
                 count += 1
                 if not count & 511:  # a progress checkpoint every 512 rows, not a call per row
                     ticker.tick(512)
+            ticker.tick(count & 511)  # the rows since the last checkpoint
             if count == 0:
                 writer.writerow([NO_DATA])
         ticker.checkpoint()
