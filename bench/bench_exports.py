@@ -200,10 +200,102 @@ def case_pdf_longtable(n: int, out: Path) -> None:
     doc.build([table])
 
 
+# ------------------------------------------------------------------- end to end (database)
+E2E_DAYS = 3660  # the ledger's longest range (10 years): 204 rows a day, about 747,000 rows
+
+
+def e2e_store_path() -> Path:
+    return Path(tempfile.gettempdir()) / "deskops-bench-exports" / "e2e.sqlite3"
+
+
+def ensure_e2e_store() -> Path:
+    """One site with every shift x material x operation produced every day for 10 years.
+
+    Inserted with raw ``executemany`` (a million service calls would take an hour); production
+    does not touch the stock ledger's export path, so ``stock_days`` is left empty.
+    """
+    import sqlite3
+
+    from deskops_desktop.models.ids import new_id
+    from deskops_desktop.services.store import open_store
+
+    path = e2e_store_path()
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    open_store(f"sqlite:///{tmp}").dispose()
+    con = sqlite3.connect(tmp)
+    site_id = con.execute("SELECT id FROM sites").fetchone()[0]
+    materials = [r[0] for r in con.execute("SELECT id FROM materials ORDER BY sort_order")]
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    first = date(2010, 1, 1)
+    rows = []
+    for d in range(E2E_DAYS):
+        day = (first + timedelta(days=d)).isoformat()
+        for k, (shift, material, op) in enumerate(
+            (s, m, o)
+            for s in SHIFTS
+            for m in materials
+            for o in ("CRU-PRO", "CRU-DIS", "SEG-OP", "CRU-OP")
+        ):
+            note = NOTES[(d + k) % len(NOTES)] or ""
+            rows.append((new_id(), site_id, day, shift, material, 5000 + (d * 7919 + k) % 60000,
+                         op, note, now, now))  # fmt: skip
+        if len(rows) >= 100_000:
+            _insert(con, rows)
+            rows.clear()
+    _insert(con, rows)
+    con.commit()
+    con.close()
+    tmp.rename(path)
+    return path
+
+
+def _insert(con: Any, rows: list[tuple[Any, ...]]) -> None:
+    con.executemany(
+        "INSERT INTO production (id, site_id, date, shift, material_id, quantity, operation, notes,"
+        " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        rows,
+    )
+
+
+def _e2e_table(out: Path) -> tuple[Any, ExportTable]:
+    from deskops_desktop.export.rows import ExportQuery, build_table
+    from deskops_desktop.services.access import SYSTEM
+    from deskops_desktop.services.bundle import build_services
+    from deskops_desktop.services.store import Store
+
+    store = Store(f"sqlite:///{e2e_store_path()}")
+    services = build_services(store)
+    site = services.master.sites(SYSTEM)[0]
+    query = ExportQuery(ExportModule.PRODUCTION, site.id, date(2010, 1, 1),
+                        date(2010, 1, 1) + timedelta(days=E2E_DAYS - 1))  # fmt: skip
+    return store, build_table(services, SYSTEM, query)
+
+
+def case_e2e_xlsx(n: int, out: Path) -> None:
+    from deskops_desktop.export.xlsx_writer import write_xlsx
+
+    store, table = _e2e_table(out)
+    write_xlsx(table, out, NullProgress())
+    store.dispose()
+
+
+def case_e2e_csv(n: int, out: Path) -> None:
+    from deskops_desktop.export.csv_writer import write_csv
+
+    store, table = _e2e_table(out)
+    write_csv(table, out, NullProgress())
+    store.dispose()
+
+
 CASES = {
     "xlsx-bare": case_xlsx_bare, "xlsx-deskops": case_xlsx_deskops,
     "csv-bare": case_csv_bare, "csv-deskops": case_csv_deskops,
     "pdf-deskops": case_pdf_deskops, "pdf-longtable": case_pdf_longtable,
+    "e2e-xlsx": case_e2e_xlsx, "e2e-csv": case_e2e_csv,
 }  # fmt: skip
 
 
@@ -231,6 +323,11 @@ def main() -> None:
     parser.add_argument("--pdf-rows", type=int, nargs=2, default=(20_000, 50_000))
     parser.add_argument("--pdf-reference", type=int, default=0, metavar="N")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--e2e", action="store_true",
+        help="only the end-to-end cases: a 10-year, ~747,000-row production export read from "
+        "a SQLite store through build_table (the store is generated once in the temp folder)",
+    )  # fmt: skip
     parser.add_argument("--child", choices=sorted(CASES))
     parser.add_argument("--n", type=int)
     parser.add_argument("--out", type=Path)
@@ -245,6 +342,18 @@ def main() -> None:
           f"{os.cpu_count()} CPUs · load {os.getloadavg()[0]:.1f}")  # fmt: skip
     folder = Path(tempfile.mkdtemp(prefix="deskops-bench-exports-"))
     results: dict[str, dict[str, float]] = {}
+    if args.e2e:
+        started = time.perf_counter()
+        ensure_e2e_store()
+        print(f"  e2e store ready in {time.perf_counter() - started:.0f} s: {e2e_store_path()}")
+        rows_in_store = E2E_DAYS * 3 * len(ref.MATERIALS) * 4
+        for case in ("e2e-csv", "e2e-xlsx"):
+            r = run_child(case, rows_in_store, folder)
+            print(f"  {case:<14} {rows_in_store:>9,} rows {r['seconds']:8.2f} s "
+                  f"({rows_in_store / r['seconds']:,.0f} rows/s) peak {r['peak_mb']:6.0f} MB "
+                  f"file {r['bytes'] / 1e6:,.0f} MB", flush=True)  # fmt: skip
+        folder.rmdir()
+        return
     for case in ("xlsx-bare", "xlsx-deskops", "csv-bare", "csv-deskops"):
         results[case] = run_child(case, rows, folder)
         print(f"  {case:<14} {rows:>9,} rows {results[case]['seconds']:8.2f} s "
