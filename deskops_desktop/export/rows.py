@@ -290,25 +290,14 @@ def _width(items: Sequence[RefItem], attr: str) -> int:
     return max((len(str(getattr(i, attr))) for i in items), default=0)
 
 
-def _ref_columns(fspec: FieldSpec, refs: ReferenceIndex, flavour: Flavour) -> list[Column]:
+def _ref_columns(fspec: FieldSpec, refs: ReferenceIndex) -> list[Column]:
     """The code column (the import header) and the name columns that follow it."""
     items = refs.items(fspec.kind)
     word = _REF_WORD[fspec.kind]
     low = word.lower()
     code_w, name_w, cat_w = _width(items, "code"), _width(items, "name"), _width(items, "category")
-    if flavour is Flavour.POWERBI:
-        cols = [
-            Column(fspec.header, f"{low}_code", width=code_w),
-            Column(f"{word} Name", f"{low}_name", width=name_w),
-        ]
-        if fspec.kind is Kind.MATERIAL:
-            cols += [
-                Column("Category", "material_category", width=cat_w, guard=False),
-                Column("UOM", "uom", width=4, guard=False),
-            ]
-        elif fspec.kind is Kind.EQUIPMENT:
-            cols.append(Column("Equipment Type", "equipment_type", width=cat_w, guard=False))
-        return cols
+    # The same columns in both flavours; the flavour only decides which name a writer prints
+    # (``header`` for people, ``key`` for Power BI).
     cols = [
         Column(fspec.header, f"{low}_code", width=code_w),
         Column(f"{word} Name", f"{low}_name", width=name_w),
@@ -516,7 +505,7 @@ def _daily_records_table(
             columns += _field_column(fspec, flavour)
             converters.append(("date", None))
         elif fspec is ref_field:
-            columns += _ref_columns(fspec, refs, flavour)
+            columns += _ref_columns(fspec, refs)
             converters.append(("ref", None))
         else:
             columns += _field_column(fspec, flavour)
@@ -649,7 +638,7 @@ def _period_records_table(
     ]
     if pbi:
         columns.append(Column("Granularity", "granularity", width=7, guard=False))
-    columns += _ref_columns(ref_field, refs, flavour)
+    columns += _ref_columns(ref_field, refs)
     for m in metrics:
         columns.append(Column(m.header, m.key, _VALUE_KINDS[m.kind]))
     columns.append(Column("Records", "record_count", ColumnKind.INTEGER))
