@@ -259,3 +259,55 @@ def test_panel_cancel_button_cancels_a_queued_job(
     qtbot.addWidget(dialog)
     assert dialog.request().date_from == date(2026, 11, 1)
     assert isinstance(QUrl.fromLocalFile("x"), QUrl)
+
+
+# ------------------------------------------------------------ the task, without threads
+def test_task_and_throttled_progress_run_in_the_calling_thread(
+    demo: Demo, jobs: ExportJobService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a pool thread does, run synchronously so it is traced and easy to assert."""
+    from deskops_desktop.export.progress import CancelFlag
+    from deskops_desktop.views import export_runner
+
+    signals = export_runner.ExportRunnerSignals()
+    events: list[tuple[object, ...]] = []
+    signals.job_started.connect(lambda job_id: events.append(("started", job_id)))
+    signals.job_progressed.connect(lambda job_id, p, s: events.append(("progress", p, s)))
+    signals.job_finished.connect(
+        lambda job_id, info, error: events.append(("finished", info, error))
+    )
+    job = jobs.create(demo.actors.admin, request(demo, tmp_path / "out", ExportFormat.CSV))
+    export_runner._ExportTask(jobs, job.id, signals, CancelFlag()).run()
+    assert events[0] == ("started", job.id)
+    finished = events[-1]
+    assert finished[0] == "finished"
+    assert finished[1].status == JOB_COMPLETED  # type: ignore[union-attr]
+    percents = [e[1] for e in events if e[0] == "progress"]
+    assert percents == sorted(percents)
+    assert percents[-1] == 100
+    # A job that cannot start is reported, not raised in the pool thread.
+    events.clear()
+    export_runner._ExportTask(jobs, job.id, signals, CancelFlag()).run()
+    assert events[-1][0] == "finished"
+    assert events[-1][1] is None
+    assert "completed" in str(events[-1][2])
+    # Throttling: many reports in a burst give one signal; status changes always pass.
+    clock = [100.0]
+    monkeypatch.setattr(export_runner.time, "monotonic", lambda: clock[0])
+    progress = export_runner._SignalProgress("j", signals, CancelFlag())
+    events.clear()
+    for percent in range(1, 50):
+        progress.set_progress(percent)
+    progress.set_status("Compressing…")
+    clock[0] += 1
+    progress.set_progress(60)
+    progress.set_progress(100)
+    assert [e[1:] for e in events] == [(1, ""), (49, "Compressing…"), (60, "Compressing…"),
+                                       (100, "Compressing…")]  # fmt: skip
+    # Background functions report their result or their exception.
+    results: list[object] = []
+    signals.background_finished.connect(lambda ticket, result: results.append((ticket, result)))
+    export_runner._FunctionTask(7, lambda: 42, signals).run()
+    export_runner._FunctionTask(8, lambda: 1 / 0, signals).run()
+    assert results[0] == (7, 42)
+    assert isinstance(results[1][1], ZeroDivisionError)
