@@ -6,6 +6,8 @@ Invariants a newcomer must not break:
   waits (busy timeout) instead of failing half-way with "database is locked" on upgrade from a
   read lock. WAL keeps readers from blocking the writer.
 - Schema changes happen only through Alembic (``upgrade()``); the app calls it on every start.
+- A SQLite file store is refused on a network share or in a synced cloud folder
+  (``store_location``): their locking breaks SQLite and corrupts the database.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from deskops_desktop.models import reference_data as ref
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
 from deskops_desktop.services.secrets import with_keyring_password
+from deskops_desktop.services.store_location import check_store_location
 
 APP_NAME = "DeskOps"
 ENV_DB_URL = "DESKOPS_DB_URL"
@@ -37,6 +40,7 @@ _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_inte
 
 
 def data_dir() -> Path:
+    """DeskOps' per-user data folder: the default store, its ``backups/`` and nothing synced."""
     return platformdirs.user_data_path(APP_NAME, APP_NAME)
 
 
@@ -47,6 +51,20 @@ def default_db_url() -> str:
 def resolve_db_url(explicit: str | None = None) -> str:
     """``--db`` wins, then ``DESKOPS_DB_URL``, then the SQLite file in the user data folder."""
     return explicit or os.environ.get(ENV_DB_URL) or default_db_url()
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The database file of a SQLite file URL; None for PostgreSQL, ``:memory:`` and URIs.
+
+    Backups and the start-up integrity check work on this file before a ``Store`` exists.
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    db = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not db or db == ":memory:":
+        return None
+    if db.startswith("file:"):
+        return None
+    return Path(db)
 
 
 def _is_local_host(host: str | None) -> bool:
@@ -74,6 +92,8 @@ class Store:
         if self.is_sqlite:
             db = parsed.database
             if db and db != ":memory:" and not db.startswith("file:"):
+                # Before anything touches the folder: no store on a share or in a synced folder.
+                check_store_location(db, data_dir())
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
@@ -89,6 +109,11 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file when this is a SQLite file store (backups work on it)."""
+        return sqlite_file(self.url)
 
     @property
     def display_url(self) -> str:
