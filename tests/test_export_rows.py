@@ -222,3 +222,12 @@ def test_inventory_xlsx_and_pdf_equal_the_ledger(demo: Demo, tmp_path: Path) -> 
     for r in ledger.rows[:40]:
         assert f"{r.material.code} {r.material.name}" in text
         assert f"{r.closing:,.3f} {r.level.value}" in text
+
+
+def test_reports_use_form_labels_where_files_keep_import_headers(demo: Demo) -> None:
+    table = build_table(demo.services, demo.actors.admin, query(demo, ExportModule.DISPATCH))
+    headers = [c.header for c in table.columns]
+    titles = [c.title for c in table.columns]
+    assert "Owner" in headers  # csv/xlsx: the import contract
+    assert "Customer" in titles  # pdf: what the clerk's form says
+    assert titles[headers.index("Reference")] == "DR No."

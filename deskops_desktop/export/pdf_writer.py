@@ -228,7 +228,7 @@ class _Report:
         natural: list[float] = []
         formatters = [_formatter(c) for c in columns]
         for i, column in enumerate(columns):
-            widest = self._width(column.header, BOLD, BODY_SIZE)
+            widest = self._width(column.title, BOLD, BODY_SIZE)
             widest = max(widest, self._width("M" * min(column.width, 28), FONT, BODY_SIZE) * 0.8)
             for row in sample:
                 text = formatters[i](row[i])
@@ -270,7 +270,7 @@ class _Report:
         c.setFillColor(HexColor("#ffffff"))
         x = self.left
         for column, width in zip(columns, widths, strict=True):
-            text = self._fit(column.header, BOLD, BODY_SIZE, width - 2 * CELL_PAD)
+            text = self._fit(column.title, BOLD, BODY_SIZE, width - 2 * CELL_PAD)
             c.setFont(BOLD, BODY_SIZE)
             if column.kind in NUMERIC_KINDS:
                 c.drawRightString(x + width - CELL_PAD, y - HEADER_HEIGHT + 5, text)
@@ -357,7 +357,7 @@ class _Report:
         note = (
             "per category and unit — tons and loads are never added together"
             if by_unit
-            else f"per {columns[0].header.lower()}"
+            else f"per {columns[0].title.lower()}"
         )
         c.drawString(self.left + 42, self.y - 8, note)
         self.y -= 14

@@ -128,6 +128,13 @@ class Column:
     kind: ColumnKind = ColumnKind.TEXT
     width: int = 0
     guard: bool = True
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """What a report shows above the column: the form's label ("Customer") where the
+        import header ("Owner") must stay in files that are imported again."""
+        return self.label or self.header
 
 
 @dataclass(frozen=True)
@@ -330,7 +337,8 @@ def _field_column(fspec: FieldSpec, flavour: Flavour) -> list[Column]:
     width = {Kind.SHIFT: 9, Kind.STATUS: 11, Kind.REASON: 15, Kind.OPERATION: 9,
              Kind.DATE: 10}.get(fspec.kind, 0)  # fmt: skip
     closed = fspec.kind in (Kind.SHIFT, Kind.STATUS, Kind.REASON, Kind.OPERATION)
-    return [Column(fspec.header, fspec.key, kind, width, guard=not closed)]
+    label = fspec.label if fspec.label != fspec.header else ""
+    return [Column(fspec.header, fspec.key, kind, width, guard=not closed, label=label)]
 
 
 def _site_columns(site: SiteInfo) -> list[Column]:
