@@ -1,22 +1,36 @@
-"""Starting the desktop app: logging, theme, store, first-start setup, sign-in, main window."""
+"""Starting the desktop app: logging, theme, store, first-start setup, sign-in, main window.
+
+The store is checked before it is opened (``open_checked_store``): a damaged SQLite file is set
+aside and the clerk is offered the newest good backup, never an empty store. Once open, the
+daily backup runs on a background thread so it never delays the first window.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+import threading
+import time
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from deskops_desktop.logs import setup_logging
 from deskops_desktop.models.enums import Role
 from deskops_desktop.models.errors import DeskOpsError
+from deskops_desktop.services import backups
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.app_state import AppState, load_state, save_state
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.secrets import set_db_password
-from deskops_desktop.services.store import ENV_DB_URL, Store, open_store
+from deskops_desktop.services.store import (
+    ENV_DB_URL,
+    Store,
+    open_store,
+    resolve_db_url,
+    sqlite_file,
+)
 from deskops_desktop.views.dialogs import LoginDialog, SetupDialog, install_excepthook
 from deskops_desktop.views.main_window import MainWindow
 from deskops_desktop.views.theme import apply_theme, icon
@@ -53,6 +67,48 @@ def check_connection(url: str, password: str) -> str | None:
     return None
 
 
+def open_checked_store(url: str | None) -> Store | None:
+    """Check, recover if needed, back up before a schema upgrade, and open the store.
+
+    Returns None when the clerk chose to quit the recovery dialog. Errors (a store on a network
+    share, a locked file, a failed upgrade) are raised for the caller to show.
+    """
+    resolved = resolve_db_url(url)
+    path = sqlite_file(resolved)
+    if path is not None:
+        started = time.perf_counter()
+        health = backups.check_store(path)
+        log.info("store check of %s: %s in %.3f s", path, health.state,
+                 time.perf_counter() - started)
+        if health.needs_recovery:
+            from deskops_desktop.views.recovery_dialog import QUIT, recover_store
+
+            if recover_store(health) == QUIT:
+                return None
+    store = open_store(resolved, migrate=False)
+    backups.backup_before_upgrade(store)
+    store.upgrade()
+    store.seed_reference_data()
+    return store
+
+
+def start_daily_backup(store: Store) -> threading.Thread:
+    """The once-a-day backup, off the GUI thread; a failure is logged, never shown at start."""
+
+    def work() -> None:
+        try:
+            info = backups.daily_backup(store)
+        except Exception:
+            log.exception("the daily backup failed")
+            return
+        if info is not None:
+            log.info("daily backup: %s", info.path)
+
+    thread = threading.Thread(target=work, name="deskops-daily-backup", daemon=True)
+    thread.start()
+    return thread
+
+
 def build_window(services: Services, actor: Actor, state: AppState) -> MainWindow:
     window = MainWindow(DataService(services, actor), state)
     window.theme_change_requested.connect(lambda theme: apply_theme(application(), theme))
@@ -67,11 +123,14 @@ def run(db_url: str | None = None) -> int:
     apply_theme(app, state.theme)
     url = db_url or os.environ.get(ENV_DB_URL) or state.db_url
     try:
-        store = open_store(url)
+        store = open_checked_store(url)
     except Exception as exc:
         log.exception("cannot open the store")
         QMessageBox.critical(None, "DeskOps cannot open its data", f"{exc}\n\nLog: {log_file}")
         return 1
+    if store is None:
+        return 0
+    start_daily_backup(store)
     services = build_services(store)
 
     if services.users.count() == 0:
