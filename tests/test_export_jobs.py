@@ -455,11 +455,6 @@ def test_csv_with_tricky_notes_round_trips(demo: Demo, tmp_path: Path) -> None:
         fresh_store.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/imports.py keeps the csv guard's leading quote; needs the one-line unguard "
-    "in imports._map_rows (see the export hand-over note)",
-)
 def test_guarded_notes_round_trip_through_import(demo: Demo, tmp_path: Path) -> None:
     demo.services.records.create(
         SYSTEM,

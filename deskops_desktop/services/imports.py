@@ -55,6 +55,7 @@ TSV_SUFFIXES = frozenset({".tsv", ".tab"})
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
 _SNIFF_BYTES = 64 * 1024
+_GUARDED_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportFileError(DeskOpsError):
@@ -371,6 +372,10 @@ def _map_rows(
                     raise ImportFileError(f"{name}, row {row_number}: contains binary data (NUL)")
                 if not value.strip():
                     continue
+                if fspec.key in text_keys and value[:1] == "'" and value[1:2] in _GUARDED_STARTS:
+                    # Our csv exports prefix text that a spreadsheet would run as a formula with
+                    # a quote (OWASP); take it off so an export imports back unchanged.
+                    value = value[1:]
             elif fspec.key in text_keys:
                 value = _cell_text(value)
             values[fspec.key] = value
