@@ -23,7 +23,12 @@ from deskops_desktop.models.base import ID, Base
 
 class StockDay(Base):
     __tablename__ = "stock_days"
-    __table_args__ = (Index("ix_stock_days_site_day", "site_id", "day"),)
+    # WITHOUT ROWID on SQLite: rows clustered by (site, material, day), so a back-dated
+    # roll-forward rewrites a few contiguous pages instead of one page per later day.
+    __table_args__ = (
+        Index("ix_stock_days_site_day", "site_id", "day"),
+        {"sqlite_with_rowid": False},
+    )
 
     site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"), primary_key=True)
     material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"), primary_key=True)

@@ -339,10 +339,10 @@ def _sql(statement: str, *date_params: str) -> TextClause:
 # ---------------------------------------------------------------------------- stock window
 _STOCK_ROWS = _sql(
     "SELECT material_id, day, produced, received, dispatched, closing FROM stock_days"
-    " WHERE site_id = :s AND day >= :a AND day <= :b",
+    " WHERE site_id = :s AND material_id IN :m AND day >= :a AND day <= :b",
     "a",
     "b",
-)
+).bindparams(bindparam("m", expanding=True))
 # One round trip; each subquery is a primary-key seek (site_id, material_id, day).
 _OPENINGS = _sql(
     "SELECT m.id, (SELECT sd.closing FROM stock_days sd WHERE sd.site_id = :s"
@@ -353,10 +353,11 @@ _FLOWS = ("produced", "received", "dispatched")
 _PREVIOUS_FLOWS = _sql(
     "SELECT m.uom, SUM(sd.produced), SUM(sd.received), SUM(sd.dispatched) FROM stock_days sd"
     " JOIN materials m ON m.id = sd.material_id"
-    " WHERE sd.site_id = :s AND sd.day >= :a AND sd.day <= :b GROUP BY m.uom",
+    " WHERE sd.site_id = :s AND sd.material_id IN :m AND sd.day >= :a AND sd.day <= :b"
+    " GROUP BY m.uom",
     "a",
     "b",
-)
+).bindparams(bindparam("m", expanding=True))
 _RECORD_TABLES = (
     "equipment_logs",
     "manpower_logs",
@@ -382,7 +383,8 @@ class _StockWindow:
             m: (None if c is None else int(c))
             for m, c in session.execute(_OPENINGS, {"s": site_id, "a": start})
         }
-        rows = session.execute(_STOCK_ROWS, {"s": site_id, "a": start, "b": end}).all()
+        mids = [m.id for m in refs.materials]
+        rows = session.execute(_STOCK_ROWS, {"s": site_id, "m": mids, "a": start, "b": end}).all()
         # Stock rows exist only on days with movement, so the work is O(rows) plus C-level
         # slice fills for the days in between (a 2-year window is ~12,000 cells).
         cells: dict[str, list[tuple[int, int, int, int, int]]] = {}
@@ -584,7 +586,9 @@ class _Query:
         before: dict[str, tuple[int, int, int]] = {
             uom: (int(p or 0), int(r or 0), int(d or 0))
             for uom, p, r, d in self.session.execute(
-                _PREVIOUS_FLOWS, {"s": self.site_id, "a": prev_from, "b": prev_to}
+                _PREVIOUS_FLOWS,
+                {"s": self.site_id, "m": [m.id for m in self.refs.materials], "a": prev_from,
+                 "b": prev_to},
             ).all()
         }
 

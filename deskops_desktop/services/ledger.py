@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from deskops_desktop.models.enums import Category, Granularity, Level
 from deskops_desktop.models.errors import ValidationError, Problem
-from deskops_desktop.models.ledger_math import level_of, net_flow, period_start
+from deskops_desktop.models.ledger_math import net_flow, period_start
 from deskops_desktop.models.modules import RefItem
 from deskops_desktop.models.records import Dispatch, InventoryAdjustment, Production, Received
 from deskops_desktop.models.stock import StockDay
@@ -36,9 +37,13 @@ def milli_to_decimal(value: int) -> Decimal:
     return Decimal(value).scaleb(-3)
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRow:
-    """One material over one day (or week/month). Quantities in thousandths of the unit."""
+class LedgerRow(NamedTuple):
+    """One material over one day (or week/month). Quantities in thousandths of the unit.
+
+    A NamedTuple rather than a frozen dataclass: just as immutable, but built ~3x faster
+    (a frozen dataclass sets each field through ``object.__setattr__``), and a 3-year site
+    ledger builds 18,000 of them on the read path.
+    """
 
     day: date
     period_end: date
@@ -217,10 +222,12 @@ class LedgerService:
         return chosen
 
 
+# Naming the materials lets SQLite walk the clustered primary key (site, material, day) in
+# 17 contiguous ranges instead of the (site, day) index plus a key lookup per row.
 _RANGE_SQL = text(
     "SELECT material_id, day, produced, received, dispatched, adjustment, closing FROM stock_days"
-    " WHERE site_id = :s AND day >= :a AND day <= :b"
-)
+    " WHERE site_id = :s AND material_id IN :m AND day >= :a AND day <= :b"
+).bindparams(bindparam("m", expanding=True))
 _BEFORE_SQL = text(
     "SELECT closing FROM stock_days WHERE site_id = :s AND material_id = :m AND day < :a"
     " ORDER BY day DESC LIMIT 1"
@@ -251,21 +258,28 @@ def _daily_rows(
     day_index.update({d.isoformat(): i for i, d in enumerate(days)})
     mat_index = {m.id: i for i, m in enumerate(materials)}
     cells: list[dict[int, tuple[int, int, int, int, int]]] = [{} for _ in materials]
+    # In batches: one fetchone per row costs ~1 µs each, and one fetchall keeps 16,000 Row
+    # objects alive long enough for the garbage collector to promote them (more full passes).
     result = session.execute(
-        _RANGE_SQL, {"s": site_id, "a": _bind_date(session, date_from), "b": _bind_date(session, date_to)}
+        _RANGE_SQL,
+        {"s": site_id, "m": [m.id for m in materials], "a": _bind_date(session, date_from),
+         "b": _bind_date(session, date_to)},
     )
-    for material_id, day, p, r, d, a, c in result:
-        mi = mat_index.get(material_id)
-        if mi is not None:
-            cells[mi][day_index[day]] = (p, r, d, a, c)
+    for chunk in result.partitions(500):
+        for material_id, day, p, r, d, a, c in chunk:
+            mi = mat_index.get(material_id)
+            if mi is not None:
+                cells[mi][day_index[day]] = (p, r, d, a, c)
     current = _openings(session, site_id, [m.id for m in materials], date_from)
     balance = [current[m.id] for m in materials]
     limits = [(to_milli(m.low_threshold), to_milli(m.high_threshold)) for m in materials]
+    low_, warning, healthy = Level.LOW, Level.WARNING, Level.HEALTHY
     rows: list[LedgerRow] = []
     append = rows.append
+    columns = list(zip(materials, cells, limits, strict=True))
     for di, day in enumerate(days):
-        for mi, material in enumerate(materials):
-            cell = cells[mi].get(di)
+        for mi, (material, by_day, (low, high)) in enumerate(columns):
+            cell = by_day.get(di)
             opening = balance[mi]
             if cell is None:
                 p = r = d = a = 0
@@ -273,8 +287,9 @@ def _daily_rows(
             else:
                 p, r, d, a, closing = cell
                 balance[mi] = closing
-            low, high = limits[mi]
-            append(LedgerRow(day, day, material, opening, p, r, d, a, closing, level_of(closing, low, high)))
+            # Inlined ledger_math.level_of (a call per row costs ~1.5 ms on a site ledger).
+            level = low_ if closing < low else warning if closing <= high else healthy
+            append(LedgerRow(day, day, material, opening, p, r, d, a, closing, level))
     return rows
 
 
