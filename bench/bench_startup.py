@@ -64,11 +64,18 @@ def main() -> int:
     times = []
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     for _ in range(args.runs):
-        out = subprocess.run([sys.executable, "-c", f"URL = {url!r}\n" + CHILD], env=env,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", f"URL = {url!r}\n" + CHILD],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         times.append(float(out.stdout.strip().splitlines()[-1]))
-    print(f"main window first paint: median {statistics.median(times):.3f} s, "
-          f"min {min(times):.3f} s over {len(times)} runs (target < 1.2 s)")
+    print(
+        f"main window first paint: median {statistics.median(times):.3f} s, "
+        f"min {min(times):.3f} s over {len(times)} runs (target < 1.2 s)"
+    )
     return 0
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QObject, Signal
+from PySide6.QtCore import QByteArray, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -23,12 +23,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskops_desktop.export.jobs import ExportJobService
+from deskops_desktop.export.rows import ExportModule
 from deskops_desktop.models.enums import Module
 from deskops_desktop.services.app_state import AppState, save_state
 from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.dialogs import ChangePasswordDialog
+from deskops_desktop.views.export_panel import ExportPanel
+from deskops_desktop.views.export_runner import ExportRunner
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.shell import PAGES, Header, Sidebar
 from deskops_desktop.views.theme import icon
@@ -114,10 +118,18 @@ class MainWindow(QMainWindow):
         self.sites: list[SiteInfo] = data.services.master.sites(actor)
         self.header.set_sites(self.sites, state.selected_site_id)
         self.sidebar.set_collapsed(state.sidebar_collapsed)
+        self.export_jobs = ExportJobService(data.services)
+        self.export_runner = ExportRunner(self.export_jobs, parent=self)
+        self.export_panel = ExportPanel(self.export_jobs, self.export_runner, actor, parent=self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.export_panel)
+        self.export_panel.hide()
+        self.export_panel.set_dialog_context(lambda: self.sites, self._export_context)
+        self.header.export_button.setVisible(True)
         self._connect_signals()
         self._restore_geometry()
         self._apply_site(self.header.current_site_id())
         self.show_page("dashboard")
+        self.export_panel.startup()  # fails a crash's leftover jobs, removes expired files
 
     def _connect_signals(self) -> None:
         self.data.subscribe(self.signals.changes_announced.emit)
@@ -129,6 +141,11 @@ class MainWindow(QMainWindow):
         self.header.theme_changed.connect(self._on_header_theme_changed)
         self.header.sign_out_requested.connect(self.sign_out_requested)
         self.header.change_password_requested.connect(self._on_change_password_requested)
+        self.header.export_requested.connect(lambda: self.open_export_dialog())
+        self.export_panel.message_posted.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.export_panel.notification_posted.connect(
+            lambda title, text: self.statusBar().showMessage(f"{title}: {text}", 10000)
+        )
         for n, (key, _label) in enumerate(PAGES):
             QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self, activated=lambda k=key: self.show_page(k))
 
@@ -142,6 +159,9 @@ class MainWindow(QMainWindow):
             message = getattr(widget, "message_posted", None)
             if message is not None:
                 message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+            export = getattr(widget, "export_requested", None)
+            if export is not None:
+                export.connect(self.open_export_dialog)
             splitter = getattr(widget, "splitter", None)
             if splitter is not None:
                 splitter_state = self.state.splitters.get(splitter.objectName())
@@ -180,7 +200,22 @@ class MainWindow(QMainWindow):
         titles = dict(PAGES)
         return PlaceholderPage(titles[key], f"The {titles[key]} page is not part of this build yet.")
 
+    def _export_context(self) -> tuple[str | None, date | None, date | None]:
+        ctx = self._context
+        return (ctx.site.id, ctx.date_from, ctx.date_to) if ctx else (None, None, None)
+
+    def open_export_dialog(self, module: ExportModule | None = None) -> None:
+        """The export dialog, preset to the current site, range and (from a page) module."""
+        site_id, start, end = self._export_context()
+        self.export_panel.make_dialog(self.sites, site_id, start, end, module).open()
+
     def show_page(self, key: str) -> None:
+        if key == "exports":
+            # Exports live in a dock beside whatever page is open.
+            self.export_panel.show()
+            self.export_panel.raise_()
+            self.sidebar.set_current(self.current_page_key() or "dashboard")
+            return
         widget = self.page(key)
         self.stack.setCurrentWidget(widget)
         self.sidebar.set_current(key)
@@ -270,6 +305,7 @@ class MainWindow(QMainWindow):
         save_state(self.state)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.export_panel.shutdown()
         self.save_state()
         super().closeEvent(event)
 

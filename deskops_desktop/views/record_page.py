@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskops_desktop.export.rows import ExportModule
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.errors import DeskOpsError, StaleRecordError, ValidationError
 from deskops_desktop.models.modules import SPECS, ReferenceIndex
@@ -56,6 +57,7 @@ class RecordPage(QWidget):
     """
 
     message_posted = Signal(str)
+    export_requested = Signal(object)
 
     def __init__(
         self,
@@ -93,11 +95,14 @@ class RecordPage(QWidget):
         self.count_label.setProperty("role", "muted")
         self.paste_button = QPushButton("Paste rows")
         self.paste_button.setToolTip("Add rows copied from Excel (Ctrl+V in the table)")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip(f"Export {self.spec.title.lower()} records (xlsx, csv, Power BI, pdf)")
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.filter)
         toolbar.addWidget(self.count_label)
         toolbar.addStretch(1)
         toolbar.addWidget(self.paste_button)
+        toolbar.addWidget(self.export_button)
 
         self.model = RecordTableModel(self.spec)
         self.table = QTableView()
@@ -156,7 +161,10 @@ class RecordPage(QWidget):
         self.filter.textChanged.connect(lambda _text: self._filter_timer.start())
         self._filter_timer.timeout.connect(self.reload)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
-        self.paste_button.clicked.connect(self.paste_rows)
+        self.paste_button.clicked.connect(lambda: self.paste_rows())
+        self.export_button.clicked.connect(
+            lambda: self.export_requested.emit(ExportModule(self.module.value))
+        )
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(self._update_count)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self._on_new_shortcut)
