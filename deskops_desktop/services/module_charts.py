@@ -25,9 +25,11 @@ from deskops_desktop.services.store import Store
 
 @dataclass(frozen=True)
 class Series:
+    """One named series; ``None`` marks a day without a value (e.g. before the first target)."""
+
     name: str
     unit: str
-    values: tuple[Decimal, ...]
+    values: tuple[Decimal | None, ...]
 
 
 @dataclass(frozen=True)
