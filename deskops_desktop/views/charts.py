@@ -13,13 +13,14 @@ from decimal import Decimal
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QIcon, QPixmap
+from PySide6.QtGui import QColor, QCursor, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QToolTip,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -124,7 +125,13 @@ class BarChart(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.showGrid(x=horizontal, y=not horizontal, alpha=0.15)
-        self.plot.setTitle(title)
+        # The title is a wrapping QLabel, not a pyqtgraph title: a plot title's minimum width
+        # is its full text, which pushed narrow plots past their widget and clipped them.
+        self.title = QLabel(title)
+        self.title.setWordWrap(True)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setProperty("role", "muted")
+        self.title.setVisible(bool(title))
         self.legend = SeriesLegend()
         self._bars: dict[str, pg.BarGraphItem] = {}
         self._lines: dict[str, pg.PlotDataItem] = {}
@@ -147,11 +154,16 @@ class BarChart(QWidget):
         self.empty_label = QLabel("No data for the selected period", self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setProperty("role", "muted")
-        layout = QHBoxLayout(self)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.plot, 1)
+        row.addWidget(self.legend)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.legend)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addLayout(row, 1)
         self.legend.toggled.connect(self._on_legend_toggled)
         self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_scene_mouse_moved)
         self.setMinimumHeight(180)
@@ -184,6 +196,10 @@ class BarChart(QWidget):
         self._series = list(series)
         self._axis.labels = self._labels
         self._axis.picture = None
+        if self.horizontal and self._labels:
+            # Category names sit on the left axis: make it as wide as the longest name.
+            metrics = QFontMetrics(self.font())
+            self._axis.setWidth(max(metrics.horizontalAdvance(t) for t in self._labels) + 14)
         self._axis.update()
         n_labels = len(labels)
         bar_series = [x for x in series if x.name not in self.line_series | self.overlay_series]

@@ -153,13 +153,11 @@ class DashboardPage(QWidget):
         self.target_chart = BarChart("", overlay_series=frozenset({"Target"}))
         self.inventory_chart = MovementChart()
         self.inventory_chart.overview.setVisible(False)
-        self.inventory_chart.plot.setTitle("")
         self.levels_chart = BarChart("", horizontal=True)
         self.utilisation_chart = BarChart("", horizontal=True, percent=True)
-        self.manpower_chart = BarChart("")
+        self.manpower_chart = BarChart("", horizontal=True)
         for chart in (self.rd_chart, self.target_chart, self.levels_chart, self.utilisation_chart,
                       self.manpower_chart):
-            chart.plot.setTitle(None)
             chart.legend.setMaximumWidth(130)
         self.levels_chart.legend.setVisible(False)
         self.chart_cards = [
@@ -319,7 +317,8 @@ class DashboardPage(QWidget):
     def _show_manpower(self, snap: DashboardSnapshot) -> None:
         m = snap.manpower
         self.manpower_chart.set_data(
-            list(m.roles), [Series(s.label, "people", tuple(s.average)) for s in m.shifts], "avg people / day")
+            list(m.roles), [Series(s.label, "people", tuple(s.average)) for s in m.shifts],
+            "average people per day")
 
     def _show_attention(self, items: tuple[AttentionItem, ...]) -> None:
         self.attention.clear()

@@ -121,7 +121,9 @@ class MainWindow(QMainWindow):
         self.export_jobs = ExportJobService(data.services)
         self.export_runner = ExportRunner(self.export_jobs, parent=self)
         self.export_panel = ExportPanel(self.export_jobs, self.export_runner, actor, parent=self)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.export_panel)
+        # At the bottom: the history is a wide, short table, and a side dock would push the
+        # window past 1280 px.
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.export_panel)
         self.export_panel.hide()
         self.export_panel.set_dialog_context(lambda: self.sites, self._export_context)
         self.header.export_button.setVisible(True)

@@ -44,7 +44,6 @@ class MovementChart(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.setMenuEnabled(False)
-        self.plot.setTitle("Closing balance per material")
         self.plot.showGrid(x=False, y=True, alpha=0.15)
         self.plot.setLabel("left", "closing")
         self.legend = SeriesLegend()

@@ -120,7 +120,8 @@ class RecordPage(QWidget):
 
         self.chart = BarChart(
             _CHART_TITLES[module],
-            horizontal=module is Module.EQUIPMENT,
+            # Category charts lie on their side so long unit and role names stay readable.
+            horizontal=module in (Module.EQUIPMENT, Module.MANPOWER),
             percent=module is Module.EQUIPMENT,
             line_series=frozenset({"Trips"}) if module is Module.DISPATCH else frozenset(),
         )
