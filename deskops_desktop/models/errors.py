@@ -21,6 +21,9 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+MESSAGE_PROBLEMS = 20
+
+
 class DeskOpsError(Exception):
     """Base of the errors a user is meant to read."""
 
@@ -28,7 +31,10 @@ class DeskOpsError(Exception):
 class ValidationError(DeskOpsError):
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems = tuple(problems)
-        super().__init__("; ".join(str(p) for p in self.problems))
+        shown = "; ".join(str(p) for p in self.problems[:MESSAGE_PROBLEMS])
+        more = len(self.problems) - MESSAGE_PROBLEMS
+        # The message stays readable for a 100,000-row import; ``problems`` keeps them all.
+        super().__init__(f"{shown}; … and {more:,} more" if more > 0 else shown)
 
     def for_field(self, field: str) -> list[str]:
         return [p.message for p in self.problems if p.field == field]
