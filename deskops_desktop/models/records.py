@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -20,6 +20,12 @@ from deskops_desktop.models.types import Centi, Milli
 
 
 class RecordMixin(IdMixin, TimestampMixin):
+    if TYPE_CHECKING:
+        # Every concrete record class is a mapped table with a keyword constructor.
+        __tablename__: Any
+
+        def __init__(self, **kwargs: Any) -> None: ...
+
     site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"))
     date: Mapped[date] = mapped_column(Date)
     notes: Mapped[str] = mapped_column(String(500), default="")

@@ -44,7 +44,8 @@ def from_centi(value: int) -> Decimal:
 
 
 class _Scaled(TypeDecorator[Decimal]):
-    impl = BigInteger
+    """Base of the scaled-integer types; each subclass names its own integer ``impl``."""
+
     cache_ok = True
 
     def _to_int(self, value: Decimal) -> int:  # pragma: no cover - abstract
@@ -69,6 +70,7 @@ class _Scaled(TypeDecorator[Decimal]):
 class Milli(_Scaled):
     """Decimal with 3 places stored as integer thousandths (tons, loads)."""
 
+    impl = BigInteger
     cache_ok = True
 
     def _to_int(self, value: Decimal) -> int:
@@ -102,17 +104,18 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise TypeError("timestamps must be timezone-aware")
-        value = value.astimezone(UTC)
+        stamp: datetime = value.astimezone(UTC)
         if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value
+            return stamp.replace(tzinfo=None)
+        return stamp
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        stamp: datetime = value
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=UTC)
+        return stamp.astimezone(UTC)
 
 
 def utcnow() -> datetime:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
@@ -352,7 +352,8 @@ def _stored(session: Session, site_id: str) -> dict[tuple[str, date], tuple[int,
 def recompute(session: Session, site_id: str) -> dict[tuple[str, date], tuple[int, ...]]:
     """The stock rows as they must be, computed from the raw records alone."""
     flows: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for index, table in enumerate((Production, Received, Dispatch, InventoryAdjustment)):
+    tables: tuple[Any, ...] = (Production, Received, Dispatch, InventoryAdjustment)
+    for index, table in enumerate(tables):
         query = (
             select(table.material_id, table.date, func.sum(table.quantity))
             .where(table.site_id == site_id)

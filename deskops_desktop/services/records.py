@@ -8,13 +8,14 @@ return a ``ChangeSet``. Reads return ``RecordRow`` values, never ORM objects.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, Select, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -31,6 +32,7 @@ from deskops_desktop.models.modules import (
     ReferenceIndex,
     validate_record,
 )
+from deskops_desktop.models.base import Base
 from deskops_desktop.models.records import RecordMixin
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
 from deskops_desktop.models.types import to_milli, utcnow
@@ -222,7 +224,7 @@ class RecordService:
                 for _, clean in cleaned
             ]
             if payload:
-                insert_rows(session, spec.table.__table__, payload)
+                insert_rows(session, Base.metadata.tables[spec.table.__tablename__], payload)
                 movements = [m for _, c in cleaned for m in self._movements(spec, site_id, c, +1)]
                 apply_movements(session, movements)
                 log_changes(
@@ -252,13 +254,13 @@ class RecordService:
         descending: bool = True,
         offset: int = 0,
         limit: int | None = None,
-    ) -> list[RecordRow]:
+    ) -> builtins.list[RecordRow]:
         """Records of one site and range, filtered and sorted in SQL (fast on 100k+ rows)."""
         spec = SPECS[module]
         require_site(actor, site_id)
         ref_table = _REF_TABLES[spec.reference_field.kind]
         ref_col = getattr(spec.table, spec.reference_field.column)
-        uom = ref_table.uom if ref_table is Material else func.cast("", ref_table.code.type)
+        uom = ref_table.uom if ref_table is Material else literal("")
         query = self._filtered(
             select(spec.table, ref_table.code, ref_table.name, uom).join(ref_table, ref_table.id == ref_col),
             spec, site_id, date_from, date_to, search,
@@ -273,7 +275,7 @@ class RecordService:
         if limit is not None:
             query = query.limit(limit)
         ref_key = spec.reference_field.key
-        out: list[RecordRow] = []
+        out: builtins.list[RecordRow] = []
         with self._store.read() as session:
             for record, code, name, unit in session.execute(query):
                 values = {f.key: getattr(record, f.column) for f in spec.fields}
@@ -388,9 +390,9 @@ class RecordService:
         refs: ReferenceIndex,
         today: date,
         numbers: Sequence[int],
-    ) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
-        cleaned: list[tuple[int, dict[str, Any]]] = []
-        problems: list[Problem] = []
+    ) -> tuple[builtins.list[tuple[int, dict[str, Any]]], builtins.list[Problem]]:
+        cleaned: builtins.list[tuple[int, dict[str, Any]]] = []
+        problems: builtins.list[Problem] = []
         for number, raw in zip(numbers, rows, strict=True):
             try:
                 clean = validate_record(spec, raw, refs, today, row=number)
@@ -410,13 +412,13 @@ class RecordService:
         session: Session,
         spec: ModuleSpec,
         site_id: str,
-        cleaned: list[tuple[int, dict[str, Any]]],
+        cleaned: builtins.list[tuple[int, dict[str, Any]]],
         refs: ReferenceIndex,
-    ) -> list[Problem]:
+    ) -> builtins.list[Problem]:
         if not spec.unique_key or not cleaned:
             return []
         cols = [c for c in spec.unique_key if c != "site_id"]
-        problems: list[Problem] = []
+        problems: builtins.list[Problem] = []
         seen: dict[tuple[Any, ...], int] = {}
         field = spec.reference_field.key
         for number, clean in cleaned:
@@ -439,7 +441,7 @@ class RecordService:
         return problems
 
     @staticmethod
-    def _movements(spec: ModuleSpec, site_id: str, values: Mapping[str, Any], sign: int) -> list[Movement]:
+    def _movements(spec: ModuleSpec, site_id: str, values: Mapping[str, Any], sign: int) -> builtins.list[Movement]:
         if spec.flow is None:
             return []
         return [
