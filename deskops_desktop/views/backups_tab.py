@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -140,6 +140,12 @@ class BackupsTab(QWidget):
     @property
     def busy(self) -> bool:
         return self._busy
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # The start-up backup runs on its own thread and may finish after this tab was built.
+        if not self._busy:
+            self.refresh()
+        super().showEvent(event)
 
     def refresh(self) -> None:
         """Re-read the backup folder (cheap: a directory listing)."""

@@ -69,6 +69,13 @@ def test_the_tab_lists_backups_newest_first(qtbot: QtBot, sqlite_store: Store) -
     assert widget.selected_backup() == backups.list_backups(_db(sqlite_store))[1].path
 
 
+def test_showing_the_tab_picks_up_new_backups(tab: BackupsTab, sqlite_store: Store) -> None:
+    assert tab.table.rowCount() == 0
+    make_backup(sqlite_store, BackupKind.AUTO, MORNING)  # the start-up thread, meanwhile
+    tab.show()
+    assert tab.table.rowCount() == 1
+
+
 def test_back_up_now_runs_off_the_gui_thread(qtbot: QtBot, tab: BackupsTab) -> None:
     with qtbot.waitSignal(tab.backup_finished, timeout=30_000) as done:
         tab.back_up_button.click()
