@@ -23,7 +23,8 @@ if [ -z "${PYTHON:-}" ]; then
   elif [ -x .venv/Scripts/python.exe ]; then
     PYTHON=.venv/Scripts/python.exe
   else
-    echo "build_bundle: no .venv here; create it (python -m venv .venv && .venv/bin/python -m pip install -e .) or set PYTHON" >&2
+    echo "build_bundle: no .venv here: create it (python -m venv .venv, then" \
+      ".venv/bin/python -m pip install -e .) or set PYTHON" >&2
     exit 2
   fi
 fi
