@@ -211,6 +211,20 @@ def build_parser() -> argparse.ArgumentParser:
         _db_check_ledger,
     )
     check.add_argument("--site", required=True, metavar="CODE")
+    init = command(
+        dbs, "init-server",
+        "secure a company PostgreSQL store: roles, schema, row-level security (run again after "
+        "upgrading DeskOps)",
+        _db_init_server,
+    )
+    init.add_argument(
+        "url", metavar="URL", help="a PostgreSQL superuser's URL, e.g. postgresql://postgres@hq/deskops"
+    )
+    init.add_argument(
+        "--admin", metavar="USERNAME",
+        help="create this administrator, or give the existing one a new password "
+        "($DESKOPS_NEW_PASSWORD, or asked)",
+    )
     return parser
 
 
@@ -521,6 +535,38 @@ def _db_set_password(args: argparse.Namespace) -> int:
     except keyring.errors.KeyringError as exc:
         raise CliError(f"the OS keyring refused the password ({exc})") from None
     print(f"password for {describe_url(args.url)} stored in {keyring_backend_name()}")
+    return EXIT_OK
+
+
+def _db_init_server(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from deskops_desktop.services.pg_security import ServerSecurityError, clerk_url, init_server
+
+    admin = (args.admin, new_password(args.admin)) if args.admin else None
+    try:
+        report = init_server(args.url, admin)
+    except ServerSecurityError as exc:
+        raise CliError(str(exc)) from None
+    url = make_url(args.url)
+    print(
+        f"{describe_url(args.url)}: secured DeskOps store, schema {report.schema_after}, "
+        f"{len(report.tables_secured)} tables under forced row-level security"
+    )
+    if report.roles_created:
+        print(f"created roles: {', '.join(report.roles_created)}")
+    print(f"login roles: {len(report.logins_synced)} (one per DeskOps user)")
+    if report.admin_created and admin is not None:
+        print(f"added administrator {admin[0].strip().lower()}")
+    if not report.logins_synced:
+        print("the store has no users yet: run again with --admin USERNAME")
+    if report.need_password:
+        print(
+            "without a password until an administrator sets one (deskops user passwd NAME): "
+            + ", ".join(report.need_password)
+        )
+    clerks = clerk_url(url).render_as_string(hide_password=True)
+    print(f"clerks connect with {clerks} (no user name: each signs in as their own role)")
     return EXIT_OK
 
 

@@ -97,7 +97,8 @@ def sign_in(services: Services, *, setup_allowed: bool = False) -> Actor | None:
     (``setup_allowed``: the first ``user add``, ``demo``) get ``None`` and run as the setup
     step; every other command is refused with the way out.
     """
-    if services.users.count() == 0:
+    # A secured server store cannot even count its users before someone signs in.
+    if not services.store.needs_sign_in and services.users.count() == 0:
         if setup_allowed:
             return None
         raise CliError(

@@ -16,7 +16,9 @@ class User(IdMixin, TimestampMixin, Base):
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
-    password_hash: Mapped[str] = mapped_column(String(400))
+    # Deferred: never loaded unless asked for. On a secured PostgreSQL store nobody but the
+    # schema owner may read this column (pg_security), so a plain ``select(User)`` must not.
+    password_hash: Mapped[str] = mapped_column(String(400), deferred=True)
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)

@@ -100,6 +100,10 @@ class Store:
             parsed = _postgres_url(parsed)
             kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800)
         self.url = parsed
+        # A PostgreSQL URL without a user name is a secured company store (pg_security): each
+        # clerk connects as their own role, so nothing can be read before sign-in.
+        self.sign_in_by_role = not self.is_sqlite and not parsed.username
+        self._engine_kwargs = kwargs
         self.engine: Engine = create_engine(parsed, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_on_connect)
@@ -138,13 +142,34 @@ class Store:
         finally:
             _write_intent.reset(token)
 
+    @property
+    def needs_sign_in(self) -> bool:
+        """A secured store nobody has signed in to yet: no connection is possible."""
+        return self.sign_in_by_role and not self.url.username
+
+    def use_credentials(self, username: str, password: str) -> None:
+        """Connect as another PostgreSQL role from now on (a clerk signing in to their own).
+
+        Services keep this ``Store``; only its engine changes, so they all follow.
+        """
+        url = self.url.set(username=username, password=password)
+        old = self.engine
+        self.engine = create_engine(url, **self._engine_kwargs)
+        self.url = url
+        self._sessions.configure(bind=self.engine)
+        old.dispose()
+
     def upgrade(self) -> None:
+        if self.needs_sign_in:
+            return  # a secured store's schema is kept by `deskops db init-server`, not clerks
         from deskops_desktop.services.migrate import upgrade_to_head
 
         upgrade_to_head(self.engine)
 
     def seed_reference_data(self) -> None:
         """Add missing reference rows by code; never overwrite an admin's edits."""
+        if self.needs_sign_in:
+            return
         with self.write() as session:
             _seed(session)
 

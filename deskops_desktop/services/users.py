@@ -3,6 +3,12 @@
 Sign-in never says whether the user name or the password was wrong. Five failures in a row lock
 the account for ``LOCK_MINUTES``; a successful sign-in resets the count. The very first user of
 an empty store may be created without an actor (the setup step) and is always an ADMIN.
+
+On a secured PostgreSQL store (``deskops db init-server``, see ``pg_security``) every user is also
+a login role: creating a user, changing their role or active flag, and setting a password change
+that role in the same transaction. The password is then the role's password and nothing else:
+``users.password_hash`` holds a placeholder, sign-in is connecting as the role (the server checks
+the password; lockout after failed sign-ins is the server's business there, not this table's).
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, undefer
 
 from deskops_desktop.models.accounts import User, UserSite
 from deskops_desktop.models.enums import Role
@@ -25,7 +32,7 @@ from deskops_desktop.models.errors import (
 )
 from deskops_desktop.models.reference import Site
 from deskops_desktop.models.types import utcnow
-from deskops_desktop.services import passwords
+from deskops_desktop.services import passwords, pg_security
 from deskops_desktop.services.access import Actor, require_admin
 from deskops_desktop.services.audit import log_change
 from deskops_desktop.services.changes import USERS_CHANGED, ChangeSet
@@ -83,6 +90,11 @@ class UserService:
             weak = password_problem(password)
             if weak:
                 problems.append(Problem("password", weak))
+            server = self._server(session)
+            if server is not None and len(name) > server.max_username_length:
+                problems.append(Problem(
+                    "username", f"must be at most {server.max_username_length} characters here"
+                ))
             site_ids, site_problems = _resolve_sites(session, site_codes)
             problems.extend(site_problems)
             if role is not Role.ADMIN and not site_ids:
@@ -91,23 +103,32 @@ class UserService:
                 raise ValidationError(problems)
             user = User(
                 username=name, display_name=display_name.strip() or name,
-                password_hash=hash_password(password), role=role.value,
-                created_by=actor.user_id if actor else None,
+                password_hash=(
+                    pg_security.PLACEHOLDER_HASH if server else hash_password(password)
+                ),
+                role=role.value, created_by=actor.user_id if actor else None,
             )
             session.add(user)
             session.flush()
             for site_id in site_ids:
                 session.add(UserSite(user_id=user.id, site_id=site_id))
+            if server is not None:
+                pg_security.sync_login(session, server, name, role.value, True, password)
             log_change(session, actor or _self_actor(user), "users", user.id, "INSERT", None,
                        {"username": name, "role": role.value, "sites": list(site_codes)})
             session.flush()
             return _info(session, user), USERS_CHANGED
 
     def authenticate(self, username: str, password: str) -> Actor:
+        if self._store.sign_in_by_role:
+            return self._sign_in_as_role(username, password)
         failure = AuthenticationError("wrong user name or password")
         error: AuthenticationError | None = None
         with self._store.write() as session:
-            user = session.scalar(select(User).where(User.username == username.strip().lower()))
+            user = session.scalar(
+                select(User).options(undefer(User.password_hash))
+                .where(User.username == username.strip().lower())
+            )
             if user is None:
                 # The same work as a real check: no timing hint that the name is unknown.
                 verify_password(password, _dummy_hash())
@@ -133,6 +154,39 @@ class UserService:
             raise error
         return actor
 
+    def _sign_in_as_role(self, username: str, password: str) -> Actor:
+        """Sign-in on a secured store: connect as the user's own role; the server says yes or no.
+
+        The store switches to that role for good on success, so every later query of every
+        service runs with exactly this clerk's rights.
+        """
+        from deskops_desktop.services.migrate import HEAD_REVISION
+
+        failure = AuthenticationError("wrong user name or password")
+        name = username.strip().lower()
+        if not pg_security.valid_username(name) or not password:
+            raise failure
+        roles = pg_security.roles_for(self._store.url)
+        self._store.use_credentials(roles.login(name), password)
+        try:
+            with self._store.read() as session:
+                user_id = session.execute(text("SELECT deskops_user_id()")).scalar()
+                user = session.get(User, user_id) if user_id else None
+                if user is None:
+                    raise failure
+                revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                if revision != HEAD_REVISION:
+                    raise AuthenticationError(
+                        f"the server's data is at schema {revision}, this DeskOps needs "
+                        f"{HEAD_REVISION}: ask an administrator to run 'deskops db init-server' "
+                        "with this version of DeskOps"
+                    )
+                return _actor(session, user)
+        except DBAPIError as exc:
+            if _refused_sign_in(exc):
+                raise failure from None
+            raise
+
     def actor(self, user_id: str) -> Actor:
         with self._store.read() as session:
             user = session.get(User, user_id)
@@ -141,6 +195,9 @@ class UserService:
             return _actor(session, user)
 
     def change_password(self, actor: Actor, old: str, new: str) -> None:
+        if self._store.sign_in_by_role:
+            self._change_role_password(actor, old, new)
+            return
         with self._store.write() as session:
             user = _get(session, actor.user_id)
             if not verify_password(old, user.password_hash):
@@ -151,6 +208,34 @@ class UserService:
             user.password_hash = hash_password(new)
             log_change(session, actor, "users", user.id, "UPDATE", None, {"password": "changed"})
 
+    def _change_role_password(self, actor: Actor, old: str, new: str) -> None:
+        """A clerk's own password on a secured store: the old one must open a connection."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        roles = pg_security.roles_for(self._store.url)
+        login = roles.login(actor.username)
+        probe = create_engine(self._store.url.set(username=login, password=old), poolclass=NullPool)
+        try:
+            with probe.connect():
+                pass
+        except DBAPIError as exc:
+            if _refused_sign_in(exc):
+                raise ValidationError(
+                    [Problem("old_password", "is not your current password")]
+                ) from None
+            raise
+        finally:
+            probe.dispose()
+        weak = password_problem(new)
+        if weak:
+            raise ValidationError([Problem("new_password", weak)])
+        with self._store.write() as session:
+            pg_security.set_own_password(session, login, new)
+            log_change(session, actor, "users", actor.user_id or "", "UPDATE", None,
+                       {"password": "changed"})
+        self._store.use_credentials(login, new)
+
     def set_password(self, actor: Actor, user_id: str, new: str) -> None:
         if actor.user_id != user_id:
             require_admin(actor, "reset other users' passwords")
@@ -159,7 +244,14 @@ class UserService:
             raise ValidationError([Problem("password", weak)])
         with self._store.write() as session:
             user = _get(session, user_id)
-            user.password_hash = hash_password(new)
+            server = self._server(session)
+            if server is None:
+                user.password_hash = hash_password(new)
+            elif actor.user_id == user_id and not actor.is_admin:
+                pg_security.set_own_password(session, server.login(user.username), new)
+            else:
+                user.password_hash = pg_security.PLACEHOLDER_HASH
+                pg_security.sync_login(session, server, user.username, user.role, user.active, new)
             user.failed_logins = 0
             user.locked_until = None
             log_change(session, actor, "users", user.id, "UPDATE", None, {"password": "reset"})
@@ -205,6 +297,10 @@ class UserService:
                        {"role": user.role, "active": user.active, "display_name": user.display_name,
                         "sites": list(site_codes) if site_codes is not None else None})
             session.flush()
+            server = self._server(session)
+            if server is not None:
+                # Sites need nothing here: the policies read user_sites at every query.
+                pg_security.sync_login(session, server, user.username, user.role, user.active)
             return _info(session, user), USERS_CHANGED
 
     def unlock(self, actor: Actor, user_id: str) -> None:
@@ -223,12 +319,33 @@ class UserService:
         with self._store.read() as session:
             return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
 
+    def _server(self, session: Session) -> pg_security.ServerRoles | None:
+        """The role names of a secured PostgreSQL store, else None (SQLite or a plain server)."""
+        if self._store.is_sqlite or not pg_security.is_secured(session):
+            return None
+        return pg_security.roles_for(self._store.url)
+
     def list(self, actor: Actor) -> list[UserInfo]:
         with self._store.read() as session:
             query = select(User).order_by(User.username)
             if not actor.is_admin:
                 query = query.where(User.id == actor.user_id)
             return [_info(session, u) for u in session.scalars(query)]
+
+
+def _refused_sign_in(exc: DBAPIError) -> bool:
+    """Whether a connection failed because the server refused these credentials.
+
+    libpq reports those at connect time as text only (no SQLSTATE on the Python side).
+    """
+    message = str(exc.orig or exc).lower()
+    return any(
+        part in message
+        for part in (
+            "password authentication failed", "authentication failed", "no password supplied",
+            "does not exist", "not permitted to log in", "permission denied for database",
+        )
+    )
 
 
 def _dummy_hash() -> str:
