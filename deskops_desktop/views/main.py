@@ -133,7 +133,9 @@ def run(db_url: str | None = None) -> int:
     start_daily_backup(store)
     services = build_services(store)
 
-    if services.users.count() == 0:
+    # A secured company server (no user name in its URL) is set up by `deskops db init-server`
+    # and cannot be read before sign-in: straight to the sign-in dialog.
+    if not store.needs_sign_in and services.users.count() == 0:
         holder: dict[str, Services] = {"services": services}
 
         def create_admin(remote: str | None, db_password: str | None, username: str,
@@ -147,7 +149,7 @@ def run(db_url: str | None = None) -> int:
                 except Exception as exc:
                     raise DeskOpsError(f"cannot open the PostgreSQL store: {exc}") from None
                 state.db_url = remote
-            if target.users.count() == 0:
+            if not target.store.needs_sign_in and target.users.count() == 0:
                 target.users.create(None, username, password, Role.ADMIN, display_name=display_name)
             holder["services"] = target
 
