@@ -120,6 +120,10 @@ def _measure_startup(argv: list[str]) -> int:
                 print(f"startup: main window first paint {since_start}{painted:.3f} s after "
                       f"the interpreter started (store check+open {opened:.3f} s)", flush=True)
                 sys.stdout.flush()
+                if temp is not None:  # os._exit skips every clean-up: remove the new store
+                    import shutil
+
+                    shutil.rmtree(temp, ignore_errors=True)
                 os._exit(0)
             return False
 
