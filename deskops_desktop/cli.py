@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
         "$DESKOPS_PASSWORD, or ask. Run 'deskops COMMAND --help' for details.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (Qt, store, keyring, fonts, folders) and exit; "
+        "exit status 0 only when every check passes",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(
@@ -236,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except _ParserExit as stop:
         return stop.status
+    if getattr(args, "self_test", False):
+        # Imported here: the self-test loads Qt, and the CLI must stay importable without it.
+        from deskops_desktop.self_test import main as self_test_main
+
+        return self_test_main()
     handler: Handler | None = getattr(args, "handler", None)
     try:
         if handler is None:

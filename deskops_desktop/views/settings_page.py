@@ -107,6 +107,11 @@ class SettingsPage(QWidget):
             for table, name in ((self.sites, "Sites"), (self.materials, "Materials"), (self.equipment, "Equipment"),
                                 (self.roles, "Manpower roles"), (self.targets, "Targets"), (self.users, "Users")):
                 self.tabs.addTab(table, name)
+            # Admins only: a restore replaces everyone's data.
+            from deskops_desktop.views.backups_tab import BackupsTab
+
+            self.backups = BackupsTab(data.services.store)
+            self.tabs.addTab(self.backups, "Backups")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(title)

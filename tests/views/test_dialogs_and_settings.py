@@ -188,3 +188,20 @@ def test_cli_screenshots_command(qtbot: QtBot, sqlite_store: object, tmp_path: P
     assert (out / "dashboard.png").exists()
     assert (out / "settings.png").exists()
     assert main(["--db", url, "screenshots", str(out), "--size", "12x7"]) != 0
+
+
+def test_cli_self_test_flag(qtbot: QtBot, capsys: pytest.CaptureFixture[str]) -> None:
+    from deskops_desktop.cli import main
+
+    status = main(["--self-test"])
+    out = capsys.readouterr().out
+    assert "Verdict:" in out
+    assert "store" in out
+    assert status == (0 if "Verdict: PASS" in out else 1)
+
+
+def test_admin_settings_has_a_backups_tab(qtbot: QtBot, data: DataService) -> None:
+    page = SettingsPage(data, AppState())
+    qtbot.addWidget(page)
+    names = [page.tabs.tabText(i) for i in range(page.tabs.count())]
+    assert names[-1] == "Backups"
