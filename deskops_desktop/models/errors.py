@@ -54,3 +54,7 @@ class StaleRecordError(DeskOpsError):
 
 class AuthenticationError(DeskOpsError):
     """Wrong credentials or a locked account; never says which part was wrong."""
+
+
+class StoreOfflineError(DeskOpsError):
+    """The database server cannot be reached right now; nothing was written. Retry later."""

@@ -28,16 +28,25 @@ from PySide6.QtWidgets import (
 
 from deskops_desktop.export.rows import ExportModule
 from deskops_desktop.models.enums import Module
-from deskops_desktop.models.errors import DeskOpsError, StaleRecordError, ValidationError
+from deskops_desktop.models.errors import (
+    DeskOpsError,
+    NotFound,
+    StaleRecordError,
+    StoreOfflineError,
+    ValidationError,
+)
+from deskops_desktop.models.ids import new_id
 from deskops_desktop.models.modules import SPECS, ReferenceIndex
 from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.imports import describe_problems, parse_tsv
 from deskops_desktop.services.module_charts import ModuleChartService
-from deskops_desktop.services.records import RecordRow
+from deskops_desktop.services.changes import for_module
+from deskops_desktop.services.records import RecordRow, WriteResult
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.charts import BarChart, show_categories, show_daily
+from deskops_desktop.views.compare_dialog import KEEP_MINE, RELOAD, CompareDialog
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_form import RecordForm, current_shift
 
@@ -75,6 +84,11 @@ class RecordPage(QWidget):
         self._context: PageContext | None = None
         self._undo: RecordRow | None = None
         self._stale = False
+        # An offline save keeps the form and these: the new record's id (chosen before the
+        # first try, so a create that reached the server just before the connection died is
+        # found on retry instead of written twice) and whether a retry is wanted.
+        self._pending_id: str | None = None
+        self._retry_wanted = False
 
         title = QLabel(self.spec.title)
         title.setProperty("role", "title")
@@ -257,7 +271,8 @@ class RecordPage(QWidget):
         editing = self.form.editing
         try:
             if editing is None:
-                result = self._data.create(self.module, ctx.site.id, raw)
+                self._pending_id = self._pending_id or new_id()
+                result = self._create_once(ctx.site.id, raw, self._pending_id)
                 verb = "Saved"
             else:
                 result = self._data.update(self.module, editing.id, raw, editing.version)
@@ -268,26 +283,81 @@ class RecordPage(QWidget):
         except StaleRecordError as exc:
             self._offer_reload(str(exc))
             return
+        except StoreOfflineError as exc:
+            self._retry_wanted = True
+            self.form.show_message(str(exc))
+            return
         except DeskOpsError as exc:
             self.form.show_message(str(exc))
             return
+        self._pending_id, self._retry_wanted = None, False
         self.form.reset_after_save()
         self._select(result.record.id)
         self.message_posted.emit(f"{verb} {self.spec.title.lower()} {result.record.ref_code} {result.record.date}")
 
-    def _offer_reload(self, message: str) -> None:
-        answer = QMessageBox.question(
-            self, "Record changed", f"This record was {message}.\n\nReload it into the form?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        )
-        editing = self.form.editing
-        if answer == QMessageBox.StandardButton.Yes and editing is not None:
+    def _create_once(self, site_id: str, raw: dict[str, object], record_id: str) -> WriteResult:
+        if self._retry_wanted:
             try:
-                fresh = self._data.services.records.get(self._data.actor, self.module, editing.id)
-            except DeskOpsError as exc:
-                self.form.show_message(str(exc))
+                existing = self._data.record(self.module, record_id)
+            except NotFound:
+                existing = None
+            if existing is not None:  # the first try had committed before the line dropped
+                changes = for_module(self.module, site_id)
+                self._data.announce(changes)
+                return WriteResult(existing, changes)
+        return self._data.create(self.module, site_id, raw, record_id=record_id)
+
+    def retry_pending(self) -> bool:
+        """Save the entry an offline save kept in the form (called when the server is back)."""
+        if not self._retry_wanted:
+            return False
+        self._on_form_save_requested(self.form.values())
+        return not self._retry_wanted
+
+    def _offer_reload(self, message: str) -> None:
+        """A save refused as stale: reload the current record, or compare it with the form."""
+        editing = self.form.editing
+        choice = self._ask_stale(message)
+        if editing is None or choice not in ("reload", "compare"):
+            return
+        try:
+            fresh = self._data.record(self.module, editing.id)
+        except DeskOpsError as exc:
+            self.form.show_message(str(exc))
+            return
+        if choice == "compare":
+            outcome = self._compare(self.form.values(), fresh, message)
+            if outcome == KEEP_MINE:
+                # The clerk's values stay; the next Update is based on the current version and
+                # so replaces the other change knowingly.
+                self.form.editing = fresh
+                self.message_posted.emit(
+                    "Your values are kept: Update again to replace the current ones"
+                )
                 return
-            self.form.edit(fresh)
+            if outcome != RELOAD:
+                return
+        self.form.edit(fresh)
+
+    def _ask_stale(self, message: str) -> str:
+        """"reload", "compare" or "cancel" (tests replace this)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Record changed",
+            f"This record was {message}.\n\nReload it into the form, or compare your values with "
+            "the current ones first?", parent=self,
+        )
+        reload_button = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
+        compare_button = box.addButton("Compare…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is reload_button:
+            return "reload"
+        return "compare" if clicked is compare_button else "cancel"
+
+    def _compare(self, mine: dict[str, object], current: RecordRow, message: str) -> int:
+        """The compare dialog's choice (``RELOAD``, ``KEEP_MINE`` or 0; tests replace this)."""
+        return CompareDialog(self.spec, mine, current, message, self).exec()
 
     def _select(self, record_id: str) -> None:
         row = self.model.find_row(record_id)
@@ -305,6 +375,7 @@ class RecordPage(QWidget):
         if not self.model.may_change(record):
             self.message_posted.emit("This record is read-only for you")
             return
+        self._pending_id, self._retry_wanted = None, False
         self.form.edit(record)
 
     def delete_row(self, row: int, *, confirm: bool = True) -> bool:
