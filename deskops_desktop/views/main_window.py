@@ -33,6 +33,7 @@ from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.export_panel import ExportPanel
 from deskops_desktop.views.export_runner import ExportRunner
+from deskops_desktop.views.offline_banner import OfflineBanner
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.shell import PAGES, Header, Sidebar
 from deskops_desktop.views.theme import icon
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         body_layout.setContentsMargins(0, 0, 0, 0)
         body_layout.setSpacing(0)
         body_layout.addWidget(self.header)
+        self.offline_banner = OfflineBanner(data)
+        body_layout.addWidget(self.offline_banner)
         body_layout.addWidget(self.stack, 1)
         central = QWidget()
         row = QHBoxLayout(central)
@@ -143,6 +146,8 @@ class MainWindow(QMainWindow):
         self.header.theme_changed.connect(self._on_header_theme_changed)
         self.header.sign_out_requested.connect(self.sign_out_requested)
         self.header.change_password_requested.connect(self._on_change_password_requested)
+        self.offline_banner.install_excepthook()
+        self.offline_banner.connection_restored.connect(self._on_offline_banner_connection_restored)
         self.header.export_requested.connect(lambda: self.open_export_dialog())
         self.export_panel.message_posted.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.export_panel.notification_posted.connect(
@@ -231,6 +236,15 @@ class MainWindow(QMainWindow):
         search = getattr(widget, "search", None) or getattr(widget, "filter", None)
         if code and search is not None:
             search.setText(code)
+
+    def _on_offline_banner_connection_restored(self) -> None:
+        """The server is back: pages save what they kept, and everything shown is re-read."""
+        for widget in self.pages.values():
+            retry = getattr(widget, "retry_pending", None)
+            if retry is not None:
+                retry()
+        self.data.announce(ChangeSet(frozenset(Area)))
+        self.statusBar().showMessage("Connected to the server again", 6000)
 
     def current_page_key(self) -> str:
         current = self.stack.currentWidget()

@@ -32,6 +32,7 @@ from deskops_desktop.models.enums import Category, EquipmentType, Role, Uom
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services.app_state import EXPORT_FORMATS, AppState
 from deskops_desktop.services.changes import MASTER_CHANGED, USERS_CHANGED, ChangeSet
+from deskops_desktop.services.connectivity import connection_security
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
@@ -148,6 +149,9 @@ class SettingsPage(QWidget):
         form.addRow("Dashboard refresh", self.refresh_minutes)
         form.addRow("Preferred export format", self.export_format)
         form.addRow("Store", QLabel(self._data.services.store.display_url))
+        self.connection_label = QLabel(connection_security(self._data.services.store))
+        self.connection_label.setObjectName("connection_security")
+        form.addRow("Connection", self.connection_label)
         return box
 
     def _change_password(self) -> None:
