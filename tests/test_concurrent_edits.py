@@ -57,10 +57,12 @@ def test_a_stale_save_is_refused_naming_who_changed_it(
         second.records.delete(sara, Module.PRODUCTION, theirs.id, expected_version=theirs.version)
 
     now = second.records.get(sara, Module.PRODUCTION, theirs.id)
-    assert now.values["quantity"] == Decimal("12.000") and now.version == 2
+    assert now.values["quantity"] == Decimal("12.000")
+    assert now.version == 2
     # Having seen the current version, the second clerk's deliberate save goes through.
     second.records.update(sara, Module.PRODUCTION, now.id, {**now.values, "quantity": "15"},
                           expected_version=now.version)
     final = first.records.get(boss, Module.PRODUCTION, now.id)
-    assert final.values["quantity"] == Decimal("15.000") and final.version == 3
+    assert final.values["quantity"] == Decimal("15.000")
+    assert final.version == 3
     assert first.ledger.verify(boss, site.id) == []

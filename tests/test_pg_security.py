@@ -171,8 +171,8 @@ def test_operator_cannot_change_master_data_or_users(plant: Plant) -> None:
             "UPDATE equipment SET active = false",
             "DELETE FROM production_targets",
             "UPDATE users SET role = 'ADMIN'",
-            "INSERT INTO user_sites (user_id, site_id) SELECT id, '%s' FROM users" % plant.site_b.id,
-            "SELECT deskops_sync_login('op1', '%s', true, NULL)" % plant.roles.group("admin"),
+            f"INSERT INTO user_sites (user_id, site_id) SELECT id, '{plant.site_b.id}' FROM users",
+            f"SELECT deskops_sync_login('op1', '{plant.roles.group('admin')}', true, NULL)",
         ):
             with pytest.raises(errors.InsufficientPrivilege):
                 conn.execute(sql)
@@ -260,7 +260,8 @@ def test_clerk_signs_in_as_own_role_and_the_service_checks_still_apply(plant: Pl
         services = build_services(store)
         store.upgrade()  # a no-op before sign-in: clerks do not migrate a server store
         actor = services.users.authenticate("op1", CLERK_PASSWORD)
-        assert actor.role is Role.OPERATOR and actor.site_ids == {plant.site_a.id}
+        assert actor.role is Role.OPERATOR
+        assert actor.site_ids == {plant.site_a.id}
         assert store.url.username == plant.roles.login("op1")
         today = _site_today(plant.site_a)
         row = services.records.create(
@@ -318,14 +319,17 @@ def test_too_long_user_name_is_refused_on_a_server_store(plant: Plant) -> None:
         plant.services.users.create(plant.boss, name, CLERK_PASSWORD, Role.OPERATOR, ["SITE-A"])
 
 
-def test_init_server_twice_changes_nothing(plant: Plant, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_server_twice_changes_nothing(
+    plant: Plant, capsys: pytest.CaptureFixture[str]
+) -> None:
     with plant.superuser() as su:
         before = su.execute("SELECT count(*) FROM pg_policies").fetchone()
         rows = su.execute("SELECT count(*) FROM production").fetchone()
     url = plant.url.render_as_string(hide_password=False)
     assert main(["db", "init-server", url]) == 0
     out = capsys.readouterr().out
-    assert "forced row-level security" in out and "no user name" in out
+    assert "forced row-level security" in out
+    assert "no user name" in out
     with plant.superuser() as su:
         assert su.execute("SELECT count(*) FROM pg_policies").fetchone() == before
         assert su.execute("SELECT count(*) FROM production").fetchone() == rows

@@ -17,12 +17,18 @@ on the next checkout without the clerk noticing; this module is for the server b
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from deskops_desktop.services.store import Store
 
 _SHUTDOWN_STATES = frozenset({"57P01", "57P02", "57P03"})
+T = TypeVar("T")
 
 
 def is_offline_error(exc: BaseException) -> bool:
@@ -41,6 +47,34 @@ def is_offline_error(exc: BaseException) -> bool:
         return False
     state = getattr(orig, "sqlstate", None)
     return state is None or state.startswith("08") or state in _SHUTDOWN_STATES
+
+
+_CONFLICT_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+RETRY_ATTEMPTS = 3
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the server rolled the whole transaction back, so
+    running the same unit of work again is safe (and is what the server asks for)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in _CONFLICT_STATES
+
+
+def with_retries(call: Callable[[], T], attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run one unit of work, again (after a short random pause) when it lost a deadlock.
+
+    The one place DeskOps retries: ``DataService`` wraps every call in it, and so do the stress
+    test's writers. Any other error, or the last attempt's conflict, is raised.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except DBAPIError as exc:
+            if attempt == attempts or not is_transient_conflict(exc):
+                raise
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def probe(store: Store) -> bool:

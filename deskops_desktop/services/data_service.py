@@ -25,7 +25,7 @@ from deskops_desktop.models.errors import StoreOfflineError
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.changes import Area, ChangeSet
-from deskops_desktop.services.connectivity import is_offline_error, probe
+from deskops_desktop.services.connectivity import is_offline_error, probe, with_retries
 from deskops_desktop.services.dashboard import DashboardSnapshot
 from deskops_desktop.services.imports import ImportResult, ImportService, SheetData
 from deskops_desktop.services.ledger import Ledger, LedgerPage
@@ -79,9 +79,10 @@ class DataService:
         self._set_online(False)
 
     def guarded(self, call: Callable[[], T]) -> T:
-        """Run one service call; a lost server becomes ``StoreOfflineError`` (and "offline")."""
+        """Run one service call: retried when it lost a deadlock (``with_retries``); a lost
+        server becomes ``StoreOfflineError`` (and "offline")."""
         try:
-            result = call()
+            result = with_retries(call)
         except DBAPIError as exc:
             if is_offline_error(exc):
                 self._set_online(False)

@@ -180,6 +180,7 @@ def test_stale_save_offers_reload_or_compare(
         assert page.form.editing.version == 2
         page.form.save_requested.emit(page.form.values())  # the knowing overwrite
         final = services.records.get(admin, Module.PRODUCTION, row.id)
-        assert final.values["quantity"] == Decimal("11.000") and final.version == 3
+        assert final.values["quantity"] == Decimal("11.000")
+        assert final.version == 3
     assert services.ledger.verify(admin, site.id) == []
     other_store.dispose()
