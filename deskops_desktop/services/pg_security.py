@@ -58,6 +58,7 @@ GROUPS = ("operator", "moderator", "admin")
 _PREFIX_MAX = 30
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 _USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")
+_VERIFIER = re.compile(r"^SCRAM-SHA-256\$[0-9]+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$")
 
 
 class ServerSecurityError(Exception):
@@ -512,7 +513,11 @@ def sync_login(
 def set_own_password(conn: Connection | Session, login: str, password: str) -> None:
     """A signed-in clerk changes their own role's password (PostgreSQL allows that to anyone)."""
     verifier = scram_verifier(conn, login, password)
-    conn.execute(text(f"ALTER ROLE CURRENT_USER PASSWORD '{verifier}'"))
+    # ALTER ROLE takes no bind parameters; the verifier is base64 and "$:" only (checked).
+    if not _VERIFIER.match(verifier):
+        raise ServerSecurityError("unexpected password verifier from libpq")
+    raw = conn.connection() if isinstance(conn, Session) else conn
+    _ddl(raw, f"ALTER ROLE CURRENT_USER PASSWORD '{verifier}'")
 
 
 def drop_server_roles(conn: Connection, prefix: str) -> list[str]:
