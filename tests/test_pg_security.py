@@ -25,7 +25,12 @@ from sqlalchemy.engine import URL, make_url
 
 from deskops_desktop.cli import main
 from deskops_desktop.models.enums import Module, Role
-from deskops_desktop.models.errors import NotFound, PermissionDenied, ValidationError
+from deskops_desktop.models.errors import (
+    NotFound,
+    PermissionDenied,
+    StoreOfflineError,
+    ValidationError,
+)
 from deskops_desktop.models.tables import Base
 from deskops_desktop.services import pg_security
 from deskops_desktop.services.access import Actor
@@ -281,6 +286,27 @@ def test_clerk_signs_in_as_own_role_and_the_service_checks_still_apply(plant: Pl
             session.execute(
                 text("SELECT id FROM users WHERE id = :i FOR UPDATE"), {"i": actor.user_id}
             ).one()
+    finally:
+        store.dispose()
+
+
+def test_command_line_signs_in_as_the_clerks_role(
+    plant: Plant, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = pg_security.clerk_url(plant.url).render_as_string(hide_password=False)
+    monkeypatch.setenv("DESKOPS_USER", "op1")
+    monkeypatch.setenv("DESKOPS_PASSWORD", CLERK_PASSWORD)
+    assert main(["--db", url, "site", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "SITE-A" in out
+    assert "SITE-B" not in out
+
+
+def test_sign_in_to_an_unreachable_server_says_so(plant: Plant) -> None:
+    store = Store(pg_security.clerk_url(plant.url).set(port=1))
+    try:
+        with pytest.raises(StoreOfflineError, match="cannot be reached"):
+            build_services(store).users.authenticate("op1", CLERK_PASSWORD)
     finally:
         store.dispose()
 

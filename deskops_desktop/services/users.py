@@ -28,6 +28,7 @@ from deskops_desktop.models.errors import (
     NotFound,
     PermissionDenied,
     Problem,
+    StoreOfflineError,
     ValidationError,
 )
 from deskops_desktop.models.reference import Site
@@ -36,6 +37,7 @@ from deskops_desktop.services import passwords, pg_security
 from deskops_desktop.services.access import Actor, require_admin
 from deskops_desktop.services.audit import log_change
 from deskops_desktop.services.changes import USERS_CHANGED, ChangeSet
+from deskops_desktop.services.connectivity import is_offline_error
 from deskops_desktop.services.passwords import hash_password, password_problem, verify_password
 from deskops_desktop.services.store import Store
 
@@ -185,6 +187,11 @@ class UserService:
         except DBAPIError as exc:
             if _refused_sign_in(exc):
                 raise failure from None
+            if is_offline_error(exc):
+                raise StoreOfflineError(
+                    f"the server cannot be reached ({self._store.url.host}); check the network "
+                    "and try again"
+                ) from None
             raise
 
     def actor(self, user_id: str) -> Actor:

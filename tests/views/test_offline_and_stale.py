@@ -117,6 +117,14 @@ def test_window_keeps_the_entry_offline_and_saves_it_when_the_server_is_back(
     window.close()
 
 
+def test_settings_shows_how_the_store_is_reached(qtbot: QtBot, data: DataService) -> None:
+    from deskops_desktop.views.settings_page import SettingsPage
+
+    page = SettingsPage(data, AppState())
+    qtbot.addWidget(page)
+    assert page.connection_label.text() == "local file on this computer (no network)"
+
+
 # --------------------------------------------------------------------------- stale copies
 def test_compare_marks_the_fields_that_differ(services: Services, data: DataService) -> None:
     site = default_site(services)
