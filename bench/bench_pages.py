@@ -32,22 +32,22 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
-from deskops_desktop.models.enums import Granularity, Module  # noqa: E402
-from deskops_desktop.services.access import SYSTEM  # noqa: E402
-from deskops_desktop.services.app_state import AppState  # noqa: E402
-from deskops_desktop.services.bundle import build_services  # noqa: E402
-from deskops_desktop.services.data_service import DataService  # noqa: E402
-from deskops_desktop.services.module_charts import ModuleChartService  # noqa: E402
-from deskops_desktop.services.store import open_store  # noqa: E402
-from deskops_desktop.views.context import PageContext  # noqa: E402
-from deskops_desktop.views.dashboard_page import DashboardPage  # noqa: E402
-from deskops_desktop.views.inventory_page import InventoryPage  # noqa: E402
-from deskops_desktop.views.main import application  # noqa: E402
-from deskops_desktop.views.movement_chart import MovementChart, day_to_x  # noqa: E402
-from deskops_desktop.views.record_page import RecordPage  # noqa: E402
+from deskops_desktop.models.enums import Granularity, Module
+from deskops_desktop.services.access import SYSTEM
+from deskops_desktop.services.app_state import AppState
+from deskops_desktop.services.bundle import build_services
+from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.services.store import open_store
+from deskops_desktop.views.context import PageContext
+from deskops_desktop.views.dashboard_page import DashboardPage
+from deskops_desktop.views.inventory_page import InventoryPage
+from deskops_desktop.views.main import application
+from deskops_desktop.views.movement_chart import MovementChart, day_to_x
+from deskops_desktop.views.record_page import RecordPage
 
 DEFAULT_STORE = Path(tempfile.gettempdir()) / "deskops-bench" / "store.sqlite3"
 REPEATS = 7
@@ -111,6 +111,7 @@ def main() -> int:
     dash.show()
     dash._build_charts()
     for days, label in ((30, "30 days"), (365, "1 year")):
+
         def refresh(days: int = days) -> object:
             dash._data = fresh()
             dash._context = PageContext(sites[0], end - timedelta(days=days - 1), end)
@@ -120,8 +121,9 @@ def main() -> int:
         rows.append((f"dashboard refresh, {label}", timed(refresh), 300, ""))
 
     # ---- movement chart: 17 series x 3 years
-    ledger = services.ledger.ledger(SYSTEM, sites[0].id, end - timedelta(days=3 * 365 - 1), end,
-                                    Granularity.DAILY)
+    ledger = services.ledger.ledger(
+        SYSTEM, sites[0].id, end - timedelta(days=3 * 365 - 1), end, Granularity.DAILY
+    )
     chart = MovementChart()
     chart.resize(1100, 360)
     chart.show()
@@ -140,8 +142,10 @@ def main() -> int:
     by_code: dict[str, list] = {}
     for r in ledger.rows:
         by_code.setdefault(r.material.code, []).append(r)
-    arrays = [(np.array([day_to_x(r.day) for r in rs]), np.array([r.closing_m / 1000 for r in rs]))
-              for rs in by_code.values()]
+    arrays = [
+        (np.array([day_to_x(r.day) for r in rs]), np.array([r.closing_m / 1000 for r in rs]))
+        for rs in by_code.values()
+    ]
     items = [bare.plot() for _ in arrays]
 
     def bare_draw() -> object:
@@ -150,14 +154,21 @@ def main() -> int:
         return bare.grab()
 
     chart_ms, bare_ms = timed(draw), timed(bare_draw)
-    rows.append((f"movement chart, {len(by_code)} series x {len(arrays[0][0])} days", chart_ms, 100,
-                 f"bare pyqtgraph {bare_ms:.1f} ms, ratio {chart_ms / bare_ms:.2f}"))
+    rows.append(
+        (
+            f"movement chart, {len(by_code)} series x {len(arrays[0][0])} days",
+            chart_ms,
+            100,
+            f"bare pyqtgraph {bare_ms:.1f} ms, ratio {chart_ms / bare_ms:.2f}",
+        )
+    )
 
     # ---- record table sort: a site with at least 100,000 production rows
     sort_site = _big_production_site(services, end)
     data = fresh()
-    record_page = RecordPage(Module.PRODUCTION, data, ModuleChartService(services.store),
-                             services.master.reference())
+    record_page = RecordPage(
+        Module.PRODUCTION, data, ModuleChartService(services.store), services.master.reference()
+    )
     record_page.resize(1300, 800)
     record_page.show()
     start_day = end - timedelta(days=3 * 365 - 1)
@@ -169,8 +180,11 @@ def main() -> int:
 
     def resort() -> object:
         record_page._data = fresh()
-        order["o"] = (Qt.SortOrder.DescendingOrder if order["o"] == Qt.SortOrder.AscendingOrder
-                      else Qt.SortOrder.AscendingOrder)
+        order["o"] = (
+            Qt.SortOrder.DescendingOrder
+            if order["o"] == Qt.SortOrder.AscendingOrder
+            else Qt.SortOrder.AscendingOrder
+        )
         record_page.model.sort(column, order["o"])
         return record_page.table.viewport().grab()
 
@@ -182,8 +196,10 @@ def main() -> int:
     for name, ms, target, note in rows:
         ok = target is None or ms <= target
         failed |= not ok
-        print(f"{name:58} {ms:10.1f} {('< ' + str(target)) if target else '':>8}  "
-              f"{'PASS' if ok else 'FAIL':6}  {note}")
+        print(
+            f"{name:58} {ms:10.1f} {('< ' + str(target)) if target else '':>8}  "
+            f"{'PASS' if ok else 'FAIL':6}  {note}"
+        )
     os._exit(1 if failed else 0)
 
 
@@ -203,12 +219,18 @@ def _big_production_site(services: object, end: date) -> object:
             for operation in ("CRU-PRO", "CRU-DIS", "SEG-OP", "CRU-OP"):
                 for material in materials:
                     n += 1
-                    rows.append({"date": day, "shift": shift, "operation": operation,
-                                 "material": material,
-                                 "quantity": f"{(n * 7919) % 90000 / 1000 + 1:.3f}"})
+                    rows.append(
+                        {
+                            "date": day,
+                            "shift": shift,
+                            "operation": operation,
+                            "material": material,
+                            "quantity": f"{(n * 7919) % 90000 / 1000 + 1:.3f}",
+                        }
+                    )
         day += timedelta(days=1)
     for first in range(0, len(rows), 25_000):
-        records.create_many(SYSTEM, Module.PRODUCTION, site.id, rows[first:first + 25_000])
+        records.create_many(SYSTEM, Module.PRODUCTION, site.id, rows[first : first + 25_000])
     return site
 
 

@@ -192,14 +192,23 @@ def build_parser() -> argparse.ArgumentParser:
     export_command.add_parser(commands, parents=[db]).set_defaults(handler=_export)
 
     shots = command(
-        commands, "screenshots", "write one PNG per page of the desktop app (README, look checks)",
+        commands,
+        "screenshots",
+        "write one PNG per page of the desktop app (README, look checks)",
         _screenshots,
     )
     shots.add_argument("directory", metavar="DIR", type=Path)
     shots.add_argument("--theme", type=str.lower, default="light", choices=["light", "dark"])
-    shots.add_argument("--site", metavar="CODE", help="site to show (default: the first you may see)")
-    shots.add_argument("--size", type=_window_size, default=(1366, 800), metavar="WxH",
-                       help="window size (default 1366x800)")
+    shots.add_argument(
+        "--site", metavar="CODE", help="site to show (default: the first you may see)"
+    )
+    shots.add_argument(
+        "--size",
+        type=_window_size,
+        default=(1366, 800),
+        metavar="WxH",
+        help="window size (default 1366x800)",
+    )
 
     dbs = group("db", "maintain the store")
     command(dbs, "upgrade", "bring the store's schema up to date", _db_upgrade)
@@ -218,16 +227,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--site", required=True, metavar="CODE")
     init = command(
-        dbs, "init-server",
+        dbs,
+        "init-server",
         "secure a company PostgreSQL store: roles, schema, row-level security (run again after "
         "upgrading DeskOps)",
         _db_init_server,
     )
     init.add_argument(
-        "url", metavar="URL", help="a PostgreSQL superuser's URL, e.g. postgresql://postgres@hq/deskops"
+        "url",
+        metavar="URL",
+        help="a PostgreSQL superuser's URL, e.g. postgresql://postgres@hq/deskops",
     )
     init.add_argument(
-        "--admin", metavar="USERNAME",
+        "--admin",
+        metavar="USERNAME",
         help="create this administrator, or give the existing one a new password "
         "($DESKOPS_NEW_PASSWORD, or asked)",
     )
@@ -469,7 +482,12 @@ def _screenshots(args: argparse.Namespace) -> int:
         except ImportError as exc:
             raise CliError(f"screenshots need the desktop libraries ({exc})") from None
         paths = take_screenshots(
-            services, args.directory, theme=args.theme, size=args.size, actor=actor, site_code=args.site
+            services,
+            args.directory,
+            theme=args.theme,
+            size=args.size,
+            actor=actor,
+            site_code=args.site,
         )
     for path in paths:
         print(path)

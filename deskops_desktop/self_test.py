@@ -92,17 +92,25 @@ def check_store() -> CheckResult:
         return CheckResult(FAIL, "store", f"migrated to {current!r}, expected head {head!r}")
     if check != "ok" or not materials:
         return CheckResult(FAIL, "store", f"quick_check {check!r}, {materials} materials seeded")
-    return CheckResult(PASS, "store", f"new store migrated to schema {head} and seeded "
-                                      f"({materials} materials) in {seconds:.2f} s")
+    return CheckResult(
+        PASS,
+        "store",
+        f"new store migrated to schema {head} and seeded "
+        f"({materials} materials) in {seconds:.2f} s",
+    )
 
 
 def check_sqlite() -> CheckResult:
     version = sqlite3.sqlite_version
     wanted = ".".join(map(str, SQLITE_WANTED))
     if _version_tuple(version) < SQLITE_WANTED:
-        return CheckResult(WARN, "sqlite", f"SQLite {version} is older than {wanted}, which "
-                                           "fixes a WAL database corruption bug; update Python "
-                                           "(or the bundle) when one ships it")
+        return CheckResult(
+            WARN,
+            "sqlite",
+            f"SQLite {version} is older than {wanted}, which "
+            "fixes a WAL database corruption bug; update Python "
+            "(or the bundle) when one ships it",
+        )
     return CheckResult(PASS, "sqlite", f"SQLite {version}")
 
 
@@ -119,9 +127,13 @@ def check_keyring(platform_name: str | None = None) -> CheckResult:
     entry_name, module_name, library = REAL_KEYRING.get(platform_name, LINUX_KEYRING)
     registered = {ep.name for ep in entry_points(group="keyring.backends")}
     if entry_name not in registered:
-        return CheckResult(FAIL, "keyring", f"keyring's '{entry_name}' backend is not registered "
-                                            "(entry points missing from this build): passwords "
-                                            "would silently go to the fail backend")
+        return CheckResult(
+            FAIL,
+            "keyring",
+            f"keyring's '{entry_name}' backend is not registered "
+            "(entry points missing from this build): passwords "
+            "would silently go to the fail backend",
+        )
     try:
         module = importlib.import_module(module_name)
         if library is not None:
@@ -135,12 +147,20 @@ def check_keyring(platform_name: str | None = None) -> CheckResult:
     if not is_fake:
         return CheckResult(PASS, "keyring", f"{name}")
     if platform_name in REAL_KEYRING:
-        return CheckResult(FAIL, "keyring", f"{name} is active although {module_name} is "
-                                            "present: database passwords cannot be stored")
+        return CheckResult(
+            FAIL,
+            "keyring",
+            f"{name} is active although {module_name} is "
+            "present: database passwords cannot be stored",
+        )
     reason = _why_not_viable(module)
-    return CheckResult(WARN, "keyring", f"{name} is active: {module_name} is present but not "
-                                        f"usable here ({reason}); fine for the SQLite store, "
-                                        "but a PostgreSQL password cannot be remembered")
+    return CheckResult(
+        WARN,
+        "keyring",
+        f"{name} is active: {module_name} is present but not "
+        f"usable here ({reason}); fine for the SQLite store, "
+        "but a PostgreSQL password cannot be remembered",
+    )
 
 
 def _why_not_viable(module: object) -> str:
@@ -162,8 +182,12 @@ def check_postgres_driver() -> CheckResult:
     libpq = psycopg.pq.version()
     detail = f"psycopg {psycopg.__version__} ({impl}, libpq {libpq // 10000}.{libpq % 10000})"
     if impl == "python":
-        return CheckResult(WARN, "postgresql", f"{detail}: uses the system's libpq; the "
-                                               "psycopg-binary wheel is missing from this build")
+        return CheckResult(
+            WARN,
+            "postgresql",
+            f"{detail}: uses the system's libpq; the "
+            "psycopg-binary wheel is missing from this build",
+        )
     return CheckResult(PASS, "postgresql", detail)
 
 
@@ -172,8 +196,12 @@ def check_openpyxl() -> CheckResult:
 
     if getattr(openpyxl, "DEFUSEDXML", False):
         return CheckResult(PASS, "openpyxl", f"openpyxl {openpyxl.__version__} with defusedxml")
-    return CheckResult(FAIL, "openpyxl", "openpyxl runs without defusedxml: xlsx imports would "
-                                         "parse XML without protection against hostile files")
+    return CheckResult(
+        FAIL,
+        "openpyxl",
+        "openpyxl runs without defusedxml: xlsx imports would "
+        "parse XML without protection against hostile files",
+    )
 
 
 def check_reportlab() -> CheckResult:
@@ -198,9 +226,13 @@ def check_reportlab() -> CheckResult:
         return CheckResult(FAIL, "reportlab", f"the PDF came out wrong ({len(data)} bytes)")
     fonts = f"{pdf_writer.FONT}, {pdf_writer.BOLD}"
     if unicode_font is None:
-        return CheckResult(WARN, "reportlab", f"PDF built ({fonts}); no Unicode TrueType font "
-                                              "found, so Arabic text in PDF exports shows as "
-                                              "boxes")
+        return CheckResult(
+            WARN,
+            "reportlab",
+            f"PDF built ({fonts}); no Unicode TrueType font "
+            "found, so Arabic text in PDF exports shows as "
+            "boxes",
+        )
     return CheckResult(PASS, "reportlab", f"PDF built in memory ({fonts}, Unicode font)")
 
 
@@ -226,8 +258,9 @@ def check_data_folder() -> CheckResult:
     folder = data_dir()
     problem = location_problem(folder / "deskops.sqlite3")
     if problem is not None:
-        return CheckResult(FAIL, "data folder", f"{folder}: {problem.detail}; the store would be "
-                                                "refused there")
+        return CheckResult(
+            FAIL, "data folder", f"{folder}: {problem.detail}; the store would be refused there"
+        )
     return CheckResult(PASS, "data folder", f"{folder}")
 
 
@@ -243,23 +276,33 @@ def check_qt() -> CheckResult:
     wanted = _requested_platform()
     if wanted and not any((plugins / "platforms").glob(f"*q{wanted}*")):
         present = sorted(p.name for p in (plugins / "platforms").glob("*")) or ["none"]
-        return CheckResult(FAIL, "qt", f"platform plugin '{wanted}' is not in {plugins}/platforms "
-                                       f"(found: {', '.join(present)})")
+        return CheckResult(
+            FAIL,
+            "qt",
+            f"platform plugin '{wanted}' is not in {plugins}/platforms "
+            f"(found: {', '.join(present)})",
+        )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QGuiApplication)
     platform_name = app.platformName()
     svg = resources_dir() / "icons" / "app.svg"
     if not svg.is_file():
-        return CheckResult(FAIL, "qt", f"'{platform_name}' platform loaded, but the resources "
-                                       f"are missing ({svg})")
+        return CheckResult(
+            FAIL, "qt", f"'{platform_name}' platform loaded, but the resources are missing ({svg})"
+        )
     pixmap = QIcon(str(svg)).pixmap(32, 32)
     if pixmap.isNull():
-        return CheckResult(FAIL, "qt", f"'{platform_name}' platform loaded, but SVG icons do not "
-                                       "render (the svg image/icon plugins are missing)")
+        return CheckResult(
+            FAIL,
+            "qt",
+            f"'{platform_name}' platform loaded, but SVG icons do not "
+            "render (the svg image/icon plugins are missing)",
+        )
     from PySide6 import __version__ as pyside_version
 
-    return CheckResult(PASS, "qt", f"Qt {pyside_version}, '{platform_name}' platform plugin, "
-                                   "SVG icons render")
+    return CheckResult(
+        PASS, "qt", f"Qt {pyside_version}, '{platform_name}' platform plugin, SVG icons render"
+    )
 
 
 def check_charts() -> CheckResult:
@@ -285,8 +328,9 @@ def check_charts() -> CheckResult:
         plot.deleteLater()
     if image.isNull():
         return CheckResult(FAIL, "charts", "pyqtgraph rendered nothing")
-    return CheckResult(PASS, "charts", f"pyqtgraph {pg.__version__} with numpy {np.__version__} "
-                                       "draws offscreen")
+    return CheckResult(
+        PASS, "charts", f"pyqtgraph {pg.__version__} with numpy {np.__version__} draws offscreen"
+    )
 
 
 def _requested_platform() -> str | None:
@@ -328,8 +372,10 @@ def run_self_test(
     """
     checks = CHECKS if checks is None else checks
     frozen = "frozen bundle" if getattr(sys, "frozen", False) else "from source"
-    out.write(f"DeskOps {__version__} self-test ({frozen}; Python {platform.python_version()}, "
-              f"{platform.system()} {platform.release()})\n")
+    out.write(
+        f"DeskOps {__version__} self-test ({frozen}; Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()})\n"
+    )
     out.flush()
     results: list[CheckResult] = []
     for name, check in checks:

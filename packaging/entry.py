@@ -39,8 +39,9 @@ def _process_age() -> float | None:
 
             kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
             times = [wintypes.FILETIME() for _ in range(4)]
-            kernel32.GetProcessTimes(kernel32.GetCurrentProcess(),
-                                     *(ctypes.byref(t) for t in times))
+            kernel32.GetProcessTimes(
+                kernel32.GetCurrentProcess(), *(ctypes.byref(t) for t in times)
+            )
             now = wintypes.FILETIME()
             kernel32.GetSystemTimePreciseAsFileTime(ctypes.byref(now))
 
@@ -117,8 +118,11 @@ def _measure_startup(argv: list[str]) -> int:
                 painted = time.perf_counter() - _T0
                 age = _process_age()
                 since_start = f"{age:.3f} s after process start, " if age is not None else ""
-                print(f"startup: main window first paint {since_start}{painted:.3f} s after "
-                      f"the interpreter started (store check+open {opened:.3f} s)", flush=True)
+                print(
+                    f"startup: main window first paint {since_start}{painted:.3f} s after "
+                    f"the interpreter started (store check+open {opened:.3f} s)",
+                    flush=True,
+                )
                 sys.stdout.flush()
                 if temp is not None:  # os._exit skips every clean-up: remove the new store
                     import shutil

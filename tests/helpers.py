@@ -15,9 +15,19 @@ def default_site(services: Services) -> SiteInfo:
     return services.master.site_by_code(SYSTEM, "ALASLA-29")
 
 
-def production(day: date | str, material: str = "AGG-G1", quantity: str = "10", **extra: Any) -> dict[str, Any]:
-    return {"date": str(day), "operation": "CRU-PRO", "material": material, "quantity": quantity, **extra}
+def production(
+    day: date | str, material: str = "AGG-G1", quantity: str = "10", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "date": str(day),
+        "operation": "CRU-PRO",
+        "material": material,
+        "quantity": quantity,
+        **extra,
+    }
 
 
-def add(services: Services, module: Module, site: SiteInfo, raw: dict[str, Any], actor: Actor = SYSTEM) -> str:
+def add(
+    services: Services, module: Module, site: SiteInfo, raw: dict[str, Any], actor: Actor = SYSTEM
+) -> str:
     return services.records.create(actor, module, site.id, raw).record.id

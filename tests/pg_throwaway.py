@@ -38,8 +38,12 @@ class ThrowawayServer:
     def _run(self, action: str) -> str:
         env = {**os.environ, "DESKOPS_PG_DIR": str(self.data_dir)}
         done = subprocess.run(
-            ["bash", str(SCRIPT), action, str(self.port)], env=env, capture_output=True,
-            text=True, timeout=120, check=False,
+            ["bash", str(SCRIPT), action, str(self.port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         if done.returncode != 0:
             log = self.data_dir / "server.log"

@@ -44,8 +44,11 @@ def test_data_service_caches_and_invalidates_by_change_set(sqlite_store: Store) 
     assert (data.hits, data.misses) == (1, 1)
     data.records(Module.DISPATCH, site.id, day, day)
     data.ledger(site.id, day, day)
-    data.create(Module.PRODUCTION, site.id, {"date": day, "operation": "CRU-PRO", "material": "AGG-G1",
-                                             "quantity": "2"})
+    data.create(
+        Module.PRODUCTION,
+        site.id,
+        {"date": day, "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "2"},
+    )
     assert heard[-1].touches(Area.PRODUCTION, site.id)
     assert heard[-1].touches(Area.LEDGER, site.id)
     assert not heard[-1].touches(Area.DISPATCH, site.id)
@@ -58,8 +61,14 @@ def test_data_service_caches_and_invalidates_by_change_set(sqlite_store: Store) 
 
 
 def test_app_state_round_trip_and_bad_values(caplog: pytest.LogCaptureFixture) -> None:
-    state = AppState(selected_site_id="abc", sidebar_collapsed=True, theme="dark", dashboard_refresh_minutes=9,
-                     export_format="pdf", splitters={"a": "b"})
+    state = AppState(
+        selected_site_id="abc",
+        sidebar_collapsed=True,
+        theme="dark",
+        dashboard_refresh_minutes=9,
+        export_format="pdf",
+        splitters={"a": "b"},
+    )
     save_state(state)
     assert load_state() == state
     data = json.loads(state_path().read_text())

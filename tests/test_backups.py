@@ -109,8 +109,9 @@ def test_an_open_reader_does_not_stop_a_backup(file_store: Store) -> None:
         assert make_backup(file_store, BackupKind.MANUAL, MORNING).kind == "manual"
 
 
-def test_a_copy_that_fails_its_check_is_deleted(file_store: Store,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_copy_that_fails_its_check_is_deleted(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(backups, "verify", lambda _path: "database disk image is malformed")
     with pytest.raises(BackupError, match="failed its check"):
         make_backup(file_store, BackupKind.MANUAL, MORNING)
@@ -129,8 +130,9 @@ def test_a_backup_that_cannot_be_written_is_a_backup_error(
 
 
 # ----------------------------------------------------------------------------- retention
-def _fake_backups(db_path: Path, template: Path, stamps: list[datetime],
-                  kind: BackupKind = BackupKind.AUTO) -> None:
+def _fake_backups(
+    db_path: Path, template: Path, stamps: list[datetime], kind: BackupKind = BackupKind.AUTO
+) -> None:
     folder = backup_dir(db_path)
     folder.mkdir(parents=True, exist_ok=True)
     for when in stamps:
@@ -168,18 +170,23 @@ def test_retention_keeps_7_daily_and_4_weekly(file_store: Store, template: Path)
     assert len(weeks) == 4
     assert max(b.created for b in weeklies) < min(b.created for b in dailies)
     for weekly in weeklies:
-        same_week = [s for s in stamps if s.isocalendar()[:2] == weekly.created.isocalendar()[:2]
-                     and s.date() < min(b.created for b in dailies).date()]
+        same_week = [
+            s
+            for s in stamps
+            if s.isocalendar()[:2] == weekly.created.isocalendar()[:2]
+            and s.date() < min(b.created for b in dailies).date()
+        ]
         assert weekly.created == max(same_week)
 
 
-def test_retention_keeps_the_newest_other_copies_of_each_kind(file_store: Store,
-                                                             template: Path) -> None:
+def test_retention_keeps_the_newest_other_copies_of_each_kind(
+    file_store: Store, template: Path
+) -> None:
     db = _db(file_store)
-    _fake_backups(db, template, [MORNING - timedelta(hours=h) for h in range(7)],
-                  BackupKind.MANUAL)
-    _fake_backups(db, template, [MORNING - timedelta(hours=h) for h in range(2)],
-                  BackupKind.BEFORE_RESTORE)
+    _fake_backups(db, template, [MORNING - timedelta(hours=h) for h in range(7)], BackupKind.MANUAL)
+    _fake_backups(
+        db, template, [MORNING - timedelta(hours=h) for h in range(2)], BackupKind.BEFORE_RESTORE
+    )
     prune(db)
     kinds = [b.kind for b in list_backups(db)]
     assert kinds.count("manual") == backups.KEEP_OTHER

@@ -29,8 +29,9 @@ def two_sessions(store: Store) -> Iterator[tuple[Services, Actor, Services, Acto
     second = build_services(second_store, fixed_now)
     first.users.create(None, "boss", "boss-pass-123", Role.ADMIN)
     boss = first.users.authenticate("boss", "boss-pass-123")
-    first.users.create(boss, "sara", "sara-pass-123", Role.MODERATOR, ["ALASLA-29"],
-                       display_name="Sara")
+    first.users.create(
+        boss, "sara", "sara-pass-123", Role.MODERATOR, ["ALASLA-29"], display_name="Sara"
+    )
     sara = second.users.authenticate("sara", "sara-pass-123")
     yield first, boss, second, sara
     second_store.dispose()
@@ -48,11 +49,21 @@ def test_a_stale_save_is_refused_naming_who_changed_it(
     theirs = second.records.get(sara, Module.PRODUCTION, created.record.id)
     assert mine.version == theirs.version == 1
 
-    first.records.update(boss, Module.PRODUCTION, mine.id, {**mine.values, "quantity": "12"},
-                         expected_version=mine.version)
+    first.records.update(
+        boss,
+        Module.PRODUCTION,
+        mine.id,
+        {**mine.values, "quantity": "12"},
+        expected_version=mine.version,
+    )
     with pytest.raises(StaleRecordError, match=r"changed by boss at \d{4}-\d\d-\d\d \d\d:\d\d UTC"):
-        second.records.update(sara, Module.PRODUCTION, theirs.id,
-                              {**theirs.values, "quantity": "15"}, expected_version=theirs.version)
+        second.records.update(
+            sara,
+            Module.PRODUCTION,
+            theirs.id,
+            {**theirs.values, "quantity": "15"},
+            expected_version=theirs.version,
+        )
     with pytest.raises(StaleRecordError, match="since you opened it"):
         second.records.delete(sara, Module.PRODUCTION, theirs.id, expected_version=theirs.version)
 
@@ -60,8 +71,13 @@ def test_a_stale_save_is_refused_naming_who_changed_it(
     assert now.values["quantity"] == Decimal("12.000")
     assert now.version == 2
     # Having seen the current version, the second clerk's deliberate save goes through.
-    second.records.update(sara, Module.PRODUCTION, now.id, {**now.values, "quantity": "15"},
-                          expected_version=now.version)
+    second.records.update(
+        sara,
+        Module.PRODUCTION,
+        now.id,
+        {**now.values, "quantity": "15"},
+        expected_version=now.version,
+    )
     final = first.records.get(boss, Module.PRODUCTION, now.id)
     assert final.values["quantity"] == Decimal("15.000")
     assert final.version == 3

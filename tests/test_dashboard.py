@@ -55,18 +55,30 @@ def put(services: Services, site: SiteInfo, module: Module, *rows: dict[str, Any
 
 
 def prod(when: str, material: str, qty: str, shift: str = "MORNING") -> dict[str, Any]:
-    return {"date": when, "shift": shift, "operation": "CRU-PRO", "material": material,
-            "quantity": qty}
+    return {
+        "date": when,
+        "shift": shift,
+        "operation": "CRU-PRO",
+        "material": material,
+        "quantity": qty,
+    }
 
 
 def move(when: str, material: str, qty: str) -> dict[str, Any]:
     return {"date": when, "material": material, "quantity": qty}
 
 
-def equip(when: str, code: str, hours: str, count: int, shift: str = "MORNING",
-          status: str = "") -> dict[str, Any]:
-    return {"date": when, "shift": shift, "equipment": code, "hours": hours, "count": count,
-            "status": status}
+def equip(
+    when: str, code: str, hours: str, count: int, shift: str = "MORNING", status: str = ""
+) -> dict[str, Any]:
+    return {
+        "date": when,
+        "shift": shift,
+        "equipment": code,
+        "hours": hours,
+        "count": count,
+        "status": status,
+    }
 
 
 # ----------------------------------------------------------------------------- pure maths
@@ -97,18 +109,30 @@ def test_target_valid_on_a_day_is_latest_from_date() -> None:
 def test_kpis_per_unit_with_previous_period(
     services: Services, dashboard: DashboardService, site: SiteInfo
 ) -> None:
-    put(services, site, Module.PRODUCTION,
+    put(
+        services,
+        site,
+        Module.PRODUCTION,
         prod("2026-10-01", "AGG-3/4", "10"),  # old history: still in current inventory
         prod("2026-11-15", "AGG-G1", "100"),
         prod("2026-11-22", "AGG-G1", "60"),
-        prod("2026-11-25", "AGG-G1", "90", shift="NIGHT"))
-    put(services, site, Module.RECEIVED,
+        prod("2026-11-25", "AGG-G1", "90", shift="NIGHT"),
+    )
+    put(
+        services,
+        site,
+        Module.RECEIVED,
         move("2026-11-16", "RAW-CONCRETE", "16"),
         move("2026-11-23", "RAW-CONCRETE", "12"),
-        move("2026-11-24", "FINE-NATURAL", "30"))
-    put(services, site, Module.DISPATCH,
+        move("2026-11-24", "FINE-NATURAL", "30"),
+    )
+    put(
+        services,
+        site,
+        Module.DISPATCH,
         move("2026-11-18", "AGG-G1", "80"),
-        move("2026-11-27", "AGG-G1", "40"))
+        move("2026-11-27", "AGG-G1", "40"),
+    )
 
     kpis = dashboard.kpis(SYSTEM, site.id, day("2026-11-21"), day("2026-11-27"))
 
@@ -116,7 +140,10 @@ def test_kpis_per_unit_with_previous_period(
     production = kpis.production.figure("TON")
     assert production is not None
     assert (production.current, production.previous, production.change_pct) == (
-        D("150.000"), D("100.000"), D("50.0"))
+        D("150.000"),
+        D("100.000"),
+        D("50.0"),
+    )
     assert production.sparkline == tuple(D(x) for x in ("0", "60", "0", "0", "90", "0", "0"))
     assert kpis.production.figure("LOAD") is None  # no loads produced: no LOAD figure
 
@@ -125,10 +152,12 @@ def test_kpis_per_unit_with_previous_period(
     assert received_t is not None
     assert received_l is not None
     # Loads are never added to tons: 30 t and 12 loads, not 42.
-    assert (received_t.current, received_t.previous, received_t.change_pct) == (
-        D(30), D(0), None)
+    assert (received_t.current, received_t.previous, received_t.change_pct) == (D(30), D(0), None)
     assert (received_l.current, received_l.previous, received_l.change_pct) == (
-        D(12), D(16), D("-25.0"))
+        D(12),
+        D(16),
+        D("-25.0"),
+    )
 
     dispatched = kpis.dispatched.figure("TON")
     assert dispatched is not None
@@ -141,7 +170,8 @@ def test_kpis_per_unit_with_previous_period(
     assert inventory.previous == D("30.000")  # closing on the 20th: G1 20 + 3/4 10
     assert inventory.change_pct == D("466.7")
     assert inventory.sparkline == tuple(
-        D(x) for x in ("30", "90", "90", "120", "210", "210", "170"))
+        D(x) for x in ("30", "90", "90", "120", "210", "210", "170")
+    )
     loads = kpis.inventory.figure("LOAD")
     assert loads is not None
     assert loads.current == D(28)
@@ -157,7 +187,10 @@ def test_kpis_per_unit_with_previous_period(
     inventory = one.inventory.figure("TON")
     assert inventory is not None
     assert (inventory.current, inventory.previous, inventory.change_pct) == (
-        D(210), D(120), D("75.0"))
+        D(210),
+        D(120),
+        D("75.0"),
+    )
 
 
 def test_kpis_on_an_empty_site(dashboard: DashboardService, site: SiteInfo) -> None:
@@ -173,10 +206,20 @@ def test_kpis_on_an_empty_site(dashboard: DashboardService, site: SiteInfo) -> N
 def test_received_vs_dispatched_has_net_per_unit(
     services: Services, dashboard: DashboardService, site: SiteInfo
 ) -> None:
-    put(services, site, Module.RECEIVED,
-        move("2026-11-24", "FINE-NATURAL", "30.5"), move("2026-11-25", "RAW-MIXED", "4"))
-    put(services, site, Module.DISPATCH,
-        move("2026-11-25", "FINE-NATURAL", "10"), move("2026-11-26", "FINE-NATURAL", "5.25"))
+    put(
+        services,
+        site,
+        Module.RECEIVED,
+        move("2026-11-24", "FINE-NATURAL", "30.5"),
+        move("2026-11-25", "RAW-MIXED", "4"),
+    )
+    put(
+        services,
+        site,
+        Module.DISPATCH,
+        move("2026-11-25", "FINE-NATURAL", "10"),
+        move("2026-11-26", "FINE-NATURAL", "5.25"),
+    )
     chart = dashboard.received_vs_dispatched(SYSTEM, site.id, day("2026-11-24"), day("2026-11-26"))
     assert chart.days == (day("2026-11-24"), day("2026-11-25"), day("2026-11-26"))
     tons, loads = chart.unit("TON"), chart.unit("LOAD")
@@ -195,11 +238,16 @@ def test_production_vs_target(
     services.master.set_target(SYSTEM, site.id, "100", "2026-11-20")
     services.master.set_target(SYSTEM, site.id, "120", "2026-11-24")
     services.master.set_target(SYSTEM, site.id, "40", "2026-11-23", material_code="AGG-G1")
-    put(services, site, Module.PRODUCTION,
+    put(
+        services,
+        site,
+        Module.PRODUCTION,
         prod("2026-11-19", "AGG-G1", "10"),
-        prod("2026-11-24", "AGG-G1", "35"), prod("2026-11-24", "AGG-G1", "15", shift="NIGHT"),
+        prod("2026-11-24", "AGG-G1", "35"),
+        prod("2026-11-24", "AGG-G1", "15", shift="NIGHT"),
         prod("2026-11-24", "BASE-CRUSHED", "70.125"),
-        prod("2026-11-24", "RAW-MIXED", "5"))  # loads: never part of the TON total
+        prod("2026-11-24", "RAW-MIXED", "5"),
+    )  # loads: never part of the TON total
     chart = dashboard.production_vs_target(SYSTEM, site.id, day("2026-11-19"), day("2026-11-25"))
     # Days 19th..25th: none before the first target, 100 from the 20th, 120 from the 24th.
     assert chart.target == (None, D(100), D(100), D(100), D(100), D(120), D(120))
@@ -213,9 +261,14 @@ def test_production_vs_target(
 def test_inventory_over_time_matches_the_ledger(
     services: Services, dashboard: DashboardService, site: SiteInfo
 ) -> None:
-    put(services, site, Module.PRODUCTION,
-        prod("2026-11-01", "AGG-G1", "120"), prod("2026-11-21", "AGG-G1", "7.5"),
-        prod("2026-11-22", "SPEC-BEDDING", "600"))
+    put(
+        services,
+        site,
+        Module.PRODUCTION,
+        prod("2026-11-01", "AGG-G1", "120"),
+        prod("2026-11-21", "AGG-G1", "7.5"),
+        prod("2026-11-22", "SPEC-BEDDING", "600"),
+    )
     put(services, site, Module.DISPATCH, move("2026-11-23", "AGG-G1", "27.5"))
     first, last = day("2026-11-20"), day("2026-11-24")
     chart = dashboard.inventory_over_time(SYSTEM, site.id, first, last)
@@ -235,13 +288,17 @@ def test_top_levels_sorted_with_per_material_thresholds(
     refs = services.master.reference()
     g1 = next(m for m in refs.materials if m.code == "AGG-G1")
     services.master.update_material(SYSTEM, g1.id, low_threshold="50")
-    put(services, site, Module.PRODUCTION,
-        prod("2026-11-20", "AGG-G1", "60"),         # WARNING by its own threshold of 50
-        prod("2026-11-20", "AGG-3/4", "99.999"),    # LOW
-        prod("2026-11-20", "AGG-3/8", "100"),       # WARNING
-        prod("2026-11-20", "AGG-S1", "500"),        # WARNING
+    put(
+        services,
+        site,
+        Module.PRODUCTION,
+        prod("2026-11-20", "AGG-G1", "60"),  # WARNING by its own threshold of 50
+        prod("2026-11-20", "AGG-3/4", "99.999"),  # LOW
+        prod("2026-11-20", "AGG-3/8", "100"),  # WARNING
+        prod("2026-11-20", "AGG-S1", "500"),  # WARNING
         prod("2026-11-20", "AGG-APBC", "500.001"),  # HEALTHY
-        prod("2026-11-20", "RAW-MIXED", "900"))     # loads: not on the TON chart
+        prod("2026-11-20", "RAW-MIXED", "900"),
+    )  # loads: not on the TON chart
     levels = dashboard.top_levels(SYSTEM, site.id, day("2026-11-27"))
     assert [(lv.code, lv.closing, lv.level) for lv in levels] == [
         ("AGG-APBC", D("500.001"), Level.HEALTHY),
@@ -254,26 +311,34 @@ def test_top_levels_sorted_with_per_material_thresholds(
     assert [lv.code for lv in top2] == ["AGG-APBC", "AGG-S1"]
     every_unit = dashboard.top_levels(SYSTEM, site.id, day("2026-11-27"), n=1, uom=None)
     assert [(lv.code, lv.uom, lv.level) for lv in every_unit] == [
-        ("RAW-MIXED", "LOAD", Level.HEALTHY)]
+        ("RAW-MIXED", "LOAD", Level.HEALTHY)
+    ]
     assert dashboard.top_levels(SYSTEM, site.id, day("2026-11-19")) == ()
 
 
 def test_equipment_utilisation_operating_vs_idle(
     services: Services, dashboard: DashboardService, site: SiteInfo
 ) -> None:
-    put(services, site, Module.EQUIPMENT,
+    put(
+        services,
+        site,
+        Module.EQUIPMENT,
         equip("2026-11-25", "CRUSHER-01", "6", 1),
         equip("2026-11-25", "CRUSHER-01", "8", 1, shift="AFTERNOON"),
         equip("2026-11-26", "CRUSHER-01", "10", 1),  # overtime: 10 h available, not 8
         equip("2026-11-25", "DUMPTRUCK-01", "5", 3),  # hours per unit: 15 of 24 h
         equip("2026-11-25", "GENERATOR-01", "0", 0, status="IDLE"),
-        equip("2026-11-10", "LOADER-01", "8", 1))  # outside the range
+        equip("2026-11-10", "LOADER-01", "8", 1),
+    )  # outside the range
     rows = dashboard.utilisation(SYSTEM, site.id, day("2026-11-20"), day("2026-11-27"))
     by_code = {u.code: u for u in rows}
     assert list(by_code) == ["CRUSHER-01", "DUMPTRUCK-01", "GENERATOR-01"]
     crusher = by_code["CRUSHER-01"]
     assert (crusher.operating_hours, crusher.available_hours, crusher.idle_hours) == (
-        D(24), D(26), D(2))
+        D(24),
+        D(26),
+        D(2),
+    )
     assert (crusher.operating_share, crusher.idle_share, crusher.logs) == (D("92.3"), D("7.7"), 3)
     truck = by_code["DUMPTRUCK-01"]
     assert (truck.operating_hours, truck.available_hours, truck.idle_hours) == (D(15), D(24), D(9))
@@ -289,58 +354,93 @@ def test_manpower_by_role_and_shift(
     def log(when: str, role: str, heads: int, hours: str, shift: str) -> dict[str, Any]:
         return {"date": when, "role": role, "headcount": heads, "hours": hours, "shift": shift}
 
-    put(services, site, Module.MANPOWER,
+    put(
+        services,
+        site,
+        Module.MANPOWER,
         log("2026-11-25", "LABORER", 10, "8", "MORNING"),
         log("2026-11-26", "LABORER", 12, "8", "MORNING"),
         log("2026-11-25", "LABORER", 4, "8", "NIGHT"),
-        log("2026-11-26", "SECURITY", 2, "12", ""))
+        log("2026-11-26", "SECURITY", 2, "12", ""),
+    )
     chart = dashboard.manpower(SYSTEM, site.id, day("2026-11-20"), day("2026-11-27"))
     assert chart.roles == ("LABORER", "SECURITY")
     assert chart.days_logged == 2
     assert [(s.shift, s.label) for s in chart.shifts] == [
-        ("MORNING", "Morning"), ("NIGHT", "Night"), ("", "No shift")]
+        ("MORNING", "Morning"),
+        ("NIGHT", "Night"),
+        ("", "No shift"),
+    ]
     morning, night, none = chart.shifts
     assert (morning.headcount, morning.average, morning.man_hours) == (
-        (22, 0), (D("11.0"), D("0.0")), (D(176), D(0)))
+        (22, 0),
+        (D("11.0"), D("0.0")),
+        (D(176), D(0)),
+    )
     assert (night.headcount, night.average) == ((4, 0), (D("2.0"), D("0.0")))
     assert (none.headcount, none.average, none.man_hours) == (
-        (0, 2), (D("0.0"), D("1.0")), (D(0), D(24)))
+        (0, 2),
+        (D("0.0"), D("1.0")),
+        (D(0), D(24)),
+    )
 
 
 # ---------------------------------------------------------------------------- attention
 def test_needs_attention_items(
     services: Services, dashboard: DashboardService, site: SiteInfo
 ) -> None:
-    put(services, site, Module.PRODUCTION,
-        prod("2026-11-20", "AGG-G1", "50"),    # LOW
+    put(
+        services,
+        site,
+        Module.PRODUCTION,
+        prod("2026-11-20", "AGG-G1", "50"),  # LOW
         prod("2026-11-20", "AGG-3/4", "600"),  # HEALTHY: nothing to say
         prod("2026-11-20", "AGG-3/8", "200"),
-        prod("2026-11-24", "AGG-S1", "300"))   # entered after its dispatch
-    put(services, site, Module.DISPATCH,
+        prod("2026-11-24", "AGG-S1", "300"),
+    )  # entered after its dispatch
+    put(
+        services,
+        site,
+        Module.DISPATCH,
         move("2026-11-26", "AGG-3/8", "250"),  # now negative
-        move("2026-11-21", "AGG-S1", "30"))    # negative 21st-23rd, fine now
-    put(services, site, Module.EQUIPMENT,
+        move("2026-11-21", "AGG-S1", "30"),
+    )  # negative 21st-23rd, fine now
+    put(
+        services,
+        site,
+        Module.EQUIPMENT,
         equip("2026-11-24", "CRUSHER-01", "8", 1, status="OPERATIONAL"),
         equip("2026-11-25", "CRUSHER-01", "0", 1, status="BREAKDOWN"),
         equip("2026-11-26", "CRUSHER-01", "0", 1, status="BREAKDOWN"),
         equip("2026-11-25", "CRUSHER-02", "0", 1, status="BREAKDOWN"),
         equip("2026-11-25", "CRUSHER-02", "7", 1, shift="NIGHT", status="OPERATIONAL"),
         equip("2026-11-26", "SCREEN-01", "0", 1, status="BREAKDOWN"),
-        equip("2026-11-26", "SCREEN-01", "3", 1, shift="AFTERNOON"))  # no status given
+        equip("2026-11-26", "SCREEN-01", "3", 1, shift="AFTERNOON"),
+    )  # no status given
 
     items = dashboard.attention(SYSTEM, site.id, day("2026-11-20"), day("2026-11-30"))
 
     assert [(i.kind, i.target) for i in items] == [
-        (AttentionKind.NEGATIVE_STOCK,
-         AttentionTarget("inventory", material_code="AGG-3/8", day=day("2026-11-30"))),
-        (AttentionKind.NEGATIVE_STOCK,
-         AttentionTarget("inventory", material_code="AGG-S1", day=day("2026-11-21"))),
-        (AttentionKind.LOW_STOCK,
-         AttentionTarget("inventory", material_code="AGG-G1", day=day("2026-11-30"))),
-        (AttentionKind.BREAKDOWN,
-         AttentionTarget("equipment", equipment_code="CRUSHER-01", day=day("2026-11-26"))),
-        (AttentionKind.BREAKDOWN,
-         AttentionTarget("equipment", equipment_code="SCREEN-01", day=day("2026-11-26"))),
+        (
+            AttentionKind.NEGATIVE_STOCK,
+            AttentionTarget("inventory", material_code="AGG-3/8", day=day("2026-11-30")),
+        ),
+        (
+            AttentionKind.NEGATIVE_STOCK,
+            AttentionTarget("inventory", material_code="AGG-S1", day=day("2026-11-21")),
+        ),
+        (
+            AttentionKind.LOW_STOCK,
+            AttentionTarget("inventory", material_code="AGG-G1", day=day("2026-11-30")),
+        ),
+        (
+            AttentionKind.BREAKDOWN,
+            AttentionTarget("equipment", equipment_code="CRUSHER-01", day=day("2026-11-26")),
+        ),
+        (
+            AttentionKind.BREAKDOWN,
+            AttentionTarget("equipment", equipment_code="SCREEN-01", day=day("2026-11-26")),
+        ),
         # Missing days stop at today (27th) although the range runs to the 30th.
         (AttentionKind.MISSING_ENTRIES, AttentionTarget("production", day=day("2026-11-27"))),
         (AttentionKind.MISSING_ENTRIES, AttentionTarget("production", day=day("2026-11-22"))),
@@ -353,7 +453,9 @@ def test_needs_attention_items(
     assert messages[2] == "AGG-G1 G1 is LOW: 50.00 t (below 100.00 t)"
     assert messages[3] == "CRUSHER-01 Jaw Crusher #1 is in BREAKDOWN (since 2026-11-25)"
     assert messages[5:] == [
-        "No entries for 2026-11-27", "No entries from 2026-11-22 to 2026-11-23 (2 days)"]
+        "No entries for 2026-11-27",
+        "No entries from 2026-11-22 to 2026-11-23 (2 days)",
+    ]
 
 
 def test_attention_on_an_empty_site_lists_every_day(
@@ -369,13 +471,22 @@ def test_attention_on_an_empty_site_lists_every_day(
 def test_snapshot_equals_the_smaller_calls(
     services: Services, dashboard: DashboardService, site: SiteInfo
 ) -> None:
-    put(services, site, Module.PRODUCTION,
-        prod("2026-11-10", "AGG-G1", "300"), prod("2026-11-25", "BASE-RECYCLED", "80"))
+    put(
+        services,
+        site,
+        Module.PRODUCTION,
+        prod("2026-11-10", "AGG-G1", "300"),
+        prod("2026-11-25", "BASE-RECYCLED", "80"),
+    )
     put(services, site, Module.DISPATCH, move("2026-11-26", "AGG-G1", "45.5"))
     put(services, site, Module.RECEIVED, move("2026-11-20", "RAW-ASPHALT", "3"))
     put(services, site, Module.EQUIPMENT, equip("2026-11-26", "LOADER-01", "4", 1))
-    put(services, site, Module.MANPOWER,
-        {"date": "2026-11-26", "role": "LABORER", "headcount": 8, "hours": "8"})
+    put(
+        services,
+        site,
+        Module.MANPOWER,
+        {"date": "2026-11-26", "role": "LABORER", "headcount": 8, "hours": "8"},
+    )
     services.master.set_target(SYSTEM, site.id, "90", "2026-11-01")
     a, b = day("2026-11-15"), day("2026-11-27")
     snap = dashboard.snapshot(SYSTEM, site.id, a, b)
@@ -389,7 +500,9 @@ def test_snapshot_equals_the_smaller_calls(
     assert snap.manpower == dashboard.manpower(SYSTEM, site.id, a, b)
     assert snap.attention == dashboard.attention(SYSTEM, site.id, a, b)
     assert [(lv.code, lv.closing) for lv in snap.top_levels] == [
-        ("AGG-G1", D("254.5")), ("BASE-RECYCLED", D(80))]
+        ("AGG-G1", D("254.5")),
+        ("BASE-RECYCLED", D(80)),
+    ]
     inventory = snap.kpis.inventory.figure("TON")
     assert inventory is not None
     assert inventory.current == D("334.5")

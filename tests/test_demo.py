@@ -87,7 +87,11 @@ def test_site_codes_and_zones() -> None:
     sites = demo_sites(4)
     assert [s.code for s in sites] == ["ALASLA-29", "DEMO-JED-02", "DEMO-DXB-03", "DEMO-DMM-04"]
     assert [s.timezone for s in sites] == [
-        "Asia/Riyadh", "Asia/Riyadh", "Asia/Dubai", "Asia/Riyadh"]
+        "Asia/Riyadh",
+        "Asia/Riyadh",
+        "Asia/Dubai",
+        "Asia/Riyadh",
+    ]
     assert len({s.code for s in demo_sites(20)}) == 20
 
 
@@ -137,8 +141,9 @@ def test_demo_is_valid_and_the_ledger_verifies(store: Store) -> None:
     with pytest.raises(ValidationError, match="already has"):
         demo(store, sites=2)
     assert [s.code for s in services.master.sites(SYSTEM)] == ["ALASLA-29"]  # nothing created
-    assert services.records.count(SYSTEM, Module.PRODUCTION, site.id, first, END) == (
-        summary.counts[Module.PRODUCTION]
+    assert (
+        services.records.count(SYSTEM, Module.PRODUCTION, site.id, first, END)
+        == (summary.counts[Module.PRODUCTION])
     )
     text = str(summary)
     assert "production" in text

@@ -75,6 +75,7 @@ def test_atomic_output_publishes_only_when_complete(tmp_path: Path) -> None:
 
 def test_atomic_output_removes_the_temp_file_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "file.csv"
+
     def write_and_fail() -> None:
         with atomic_output(target) as (temp, _):
             temp.write_text("half")

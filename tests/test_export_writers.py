@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (en dashes and similar are deliberate typography)
 """Every writer read back: values, headers, quoting, BOM, formats, pages, the injection guard,
 empty results, cancelling and multi-sheet workbooks. No database: tables are built in memory."""
 

@@ -58,7 +58,7 @@ def test_default_site_is_seeded(services: Services) -> None:
         "Asia/Riyadh",
         True,
     )
-    assert site.label == "ALASLA-29 – Al Asla Recycling Facility"  # noqa: RUF001
+    assert site.label == "ALASLA-29 – Al Asla Recycling Facility"
     assert site.today(fixed_now()) == date(2026, 11, 27)
 
 

@@ -141,7 +141,7 @@ def test_store_0001_upgrades_with_its_data_intact(store_0001: str) -> None:
             ("BASE-CRUSHED", "", Decimal("300.000")),
         ]
         first = next(r for r in production if r.values["shift"] == "MORNING")
-        assert first.values["notes"] == "first crusher run – ok"  # noqa: RUF001
+        assert first.values["notes"] == "first crusher run – ok"
         assert first.created_at == fx.T0
         assert first.created_by == fx.CLERK_ID
         assert first.version == 1

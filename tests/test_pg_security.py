@@ -62,14 +62,21 @@ class Plant:
     def clerk(self, username: str) -> psycopg.Connection[tuple[object, ...]]:
         """Plain psycopg, connected as the clerk's own login role."""
         return psycopg.connect(
-            host=self.url.host, port=self.url.port, dbname=self.url.database,
-            user=self.roles.login(username), password=CLERK_PASSWORD, autocommit=True,
+            host=self.url.host,
+            port=self.url.port,
+            dbname=self.url.database,
+            user=self.roles.login(username),
+            password=CLERK_PASSWORD,
+            autocommit=True,
         )
 
     def superuser(self) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
-            host=self.url.host, port=self.url.port, dbname=self.url.database,
-            user=self.url.username, autocommit=True,
+            host=self.url.host,
+            port=self.url.port,
+            dbname=self.url.database,
+            user=self.url.username,
+            autocommit=True,
         )
 
 
@@ -155,16 +162,23 @@ def test_operator_cannot_write_another_sites_rows(plant: Plant) -> None:
                 (plant.site_b.id, _site_today(plant.site_b)),
             )
         # Another site's rows are not there to update or delete.
-        assert _row_count(conn, "UPDATE production SET notes = 'hacked' WHERE site_id = %s",
-                          plant.site_b.id) == 0
+        assert (
+            _row_count(
+                conn, "UPDATE production SET notes = 'hacked' WHERE site_id = %s", plant.site_b.id
+            )
+            == 0
+        )
         assert _row_count(conn, "DELETE FROM production WHERE id = %s", plant.recent_b) == 0
         # Moving an own record to another site is refused too.
         with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
-            conn.execute("UPDATE production SET site_id = %s WHERE id = %s",
-                         (plant.site_b.id, plant.recent_a))
+            conn.execute(
+                "UPDATE production SET site_id = %s WHERE id = %s",
+                (plant.site_b.id, plant.recent_a),
+            )
     with plant.superuser() as su:
-        assert su.execute("SELECT notes FROM production WHERE id = %s",
-                          (plant.recent_b,)).fetchone() == ("",)
+        assert su.execute(
+            "SELECT notes FROM production WHERE id = %s", (plant.recent_b,)
+        ).fetchone() == ("",)
 
 
 def test_operator_cannot_change_master_data_or_users(plant: Plant) -> None:
@@ -201,12 +215,15 @@ def test_password_hashes_are_not_readable_by_clerks(plant: Plant) -> None:
 def test_operator_cannot_change_records_older_than_7_days(plant: Plant) -> None:
     today = _site_today(plant.site_a)
     with plant.clerk("op1") as conn:
-        assert _row_count(conn, "UPDATE production SET notes = 'late' WHERE id = %s",
-                          plant.old_a) == 0
+        assert (
+            _row_count(conn, "UPDATE production SET notes = 'late' WHERE id = %s", plant.old_a) == 0
+        )
         assert _row_count(conn, "DELETE FROM production WHERE id = %s", plant.old_a) == 0
         with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
-            conn.execute("UPDATE production SET date = %s WHERE id = %s",
-                         (today - timedelta(days=7), plant.recent_a))
+            conn.execute(
+                "UPDATE production SET date = %s WHERE id = %s",
+                (today - timedelta(days=7), plant.recent_a),
+            )
         with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
             conn.execute(
                 "INSERT INTO production (id, site_id, date, notes, version, shift, material_id,"
@@ -219,19 +236,25 @@ def test_operator_cannot_change_records_older_than_7_days(plant: Plant) -> None:
         with pytest.raises(errors.InsufficientPrivilege):
             conn.execute("DELETE FROM inventory_adjustments")
         # Within the window the same operator may change its own site's record (control).
-        assert _row_count(conn, "UPDATE production SET notes = 'fine' WHERE id = %s",
-                          plant.recent_a) == 1
+        assert (
+            _row_count(conn, "UPDATE production SET notes = 'fine' WHERE id = %s", plant.recent_a)
+            == 1
+        )
     with plant.superuser() as su:
-        assert su.execute("SELECT notes FROM production WHERE id = %s",
-                          (plant.old_a,)).fetchone() == ("",)
+        assert su.execute(
+            "SELECT notes FROM production WHERE id = %s", (plant.old_a,)
+        ).fetchone() == ("",)
 
 
 def test_moderator_changes_any_date_of_own_sites_only(plant: Plant) -> None:
     with plant.clerk("mod1") as conn:
-        assert _row_count(conn, "UPDATE production SET notes = 'checked' WHERE id = %s",
-                          plant.old_a) == 1
-        assert _row_count(conn, "UPDATE production SET notes = 'x' WHERE id = %s",
-                          plant.recent_b) == 0
+        assert (
+            _row_count(conn, "UPDATE production SET notes = 'checked' WHERE id = %s", plant.old_a)
+            == 1
+        )
+        assert (
+            _row_count(conn, "UPDATE production SET notes = 'x' WHERE id = %s", plant.recent_b) == 0
+        )
 
 
 def test_owner_cannot_bypass_row_level_security(plant: Plant) -> None:
@@ -278,9 +301,7 @@ def test_clerk_signs_in_as_own_role_and_the_service_checks_still_apply(plant: Pl
             services.records.create(actor, Module.PRODUCTION, plant.site_b.id, production(today))
         # Who changed a record is readable (names), and the row is there for the clerk.
         assert services.records.get(actor, Module.PRODUCTION, row.id).version == 1
-        assert services.users.usernames([plant.boss.user_id or ""]) == {
-            plant.boss.user_id: "boss"
-        }
+        assert services.users.usernames([plant.boss.user_id or ""]) == {plant.boss.user_id: "boss"}
         # Export queue locking (SELECT … FOR UPDATE of the own users row) works for a clerk.
         with store.write() as session:
             session.execute(
@@ -320,12 +341,17 @@ def test_user_changes_follow_into_login_roles(plant: Plant) -> None:
         with plant.superuser() as su:
             can_login, has_password = su.execute(
                 "SELECT rolcanlogin, rolpassword LIKE 'SCRAM-SHA-256$%%' FROM pg_authid"
-                " WHERE rolname = %s", (login,)
+                " WHERE rolname = %s",
+                (login,),
             ).fetchone() or (None, None)
-            groups = {r[0] for r in su.execute(
-                "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
-                " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s", (login,)
-            )}
+            groups = {
+                r[0]
+                for r in su.execute(
+                    "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
+                    " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s",
+                    (login,),
+                )
+            }
         return bool(can_login), groups, bool(has_password)
 
     assert role_state() == (True, {plant.roles.group("operator")}, True)

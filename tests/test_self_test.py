@@ -34,8 +34,9 @@ def test_the_whole_self_test_passes_here(qapp: object) -> None:
     assert status == 0
 
 
-def test_main_prints_to_stdout(monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_prints_to_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(self_test, "CHECKS", (("one", lambda: CheckResult(PASS, "one", "fine")),))
     assert self_test.main() == 0
     assert "PASS  one" in capsys.readouterr().out
@@ -77,8 +78,9 @@ def test_store_check_uses_a_temporary_store_not_the_users() -> None:
     assert not (data_dir() / "deskops.sqlite3").exists()
 
 
-@pytest.mark.parametrize(("version", "status"), [("3.40.1", WARN), ("3.51.2", WARN),
-                                                 ("3.51.3", PASS), ("3.52.0", PASS)])
+@pytest.mark.parametrize(
+    ("version", "status"), [("3.40.1", WARN), ("3.51.2", WARN), ("3.51.3", PASS), ("3.52.0", PASS)]
+)
 def test_sqlite_version(version: str, status: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(self_test, "sqlite3", SimpleNamespace(sqlite_version=version))
     result = self_test.check_sqlite()
@@ -93,8 +95,9 @@ def test_keyring_a_real_backend_passes() -> None:
 
 def test_keyring_fail_backend_on_windows_and_macos_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     keyring.set_keyring(fail.Keyring())
-    monkeypatch.setitem(self_test.REAL_KEYRING, "win32", ("Windows", "keyring.backends.Windows",
-                                                          None))
+    monkeypatch.setitem(
+        self_test.REAL_KEYRING, "win32", ("Windows", "keyring.backends.Windows", None)
+    )
     result = self_test.check_keyring("win32")
     assert result.status == FAIL
     assert "fail.Keyring" in result.detail
@@ -117,8 +120,11 @@ def test_keyring_without_its_entry_points_fails(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_keyring_without_its_library_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(self_test, "LINUX_KEYRING",
-                        ("SecretService", "keyring.backends.SecretService", "no_such_library"))
+    monkeypatch.setattr(
+        self_test,
+        "LINUX_KEYRING",
+        ("SecretService", "keyring.backends.SecretService", "no_such_library"),
+    )
     result = self_test.check_keyring("linux")
     assert result.status == FAIL
     assert "cannot work in this build" in result.detail
@@ -173,8 +179,9 @@ def test_data_folder_must_not_be_synced(tmp_path: Path, monkeypatch: pytest.Monk
     assert "Dropbox" in result.detail
 
 
-def test_qt_reports_a_missing_platform_plugin(qapp: object,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_qt_reports_a_missing_platform_plugin(
+    qapp: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("QT_QPA_PLATFORM", "nosuchplatform")
     result = self_test.check_qt()
     assert result.status == FAIL
@@ -184,8 +191,9 @@ def test_qt_reports_a_missing_platform_plugin(qapp: object,
     assert self_test.check_charts().status == PASS
 
 
-def test_qt_reports_missing_resources(qapp: object, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_qt_reports_missing_resources(
+    qapp: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from deskops_desktop.views import theme
 
     monkeypatch.setattr(theme, "resources_dir", lambda: tmp_path)

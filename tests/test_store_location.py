@@ -44,19 +44,28 @@ def test_unc_paths(path: str, unc: bool) -> None:
     ("path", "env", "kind"),
     [
         (r"\\plant-nas\office\deskops.sqlite3", NO_ENV, "network"),
-        (r"C:\Users\clerk\OneDrive\DeskOps\deskops.sqlite3",
-         {"OneDrive": r"C:\Users\clerk\OneDrive"}, "sync"),
+        (
+            r"C:\Users\clerk\OneDrive\DeskOps\deskops.sqlite3",
+            {"OneDrive": r"C:\Users\clerk\OneDrive"},
+            "sync",
+        ),
         # Case differs from the environment: Windows paths are case-insensitive.
-        (r"c:\users\CLERK\onedrive\deskops.sqlite3", {"OneDrive": r"C:\Users\clerk\OneDrive"},
-         "sync"),
+        (
+            r"c:\users\CLERK\onedrive\deskops.sqlite3",
+            {"OneDrive": r"C:\Users\clerk\OneDrive"},
+            "sync",
+        ),
         # OneDrive for Business ("OneDrive - Company"), found by name without any environment.
         (r"C:\Users\clerk\OneDrive - Contoso Recycling\deskops.sqlite3", NO_ENV, "sync"),
         (r"D:\Dropbox\plant\deskops.sqlite3", NO_ENV, "sync"),
         (r"D:\Dropbox (Contoso)\deskops.sqlite3", NO_ENV, "sync"),
         (r"G:\My Drive\deskops.sqlite3", NO_ENV, "sync"),
         (r"C:\Users\clerk\iCloudDrive\deskops.sqlite3", NO_ENV, "sync"),
-        (r"C:\Users\clerk\AppData\Local\DeskOps\DeskOps\deskops.sqlite3",
-         {"OneDrive": r"C:\Users\clerk\OneDrive"}, None),
+        (
+            r"C:\Users\clerk\AppData\Local\DeskOps\DeskOps\deskops.sqlite3",
+            {"OneDrive": r"C:\Users\clerk\OneDrive"},
+            None,
+        ),
         # Names that merely contain a sync client's name are fine (no false refusals).
         (r"C:\Data\OneDriveNotes\deskops.sqlite3", NO_ENV, None),
         (r"C:\Data\dropbox-export\deskops.sqlite3", NO_ENV, None),
@@ -64,8 +73,9 @@ def test_unc_paths(path: str, unc: bool) -> None:
         (r"C:\Data\Dropbox", NO_ENV, None),
     ],
 )
-def test_windows_rules(path: str, env: dict[str, str], kind: str | None,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_windows_rules(
+    path: str, env: dict[str, str], kind: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(store_location, "windows_drive_is_remote", lambda _path: False)
     problem = location_problem(path, environ=env, platform="win32")
     assert (problem.kind if problem else None) == kind
@@ -77,8 +87,7 @@ def test_mapped_network_drive(monkeypatch: pytest.MonkeyPatch) -> None:
     assert problem is not None
     assert problem.kind == "network"
     assert "Z:" in problem.detail
-    assert location_problem(r"C:\DeskOps\deskops.sqlite3", environ=NO_ENV,
-                            platform="win32") is None
+    assert location_problem(r"C:\DeskOps\deskops.sqlite3", environ=NO_ENV, platform="win32") is None
 
 
 def test_drive_type_is_only_asked_on_windows() -> None:

@@ -458,7 +458,7 @@ def test_text_lengths(module: Module, field: str, limit: int) -> None:
     ("module", "field", "code", "expected_id"),
     [
         (Module.PRODUCTION, "material", "agg-g1", "m-g1"),  # case-insensitive
-        (Module.PRODUCTION, "material", "AGG-G1 – G1", "m-g1"),  # noqa: RUF001  # combo-box label
+        (Module.PRODUCTION, "material", "AGG-G1 – G1", "m-g1"),  # combo-box label
         (Module.RECEIVED, "material", " RAW-MIXED - MIXED C&D DEBRIS", "m-raw"),
         (Module.EQUIPMENT, "equipment", "crusher-01", "e-c1"),
         (Module.MANPOWER, "role", "Laborer", "r-lab"),
@@ -499,7 +499,7 @@ def test_unknown_or_inactive_references_refused(
         (Module.PRODUCTION, "shift", "morning", "MORNING"),
         (Module.EQUIPMENT, "shift", " Night ", "NIGHT"),
         (Module.PRODUCTION, "operation", "cru-op", "CRU-OP"),
-        (Module.PRODUCTION, "operation", "Crushing – Production", "CRU-PRO"),  # noqa: RUF001
+        (Module.PRODUCTION, "operation", "Crushing – Production", "CRU-PRO"),
         (Module.PRODUCTION, "operation", "crushing - disposal", "CRU-DIS"),
         (Module.DISPATCH, "operation", "SEG-OP", "SEG-OP"),
         (Module.EQUIPMENT, "status", "breakdown", "BREAKDOWN"),

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF002  (en dashes and similar are deliberate typography)
 """The export job lifecycle: limits, run, complete, fail, cancel, retry, recovery, cleanup.
 
 A job is a row in ``export_jobs`` that moves ``pending -> processing -> completed | failed`` with

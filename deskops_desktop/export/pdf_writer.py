@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (en dashes and similar are deliberate typography)
 """The pdf report: A4 landscape, 16 mm margins, drawn page by page (linear in the rows).
 
 Why not one platypus ``LongTable``: its layout is quadratic in the rows (20,000 rows took 30 s).

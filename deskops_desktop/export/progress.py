@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002  (en dashes and similar are deliberate typography)
 """How long work reports progress and learns it was cancelled: a three-method protocol.
 
 Writers and the job service never know who listens. The Qt runner passes an object that emits

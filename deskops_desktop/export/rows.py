@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (en dashes and similar are deliberate typography)
 """Turning records and the stock ledger into export rows, per module, granularity and flavour.
 
 An ``ExportTable`` is what every writer consumes: column descriptions, a *single-use* iterator of

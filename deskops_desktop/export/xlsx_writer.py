@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (en dashes and similar are deliberate typography)
 """The Excel writer: openpyxl write-only mode, one streaming pass, styled and filterable.
 
 Layout: data sheet(s) named after the module with a styled header row frozen at A2, an

@@ -53,7 +53,11 @@ class Kind(StrEnum):
     ROLE = "role"
 
 
-REFERENCE_KINDS = {Kind.MATERIAL: "material_id", Kind.EQUIPMENT: "equipment_id", Kind.ROLE: "role_id"}
+REFERENCE_KINDS = {
+    Kind.MATERIAL: "material_id",
+    Kind.EQUIPMENT: "equipment_id",
+    Kind.ROLE: "role_id",
+}
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,11 @@ class ReferenceIndex:
     roles: tuple[RefItem, ...] = ()
 
     def items(self, kind: Kind) -> tuple[RefItem, ...]:
-        return {Kind.MATERIAL: self.materials, Kind.EQUIPMENT: self.equipment, Kind.ROLE: self.roles}[
-            kind
-        ]
+        return {
+            Kind.MATERIAL: self.materials,
+            Kind.EQUIPMENT: self.equipment,
+            Kind.ROLE: self.roles,
+        }[kind]
 
     def by_code(self, kind: Kind, code: str) -> RefItem | None:
         wanted = code.strip().upper()
@@ -243,7 +249,9 @@ SPECS: dict[Module, ModuleSpec] = {
 }
 
 _OPERATION_ALIASES = {name: op.value for op, name in OPERATION_NAMES.items()}
-_OPERATION_ALIASES.update({name.replace("–", "-"): op.value for op, name in OPERATION_NAMES.items()})
+_OPERATION_ALIASES.update(
+    {name.replace("–", "-"): op.value for op, name in OPERATION_NAMES.items()}
+)
 
 
 def _parse(spec: FieldSpec, value: object, refs: ReferenceIndex, today: date) -> Any:

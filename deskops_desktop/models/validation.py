@@ -145,7 +145,9 @@ def parse_text(value: object, *, max_length: int) -> str:
     return text
 
 
-def parse_choice(value: object, choices: Iterable[str], aliases: dict[str, str] | None = None) -> str:
+def parse_choice(
+    value: object, choices: Iterable[str], aliases: dict[str, str] | None = None
+) -> str:
     """Match a closed vocabulary case-insensitively (also by display name via ``aliases``)."""
     options = list(choices)
     text = str(value).strip()

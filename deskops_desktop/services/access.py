@@ -53,7 +53,9 @@ def may_change_date(actor: Actor, record_date: date, today: date) -> bool:
     return (today - record_date).days < OPERATOR_EDIT_WINDOW_DAYS
 
 
-def require_record_change(actor: Actor, module: Module, site_id: str, record_date: date, today: date) -> None:
+def require_record_change(
+    actor: Actor, module: Module, site_id: str, record_date: date, today: date
+) -> None:
     require_site(actor, site_id)
     if module is Module.ADJUSTMENTS and actor.role is Role.OPERATOR:
         raise PermissionDenied("stock adjustments need a supervisor (moderator) or administrator")

@@ -9,6 +9,7 @@ persisted: the app always starts at "Last 30 days".
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -52,10 +53,14 @@ def _valid(name: str, value: Any, default: Any) -> bool:
     if name == "dashboard_refresh_minutes":
         return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 240
     if name == "splitters":
-        return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        )
     if default is None:
         return value is None or isinstance(value, str)
-    return isinstance(value, type(default)) and not (isinstance(value, bool) and not isinstance(default, bool))
+    return isinstance(value, type(default)) and not (
+        isinstance(value, bool) and not isinstance(default, bool)
+    )
 
 
 def _migrate(data: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +91,9 @@ def load_state(path: Path | None = None) -> AppState:
         if f.name in data and _valid(f.name, data[f.name], default):
             values[f.name] = data[f.name]
         elif f.name in data:
-            log.warning("setting %s has an invalid value %r; using the default", f.name, data[f.name])
+            log.warning(
+                "setting %s has an invalid value %r; using the default", f.name, data[f.name]
+            )
     return AppState(**values)
 
 
@@ -100,7 +107,5 @@ def save_state(state: AppState, path: Path | None = None) -> None:
 
 
 def _set_aside(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):  # best effort only
         os.replace(path, path.with_name(path.name + ".bad"))
-    except OSError:  # pragma: no cover - best effort only
-        pass

@@ -306,9 +306,7 @@ def set_aside_files(db_path: Path) -> list[Path]:
     if not db_path.parent.is_dir():
         return []
     pattern = f"{db_path.name}{SET_ASIDE_MARK}*"
-    return sorted(
-        p for p in db_path.parent.glob(pattern) if not p.name.endswith(("-wal", "-shm"))
-    )
+    return sorted(p for p in db_path.parent.glob(pattern) if not p.name.endswith(("-wal", "-shm")))
 
 
 def set_aside(db_path: Path, now: datetime | None = None) -> Path:
@@ -346,8 +344,9 @@ def check_store(db_path: Path, now: datetime | None = None) -> StoreHealth:
     if not db_path.exists():
         earlier = tuple(set_aside_files(db_path))
         if earlier:
-            return StoreHealth(db_path, "damaged", "the store was set aside earlier as damaged",
-                               earlier, backups)
+            return StoreHealth(
+                db_path, "damaged", "the store was set aside earlier as damaged", earlier, backups
+            )
         return StoreHealth(db_path, "new", backups=backups)
     if db_path.stat().st_size == 0:
         if not backups:
@@ -403,8 +402,9 @@ def _finish(db_path: Path, target: Path, kind: BackupKind) -> BackupInfo:
     if problem is not None:
         with contextlib.suppress(OSError):
             target.unlink()
-        raise BackupError(f"the copy of {db_path.name} failed its check ({problem}); "
-                          "the store may be damaged")
+        raise BackupError(
+            f"the copy of {db_path.name} failed its check ({problem}); the store may be damaged"
+        )
     prune(db_path)
     info = next((b for b in list_backups(db_path) if b.path == target), None)
     if info is None:  # pruned at once: only when the clock is far behind the newest copies
@@ -429,8 +429,10 @@ def _copy_file_store(db_path: Path, target: Path) -> None:
     """Online backup of a store file that is not open through a ``Store`` (recovery paths)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".partial")
-    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as source, \
-            contextlib.closing(sqlite3.connect(tmp)) as dest:
+    with (
+        contextlib.closing(sqlite3.connect(db_path, timeout=10)) as source,
+        contextlib.closing(sqlite3.connect(tmp)) as dest,
+    ):
         source.backup(dest)
     os.replace(tmp, target)
 
@@ -500,12 +502,16 @@ def restore(db_path: Path, backup: Path, now: datetime | None = None) -> Restore
         safety = _finish(db_path, target, BackupKind.BEFORE_RESTORE)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with contextlib.closing(sqlite3.connect(_uri(backup, "ro"), uri=True)) as source, \
-                contextlib.closing(sqlite3.connect(db_path, timeout=30)) as dest:
+        with (
+            contextlib.closing(sqlite3.connect(_uri(backup, "ro"), uri=True)) as source,
+            contextlib.closing(sqlite3.connect(db_path, timeout=30)) as dest,
+        ):
             source.backup(dest)
             dest.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error as exc:
-        raise BackupError(f"the restore failed ({exc}); the store was not changed"
-                          + (f"; the copy made first is {safety.path}" if safety else "")) from exc
+        raise BackupError(
+            f"the restore failed ({exc}); the store was not changed"
+            + (f"; the copy made first is {safety.path}" if safety else "")
+        ) from exc
     log.warning("store %s restored from %s", db_path, backup)
     return RestoreResult(backup, safety)

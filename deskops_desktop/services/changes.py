@@ -39,7 +39,11 @@ class ChangeSet:
         return site_id is None or not self.site_ids or site_id in self.site_ids
 
     def __or__(self, other: ChangeSet) -> ChangeSet:
-        sites = frozenset() if not self.site_ids or not other.site_ids else self.site_ids | other.site_ids
+        sites = (
+            frozenset()
+            if not self.site_ids or not other.site_ids
+            else self.site_ids | other.site_ids
+        )
         return ChangeSet(self.areas | other.areas, sites)
 
     @property

@@ -101,9 +101,9 @@ def connection_security(store: Store) -> str:
     mode = str(store.url.query.get("sslmode") or "prefer")
     try:
         with store.read() as session:
-            row = session.execute(text(
-                "SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
-            )).first()
+            row = session.execute(
+                text("SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            ).first()
     except DBAPIError as exc:
         if is_offline_error(exc):
             return "unknown: the server cannot be reached"

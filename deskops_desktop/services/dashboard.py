@@ -587,8 +587,12 @@ class _Query:
             uom: (int(p or 0), int(r or 0), int(d or 0))
             for uom, p, r, d in self.session.execute(
                 _PREVIOUS_FLOWS,
-                {"s": self.site_id, "m": [m.id for m in self.refs.materials], "a": prev_from,
-                 "b": prev_to},
+                {
+                    "s": self.site_id,
+                    "m": [m.id for m in self.refs.materials],
+                    "a": prev_from,
+                    "b": prev_to,
+                },
             ).all()
         }
 

@@ -122,70 +122,153 @@ class DataService:
 
     # ------------------------------------------------------------------ reads
     def records(
-        self, module: Module, site_id: str, date_from: date, date_to: date, *, search: str = "",
-        sort: str = "date", descending: bool = True, offset: int = 0, limit: int | None = None,
+        self,
+        module: Module,
+        site_id: str,
+        date_from: date,
+        date_to: date,
+        *,
+        search: str = "",
+        sort: str = "date",
+        descending: bool = True,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[RecordRow]:
-        key = (module.value, site_id, "list", date_from, date_to, search, sort, descending, offset, limit)
-        return self._cached(key, lambda: self.services.records.list(
-            self.actor, module, site_id, date_from, date_to, search=search, sort=sort,
-            descending=descending, offset=offset, limit=limit,
-        ))
+        key = (
+            module.value,
+            site_id,
+            "list",
+            date_from,
+            date_to,
+            search,
+            sort,
+            descending,
+            offset,
+            limit,
+        )
+        return self._cached(
+            key,
+            lambda: self.services.records.list(
+                self.actor,
+                module,
+                site_id,
+                date_from,
+                date_to,
+                search=search,
+                sort=sort,
+                descending=descending,
+                offset=offset,
+                limit=limit,
+            ),
+        )
 
-    def count(self, module: Module, site_id: str, date_from: date, date_to: date, search: str = "") -> int:
+    def count(
+        self, module: Module, site_id: str, date_from: date, date_to: date, search: str = ""
+    ) -> int:
         key = (module.value, site_id, "count", date_from, date_to, search)
-        return self._cached(key, lambda: self.services.records.count(
-            self.actor, module, site_id, date_from, date_to, search=search))
+        return self._cached(
+            key,
+            lambda: self.services.records.count(
+                self.actor, module, site_id, date_from, date_to, search=search
+            ),
+        )
 
     def record(self, module: Module, record_id: str) -> RecordRow:
         """One record as it is now (not cached: used to compare with a stale copy)."""
         return self.guarded(lambda: self.services.records.get(self.actor, module, record_id))
 
     def ledger(
-        self, site_id: str, date_from: date, date_to: date,
-        granularity: Granularity = Granularity.DAILY, category: str | None = None,
+        self,
+        site_id: str,
+        date_from: date,
+        date_to: date,
+        granularity: Granularity = Granularity.DAILY,
+        category: str | None = None,
     ) -> Ledger:
         key = (Area.LEDGER.value, site_id, "ledger", date_from, date_to, granularity, category)
-        return self._cached(key, lambda: self.services.ledger.ledger(
-            self.actor, site_id, date_from, date_to, granularity, category))
+        return self._cached(
+            key,
+            lambda: self.services.ledger.ledger(
+                self.actor, site_id, date_from, date_to, granularity, category
+            ),
+        )
 
-    def ledger_page(self, site_id: str, date_from: date, date_to: date, offset: int, limit: int,
-                    category: str | None = None) -> LedgerPage:
+    def ledger_page(
+        self,
+        site_id: str,
+        date_from: date,
+        date_to: date,
+        offset: int,
+        limit: int,
+        category: str | None = None,
+    ) -> LedgerPage:
         key = (Area.LEDGER.value, site_id, "page", date_from, date_to, offset, limit, category)
-        return self._cached(key, lambda: self.services.ledger.page(
-            self.actor, site_id, date_from, date_to, offset, limit, category))
+        return self._cached(
+            key,
+            lambda: self.services.ledger.page(
+                self.actor, site_id, date_from, date_to, offset, limit, category
+            ),
+        )
 
     def dashboard(self, site_id: str, date_from: date, date_to: date) -> DashboardSnapshot:
         key = (Area.DASHBOARD.value, site_id, "snapshot", date_from, date_to)
-        return self._cached(key, lambda: self.services.dashboard.snapshot(self.actor, site_id, date_from, date_to))
+        return self._cached(
+            key, lambda: self.services.dashboard.snapshot(self.actor, site_id, date_from, date_to)
+        )
 
     # ----------------------------------------------------------------- writes
-    def create(self, module: Module, site_id: str, raw: Mapping[str, object], record_id: str | None = None) -> WriteResult:
-        result = self.guarded(lambda: self.services.records.create(
-            self.actor, module, site_id, raw, record_id=record_id))
+    def create(
+        self, module: Module, site_id: str, raw: Mapping[str, object], record_id: str | None = None
+    ) -> WriteResult:
+        result = self.guarded(
+            lambda: self.services.records.create(
+                self.actor, module, site_id, raw, record_id=record_id
+            )
+        )
         self.announce(result.changes)
         return result
 
-    def update(self, module: Module, record_id: str, raw: Mapping[str, object], expected_version: int | None) -> WriteResult:
-        result = self.guarded(lambda: self.services.records.update(
-            self.actor, module, record_id, raw, expected_version=expected_version))
+    def update(
+        self,
+        module: Module,
+        record_id: str,
+        raw: Mapping[str, object],
+        expected_version: int | None,
+    ) -> WriteResult:
+        result = self.guarded(
+            lambda: self.services.records.update(
+                self.actor, module, record_id, raw, expected_version=expected_version
+            )
+        )
         self.announce(result.changes)
         return result
 
-    def delete(self, module: Module, record_id: str, expected_version: int | None = None) -> WriteResult:
-        result = self.guarded(lambda: self.services.records.delete(
-            self.actor, module, record_id, expected_version=expected_version))
+    def delete(
+        self, module: Module, record_id: str, expected_version: int | None = None
+    ) -> WriteResult:
+        result = self.guarded(
+            lambda: self.services.records.delete(
+                self.actor, module, record_id, expected_version=expected_version
+            )
+        )
         self.announce(result.changes)
         return result
 
     def import_sheet(self, site_id: str, sheet: SheetData, source: str = "") -> ImportResult:
         """Add pasted or imported rows all or nothing (see ``services.imports``)."""
-        result = self.guarded(lambda: ImportService(self.services.records).import_sheet(
-            self.actor, site_id, sheet, source=source))
+        result = self.guarded(
+            lambda: ImportService(self.services.records).import_sheet(
+                self.actor, site_id, sheet, source=source
+            )
+        )
         self.announce(result.changes)
         return result
 
-    def create_many(self, module: Module, site_id: str, rows: Sequence[Mapping[str, object]]) -> BatchResult:
+    def create_many(
+        self, module: Module, site_id: str, rows: Sequence[Mapping[str, object]]
+    ) -> BatchResult:
         result = self.guarded(
-            lambda: self.services.records.create_many(self.actor, module, site_id, rows))
+            lambda: self.services.records.create_many(self.actor, module, site_id, rows)
+        )
         self.announce(result.changes)
         return result

@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from deskops_desktop.models.enums import Category, Granularity, Level
-from deskops_desktop.models.errors import ValidationError, Problem
+from deskops_desktop.models.errors import Problem, ValidationError
 from deskops_desktop.models.ledger_math import net_flow, period_start
 from deskops_desktop.models.modules import RefItem
 from deskops_desktop.models.records import Dispatch, InventoryAdjustment, Production, Received
@@ -97,8 +97,14 @@ class LedgerTotal:
     def values(self) -> tuple[Decimal, ...]:
         return tuple(
             milli_to_decimal(v)
-            for v in (self.opening_m, self.produced_m, self.received_m,
-                      self.dispatched_m, self.adjustment_m, self.closing_m)
+            for v in (
+                self.opening_m,
+                self.produced_m,
+                self.received_m,
+                self.dispatched_m,
+                self.adjustment_m,
+                self.closing_m,
+            )
         )
 
 
@@ -153,9 +159,18 @@ class LedgerService:
             materials = self._materials(session, site_id, category, material_codes)
             daily = _daily_rows(session, site_id, materials, date_from, date_to)
         totals = _totals(daily, materials, date_from, date_to)
-        rows = daily if granularity is Granularity.DAILY else _fold(daily, granularity, date_from, date_to)
+        rows = (
+            daily
+            if granularity is Granularity.DAILY
+            else _fold(daily, granularity, date_from, date_to)
+        )
         return Ledger(
-            site, date_from, date_to, granularity, category, tuple(rows),
+            site,
+            date_from,
+            date_to,
+            granularity,
+            category,
+            tuple(rows),
             tuple(t for t in totals if t.category is not None),
             tuple(t for t in totals if t.category is None),
         )
@@ -202,7 +217,9 @@ class LedgerService:
         problems = []
         for key in sorted(expected.keys() | actual.keys()):
             if expected.get(key) != actual.get(key):
-                problems.append(f"{key[0]} {key[1]}: stored {actual.get(key)} expected {expected.get(key)}")
+                problems.append(
+                    f"{key[0]} {key[1]}: stored {actual.get(key)} expected {expected.get(key)}"
+                )
         return problems
 
     @staticmethod
@@ -212,7 +229,11 @@ class LedgerService:
         if category is not None and category not in {c.value for c in Category}:
             raise ValidationError([Problem("category", f"unknown category '{category}'")])
         refs = load_reference_index(session).materials
-        used = set(session.scalars(select(StockDay.material_id).where(StockDay.site_id == site_id).distinct()))
+        used = set(
+            session.scalars(
+                select(StockDay.material_id).where(StockDay.site_id == site_id).distinct()
+            )
+        )
         chosen = [m for m in refs if m.active or m.id in used]
         if category is not None:
             chosen = [m for m in chosen if m.category == category]
@@ -240,7 +261,9 @@ def _bind_date(session: Session, day: date) -> object:
     return day.isoformat() if session.get_bind().dialect.name == "sqlite" else day
 
 
-def _openings(session: Session, site_id: str, material_ids: Iterable[str], first_day: date) -> dict[str, int]:
+def _openings(
+    session: Session, site_id: str, material_ids: Iterable[str], first_day: date
+) -> dict[str, int]:
     a = _bind_date(session, first_day)
     out: dict[str, int] = {}
     for material_id in material_ids:
@@ -262,8 +285,12 @@ def _daily_rows(
     # objects alive long enough for the garbage collector to promote them (more full passes).
     result = session.execute(
         _RANGE_SQL,
-        {"s": site_id, "m": [m.id for m in materials], "a": _bind_date(session, date_from),
-         "b": _bind_date(session, date_to)},
+        {
+            "s": site_id,
+            "m": [m.id for m in materials],
+            "a": _bind_date(session, date_from),
+            "b": _bind_date(session, date_to),
+        },
     )
     for chunk in result.partitions(500):
         for material_id, day, p, r, d, a, c in chunk:
@@ -293,7 +320,9 @@ def _daily_rows(
     return rows
 
 
-def _fold(daily: list[LedgerRow], granularity: Granularity, date_from: date, date_to: date) -> list[LedgerRow]:
+def _fold(
+    daily: list[LedgerRow], granularity: Granularity, date_from: date, date_to: date
+) -> list[LedgerRow]:
     """Weekly/monthly: opening of the first day, flows summed, closing of the last day."""
     groups: dict[tuple[date, str], list[LedgerRow]] = {}
     order: list[tuple[date, str]] = []
@@ -311,16 +340,24 @@ def _fold(daily: list[LedgerRow], granularity: Granularity, date_from: date, dat
         m = first.material
         out.append(
             LedgerRow(
-                key[0], min(last.day, date_to), m, first.opening_m,
-                sum(r.produced_m for r in bucket), sum(r.received_m for r in bucket),
-                sum(r.dispatched_m for r in bucket), sum(r.adjustment_m for r in bucket),
-                last.closing_m, last.level,
+                key[0],
+                min(last.day, date_to),
+                m,
+                first.opening_m,
+                sum(r.produced_m for r in bucket),
+                sum(r.received_m for r in bucket),
+                sum(r.dispatched_m for r in bucket),
+                sum(r.adjustment_m for r in bucket),
+                last.closing_m,
+                last.level,
             )
         )
     return out
 
 
-def _totals(daily: list[LedgerRow], materials: list[RefItem], date_from: date, date_to: date) -> list[LedgerTotal]:
+def _totals(
+    daily: list[LedgerRow], materials: list[RefItem], date_from: date, date_to: date
+) -> list[LedgerTotal]:
     per_material: dict[str, list[int]] = {m.id: [0, 0, 0, 0, 0, 0] for m in materials}
     for row in daily:
         acc = per_material[row.material.id]
@@ -343,8 +380,15 @@ def _totals(daily: list[LedgerRow], materials: list[RefItem], date_from: date, d
 
 def _stored(session: Session, site_id: str) -> dict[tuple[str, date], tuple[int, ...]]:
     rows = session.execute(
-        select(StockDay.material_id, StockDay.day, StockDay.produced, StockDay.received,
-               StockDay.dispatched, StockDay.adjustment, StockDay.closing).where(StockDay.site_id == site_id)
+        select(
+            StockDay.material_id,
+            StockDay.day,
+            StockDay.produced,
+            StockDay.received,
+            StockDay.dispatched,
+            StockDay.adjustment,
+            StockDay.closing,
+        ).where(StockDay.site_id == site_id)
     )
     return {(m, d): (p, r, x, a, c) for m, d, p, r, x, a, c in rows}
 
@@ -360,10 +404,14 @@ def recompute(session: Session, site_id: str) -> dict[tuple[str, date], tuple[in
             .group_by(table.material_id, table.date)
         )
         for material_id, day, total in session.execute(query):
-            flows[(material_id, day)][index] += to_milli(Decimal(total)) if not isinstance(total, int) else int(total)
+            flows[(material_id, day)][index] += (
+                to_milli(Decimal(total)) if not isinstance(total, int) else int(total)
+            )
     out: dict[tuple[str, date], tuple[int, ...]] = {}
     balance: dict[str, int] = defaultdict(int)
-    for (material_id, day), (p, r, d, a) in sorted(flows.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for (material_id, day), (p, r, d, a) in sorted(
+        flows.items(), key=lambda kv: (kv[0][0], kv[0][1])
+    ):
         if not (p or r or d or a):
             continue
         balance[material_id] += net_flow(p, r, d, a)

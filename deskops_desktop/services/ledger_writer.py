@@ -19,8 +19,8 @@ from datetime import date
 
 from sqlalchemy import Date, bindparam
 from sqlalchemy import text as _text
-from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 FLOW_COLUMNS = ("produced", "received", "dispatched", "adjustment")
 _SIGN = {"produced": 1, "received": 1, "dispatched": -1, "adjustment": 1}
@@ -80,16 +80,24 @@ def text(sql: str) -> TextClause:
     return clause
 
 
-def _apply_day(session: Session, site_id: str, material_id: str, day: date, delta: list[int]) -> None:
+def _apply_day(
+    session: Session, site_id: str, material_id: str, day: date, delta: list[int]
+) -> None:
     params = {"s": site_id, "m": material_id, "d": day}
     row = session.execute(
-        text(f"SELECT produced, received, dispatched, adjustment FROM stock_days WHERE {_KEY} AND day = :d"),
+        text(
+            "SELECT produced, received, dispatched, adjustment FROM stock_days"
+            f" WHERE {_KEY} AND day = :d"
+        ),
         params,
     ).first()
     net = _net(delta)
     if row is None:
         before = session.execute(
-            text(f"SELECT closing FROM stock_days WHERE {_KEY} AND day < :d ORDER BY day DESC LIMIT 1"),
+            text(
+                f"SELECT closing FROM stock_days WHERE {_KEY} AND day < :d"
+                " ORDER BY day DESC LIMIT 1"
+            ),
             params,
         ).scalar()
         session.execute(
@@ -97,7 +105,14 @@ def _apply_day(session: Session, site_id: str, material_id: str, day: date, delt
                 "INSERT INTO stock_days (site_id, material_id, day, produced, received, dispatched,"
                 " adjustment, closing) VALUES (:s, :m, :d, :p, :r, :x, :a, :c)"
             ),
-            {**params, "p": delta[0], "r": delta[1], "x": delta[2], "a": delta[3], "c": (before or 0) + net},
+            {
+                **params,
+                "p": delta[0],
+                "r": delta[1],
+                "x": delta[2],
+                "a": delta[3],
+                "c": (before or 0) + net,
+            },
         )
     else:
         new = [a + b for a, b in zip(row, delta, strict=True)]
@@ -119,14 +134,22 @@ def _apply_day(session: Session, site_id: str, material_id: str, day: date, delt
         )
 
 
-def _merge_many(session: Session, site_id: str, material_id: str, by_day: dict[date, list[int]]) -> None:
+def _merge_many(
+    session: Session, site_id: str, material_id: str, by_day: dict[date, list[int]]
+) -> None:
     """Many days at once (imports): read the tail from the first day, merge, write back changes."""
     first = min(by_day)
     params = {"s": site_id, "m": material_id, "d": first}
-    before = session.execute(
-        text(f"SELECT closing FROM stock_days WHERE {_KEY} AND day < :d ORDER BY day DESC LIMIT 1"),
-        params,
-    ).scalar() or 0
+    before = (
+        session.execute(
+            text(
+                f"SELECT closing FROM stock_days WHERE {_KEY} AND day < :d"
+                " ORDER BY day DESC LIMIT 1"
+            ),
+            params,
+        ).scalar()
+        or 0
+    )
     existing: dict[date, tuple[int, ...]] = {}
     for day, *flows in session.execute(
         text(
@@ -145,8 +168,16 @@ def _merge_many(session: Session, site_id: str, material_id: str, by_day: dict[d
         delta = by_day.get(day)
         flows = [a + b for a, b in zip(old or (0, 0, 0, 0), delta or (0, 0, 0, 0), strict=True)]
         closing += _net(flows)
-        row = {"s": site_id, "m": material_id, "d": day, "p": flows[0], "r": flows[1],
-               "x": flows[2], "a": flows[3], "c": closing}
+        row = {
+            "s": site_id,
+            "m": material_id,
+            "d": day,
+            "p": flows[0],
+            "r": flows[1],
+            "x": flows[2],
+            "a": flows[3],
+            "c": closing,
+        }
         if old is None:
             inserts.append(row)
         elif not any(flows):
@@ -158,7 +189,8 @@ def _merge_many(session: Session, site_id: str, material_id: str, by_day: dict[d
     if updates:
         session.execute(
             text(
-                "UPDATE stock_days SET produced = :p, received = :r, dispatched = :x, adjustment = :a,"
+                "UPDATE stock_days SET produced = :p, received = :r, dispatched = :x,"
+                " adjustment = :a,"
                 f" closing = :c WHERE {_KEY} AND day = :d"
             ),
             updates,

@@ -5,7 +5,6 @@ Reference rows are deactivated, never deleted while records point at them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,7 +18,13 @@ from deskops_desktop.models import validation as v
 from deskops_desktop.models.enums import Category, EquipmentType, Uom
 from deskops_desktop.models.errors import NotFound, Problem, ValidationError
 from deskops_desktop.models.modules import ReferenceIndex
-from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, ProductionTarget, Site
+from deskops_desktop.models.reference import (
+    Equipment,
+    ManpowerRole,
+    Material,
+    ProductionTarget,
+    Site,
+)
 from deskops_desktop.services.access import Actor, require_admin, require_site
 from deskops_desktop.services.audit import log_change
 from deskops_desktop.services.changes import MASTER_CHANGED, ChangeSet
@@ -54,29 +59,55 @@ class MasterDataService:
         return site
 
     def add_site(
-        self, actor: Actor, code: str, name: str, *, location: str = "", timezone: str = "Asia/Riyadh"
+        self,
+        actor: Actor,
+        code: str,
+        name: str,
+        *,
+        location: str = "",
+        timezone: str = "Asia/Riyadh",
     ) -> tuple[SiteInfo, ChangeSet]:
         require_admin(actor, "add sites")
         clean_code = code.strip().upper()
         problems = _site_problems(clean_code, name, timezone)
         with self._store.write() as session:
-            if session.scalar(select(Site.id).where(func.upper(Site.code) == clean_code)) is not None:
+            if (
+                session.scalar(select(Site.id).where(func.upper(Site.code) == clean_code))
+                is not None
+            ):
                 problems.append(Problem("code", f"site {clean_code} already exists"))
             if problems:
                 raise ValidationError(problems)
-            site = Site(code=clean_code, name=name.strip(), location=location.strip(), timezone=timezone,
-                        created_by=actor.user_id)
+            site = Site(
+                code=clean_code,
+                name=name.strip(),
+                location=location.strip(),
+                timezone=timezone,
+                created_by=actor.user_id,
+            )
             session.add(site)
             session.flush()
-            log_change(session, actor, "sites", site.id, "INSERT", None,
-                       {"code": clean_code, "name": site.name, "timezone": timezone})
+            log_change(
+                session,
+                actor,
+                "sites",
+                site.id,
+                "INSERT",
+                None,
+                {"code": clean_code, "name": site.name, "timezone": timezone},
+            )
             return site_info(site), MASTER_CHANGED
 
     def update_site(self, actor: Actor, site_id: str, **changes: Any) -> tuple[SiteInfo, ChangeSet]:
         require_admin(actor, "change sites")
         with self._store.write() as session:
             site = _get(session, Site, site_id)
-            old = {"name": site.name, "location": site.location, "timezone": site.timezone, "active": site.active}
+            old = {
+                "name": site.name,
+                "location": site.location,
+                "timezone": site.timezone,
+                "active": site.active,
+            }
             merged = {**old, **changes}
             problems = _site_problems(site.code, str(merged["name"]), str(merged["timezone"]))
             if problems:
@@ -96,8 +127,18 @@ class MasterDataService:
         require_admin(actor)
         with self._store.write() as session:
             material = _get(session, Material, material_id)
-            old = {k: getattr(material, k) for k in
-                   ("name", "category", "uom", "low_threshold", "high_threshold", "notes", "active")}
+            old = {
+                k: getattr(material, k)
+                for k in (
+                    "name",
+                    "category",
+                    "uom",
+                    "low_threshold",
+                    "high_threshold",
+                    "notes",
+                    "active",
+                )
+            }
             problems: list[Problem] = []
             clean: dict[str, Any] = {}
             for key, value in changes.items():
@@ -118,7 +159,9 @@ class MasterDataService:
 
     def add_equipment(self, actor: Actor, code: str, name: str, type_: str) -> ChangeSet:
         require_admin(actor)
-        return self._add_coded(actor, Equipment, code, name, type=_choice("type", type_, EquipmentType))
+        return self._add_coded(
+            actor, Equipment, code, name, type=_choice("type", type_, EquipmentType)
+        )
 
     def add_role(self, actor: Actor, code: str, name: str) -> ChangeSet:
         require_admin(actor)
@@ -126,12 +169,16 @@ class MasterDataService:
 
     def set_active(self, actor: Actor, table: str, item_id: str, active: bool) -> ChangeSet:
         require_admin(actor)
-        model = {"materials": Material, "equipment": Equipment, "manpower_roles": ManpowerRole}[table]
+        model = {"materials": Material, "equipment": Equipment, "manpower_roles": ManpowerRole}[
+            table
+        ]
         with self._store.write() as session:
             item = _get(session, model, item_id)
             old = item.active
             item.active = active
-            log_change(session, actor, table, item_id, "UPDATE", {"active": old}, {"active": active})
+            log_change(
+                session, actor, table, item_id, "UPDATE", {"active": old}, {"active": active}
+            )
         return MASTER_CHANGED
 
     def _add_coded(self, actor: Actor, model: Any, code: str, name: str, **extra: Any) -> ChangeSet:
@@ -147,11 +194,20 @@ class MasterDataService:
             if problems:
                 raise ValidationError(problems)
             order = (session.scalar(select(func.max(model.sort_order))) or 0) + 1
-            item = model(code=clean, name=name.strip(), sort_order=order, created_by=actor.user_id, **extra)
+            item = model(
+                code=clean, name=name.strip(), sort_order=order, created_by=actor.user_id, **extra
+            )
             session.add(item)
             session.flush()
-            log_change(session, actor, model.__tablename__, item.id, "INSERT", None,
-                       {"code": clean, "name": name.strip(), **extra})
+            log_change(
+                session,
+                actor,
+                model.__tablename__,
+                item.id,
+                "INSERT",
+                None,
+                {"code": clean, "name": name.strip(), **extra},
+            )
         return MASTER_CHANGED
 
     # ----- production targets
@@ -164,10 +220,17 @@ class MasterDataService:
                 .where(ProductionTarget.site_id == site_id)
                 .order_by(ProductionTarget.from_date)
             )
-            return [TargetInfo(t.id, t.site_id, code, t.daily_tons, t.from_date) for t, code in rows]
+            return [
+                TargetInfo(t.id, t.site_id, code, t.daily_tons, t.from_date) for t, code in rows
+            ]
 
     def set_target(
-        self, actor: Actor, site_id: str, daily_tons: object, from_date: object, material_code: str | None = None
+        self,
+        actor: Actor,
+        site_id: str,
+        daily_tons: object,
+        from_date: object,
+        material_code: str | None = None,
     ) -> ChangeSet:
         require_admin(actor, "set production targets")
         problems: list[Problem] = []
@@ -182,17 +245,31 @@ class MasterDataService:
         with self._store.write() as session:
             material_id = None
             if material_code:
-                material_id = session.scalar(select(Material.id).where(Material.code == material_code.upper()))
+                material_id = session.scalar(
+                    select(Material.id).where(Material.code == material_code.upper())
+                )
                 if material_id is None:
                     problems.append(Problem("material", f"unknown material code '{material_code}'"))
             if problems:
                 raise ValidationError(problems)
-            target = ProductionTarget(site_id=site_id, material_id=material_id, daily_tons=tons,
-                                      from_date=start, created_by=actor.user_id)
+            target = ProductionTarget(
+                site_id=site_id,
+                material_id=material_id,
+                daily_tons=tons,
+                from_date=start,
+                created_by=actor.user_id,
+            )
             session.add(target)
             session.flush()
-            log_change(session, actor, "production_targets", target.id, "INSERT", None,
-                       {"daily_tons": tons, "from_date": start, "material": material_code})
+            log_change(
+                session,
+                actor,
+                "production_targets",
+                target.id,
+                "INSERT",
+                None,
+                {"daily_tons": tons, "from_date": start, "material": material_code},
+            )
         return MASTER_CHANGED
 
 
@@ -214,7 +291,9 @@ def _site_problems(code: str, name: str, timezone: str) -> list[Problem]:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(Problem("timezone", f"'{timezone}' is not an IANA time zone (e.g. Asia/Riyadh)"))
+        problems.append(
+            Problem("timezone", f"'{timezone}' is not an IANA time zone (e.g. Asia/Riyadh)")
+        )
     return problems
 
 
@@ -247,5 +326,3 @@ def _material_field(key: str, value: object) -> Any:
     if key == "active":
         return bool(value)
     raise v.FieldError("cannot be changed")
-
-

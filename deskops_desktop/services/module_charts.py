@@ -52,7 +52,9 @@ def _days(date_from: date, date_to: date) -> tuple[date, ...]:
     return tuple(date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1))
 
 
-def _daily(days: tuple[date, ...], named: dict[tuple[str, str], dict[date, Decimal]]) -> DailySeries:
+def _daily(
+    days: tuple[date, ...], named: dict[tuple[str, str], dict[date, Decimal]]
+) -> DailySeries:
     series = tuple(
         Series(name, unit, tuple(values.get(d, Decimal(0)) for d in days))
         for (name, unit), values in named.items()
@@ -86,7 +88,9 @@ class ModuleChartService:
         """Dispatched quantity per unit of measure per day, and trips per day."""
         require_site(actor, site_id)
         query = (
-            select(Material.uom, Dispatch.date, func.sum(Dispatch.quantity), func.sum(Dispatch.trips))
+            select(
+                Material.uom, Dispatch.date, func.sum(Dispatch.quantity), func.sum(Dispatch.trips)
+            )
             .join(Material, Material.id == Dispatch.material_id)
             .where(Dispatch.site_id == site_id, Dispatch.date.between(date_from, date_to))
             .group_by(Material.uom, Dispatch.date)
@@ -119,9 +123,13 @@ class ModuleChartService:
                 named.setdefault((name, uom), {})[day] = total
         return _daily(_days(date_from, date_to), named)
 
-    def equipment(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> CategorySeries:
+    def equipment(
+        self, actor: Actor, site_id: str, date_from: date, date_to: date
+    ) -> CategorySeries:
         """Operating vs idle hours per unit, exactly as the dashboard defines them."""
-        units = [u for u in self._dashboard.utilisation(actor, site_id, date_from, date_to) if u.logs]
+        units = [
+            u for u in self._dashboard.utilisation(actor, site_id, date_from, date_to) if u.logs
+        ]
         return CategorySeries(
             tuple(u.code for u in units),
             (
@@ -130,12 +138,15 @@ class ModuleChartService:
             ),
         )
 
-    def manpower(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> CategorySeries:
+    def manpower(
+        self, actor: Actor, site_id: str, date_from: date, date_to: date
+    ) -> CategorySeries:
         """Headcount (man-shifts over the range) by role, one stacked series per shift."""
         data = self._dashboard.manpower(actor, site_id, date_from, date_to)
         return CategorySeries(
             data.roles,
             tuple(
-                Series(s.label, "people", tuple(Decimal(h) for h in s.headcount)) for s in data.shifts
+                Series(s.label, "people", tuple(Decimal(h) for h in s.headcount))
+                for s in data.shifts
             ),
         )

@@ -22,7 +22,12 @@ MIN_PASSWORD_LENGTH = 8
 def _scrypt(password: str, salt: bytes, log_n: int, r: int, p: int) -> bytes:
     n = 1 << log_n
     return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=KEY_LENGTH,
+        password.encode("utf-8"),
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        dklen=KEY_LENGTH,
         maxmem=256 * n * r * p + (1 << 20),
     )
 
@@ -31,7 +36,9 @@ def hash_password(password: str) -> str:
     salt = os.urandom(16)
     key = _scrypt(password, salt, COST_LOG_N, BLOCK_SIZE, PARALLELISM)
     b64 = base64.b64encode
-    return f"scrypt${COST_LOG_N}${BLOCK_SIZE}${PARALLELISM}${b64(salt).decode()}${b64(key).decode()}"
+    return (
+        f"scrypt${COST_LOG_N}${BLOCK_SIZE}${PARALLELISM}${b64(salt).decode()}${b64(key).decode()}"
+    )
 
 
 def verify_password(password: str, stored: str) -> bool:

@@ -231,8 +231,13 @@ TABLE_RULES: dict[str, Rule] = {
         policies=(
             ("admin_all", "ALL", "{adm}", "true", "true"),
             ("clerk_read", "SELECT", "{op}, {mod}", "true", None),
-            ("clerk_lock_self", "UPDATE", "{op}, {mod}",
-             "id = (SELECT deskops_user_id())", "id = (SELECT deskops_user_id())"),
+            (
+                "clerk_lock_self",
+                "UPDATE",
+                "{op}, {mod}",
+                "id = (SELECT deskops_user_id())",
+                "id = (SELECT deskops_user_id())",
+            ),
         ),
         guard_columns="id, username, active",
     ),
@@ -380,16 +385,20 @@ def ensure_roles(conn: Connection, roles: ServerRoles, report: InitReport) -> No
         # PostgreSQL 16: CREATEROLE alone no longer lets the owner hand out group membership;
         # ADMIN OPTION does, without making the owner a member in any useful sense.
         for group in roles.groups:
-            conn.execute(text(
-                f"GRANT {_q(group)} TO {_q(roles.owner)} "
-                "WITH ADMIN OPTION, INHERIT FALSE, SET FALSE"
-            ))
+            conn.execute(
+                text(
+                    f"GRANT {_q(group)} TO {_q(roles.owner)} "
+                    "WITH ADMIN OPTION, INHERIT FALSE, SET FALSE"
+                )
+            )
 
 
 def existing_tables(conn: Connection) -> list[str]:
-    return list(conn.execute(text(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
-    )).scalars())
+    return list(
+        conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+        ).scalars()
+    )
 
 
 def prepare_for_migration(conn: Connection, roles: ServerRoles, database: str) -> None:
@@ -401,16 +410,20 @@ def prepare_for_migration(conn: Connection, roles: ServerRoles, database: str) -
     sees the store unforced.
     """
     conn.execute(text(f"REVOKE ALL ON DATABASE {_q(database)} FROM PUBLIC"))
-    conn.execute(text(
-        f"GRANT CONNECT, TEMPORARY ON DATABASE {_q(database)} TO "
-        + ", ".join(_q(g) for g in roles.groups)
-    ))
+    conn.execute(
+        text(
+            f"GRANT CONNECT, TEMPORARY ON DATABASE {_q(database)} TO "
+            + ", ".join(_q(g) for g in roles.groups)
+        )
+    )
     conn.execute(text("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
     conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {_q(roles.owner)}"))
-    conn.execute(text(
-        "GRANT USAGE ON SCHEMA public TO "
-        + ", ".join(_q(r) for r in (roles.guard, *roles.groups))
-    ))
+    conn.execute(
+        text(
+            "GRANT USAGE ON SCHEMA public TO "
+            + ", ".join(_q(r) for r in (roles.guard, *roles.groups))
+        )
+    )
     for table in existing_tables(conn):
         conn.execute(text(f"ALTER TABLE {_q(table)} OWNER TO {_q(roles.owner)}"))
         conn.execute(text(f"ALTER TABLE {_q(table)} NO FORCE ROW LEVEL SECURITY"))
@@ -426,8 +439,11 @@ def apply_security(conn: Connection, roles: ServerRoles, database: str) -> list[
     missing = sorted(set(tables) - set(TABLE_RULES))
     if missing:
         raise ServerSecurityError(f"no security rules for table(s) {', '.join(missing)}")
-    names = {"{op}": _q(roles.group("operator")), "{mod}": _q(roles.group("moderator")),
-             "{adm}": _q(roles.group("admin"))}
+    names = {
+        "{op}": _q(roles.group("operator")),
+        "{mod}": _q(roles.group("moderator")),
+        "{adm}": _q(roles.group("admin")),
+    }
     everyone = ", ".join(_q(r) for r in (roles.guard, *roles.groups))
 
     for sql in _functions(roles, database):
@@ -444,20 +460,24 @@ def apply_security(conn: Connection, roles: ServerRoles, database: str) -> list[
         conn.execute(text(f"ALTER FUNCTION {fn} OWNER TO {_q(roles.owner)}"))
 
     conn.execute(text(f"REVOKE ALL ON alembic_version FROM PUBLIC, {everyone}"))
-    conn.execute(text(
-        "GRANT SELECT ON alembic_version TO " + ", ".join(names.values())
-    ))
+    conn.execute(text("GRANT SELECT ON alembic_version TO " + ", ".join(names.values())))
     for table in tables:
         rule = TABLE_RULES[table]
         qt = _q(table)
         conn.execute(text(f"REVOKE ALL ON {qt} FROM PUBLIC, {everyone}"))
         for role, privileges in rule.grants.items():
             conn.execute(text(f"GRANT {privileges} ON {qt} TO {names[role]}"))
-        for old in conn.execute(
-            text("SELECT policyname FROM pg_policies WHERE schemaname = 'public' "
-                 "AND tablename = :t AND policyname LIKE 'deskops_%'"),
-            {"t": table},
-        ).scalars().all():
+        for old in (
+            conn.execute(
+                text(
+                    "SELECT policyname FROM pg_policies WHERE schemaname = 'public' "
+                    "AND tablename = :t AND policyname LIKE 'deskops_%'"
+                ),
+                {"t": table},
+            )
+            .scalars()
+            .all()
+        ):
             conn.execute(text(f"DROP POLICY {_q(old)} ON {qt}"))
         for name, command, to, using, check in rule.policies:
             sql = f"CREATE POLICY {_q('deskops_' + name)} ON {qt} FOR {command} TO "
@@ -469,10 +489,12 @@ def apply_security(conn: Connection, roles: ServerRoles, database: str) -> list[
             _ddl(conn, sql)
         if rule.guard_columns:
             conn.execute(text(f"GRANT SELECT ({rule.guard_columns}) ON {qt} TO {_q(roles.guard)}"))
-            conn.execute(text(
-                f"CREATE POLICY deskops_guard_read ON {qt} FOR SELECT TO {_q(roles.guard)} "
-                "USING (true)"
-            ))
+            conn.execute(
+                text(
+                    f"CREATE POLICY deskops_guard_read ON {qt} FOR SELECT TO {_q(roles.guard)} "
+                    "USING (true)"
+                )
+            )
         conn.execute(text(f"ALTER TABLE {qt} ENABLE ROW LEVEL SECURITY"))
         conn.execute(text(f"ALTER TABLE {qt} FORCE ROW LEVEL SECURITY"))
     return tables
@@ -525,10 +547,12 @@ def drop_server_roles(conn: Connection, prefix: str) -> list[str]:
 
     The database must already be dropped (roles that own objects cannot be dropped).
     """
-    names = list(conn.execute(
-        text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p ORDER BY rolname"),
-        {"p": prefix.replace("_", r"\_") + r"\_%"},
-    ).scalars())
+    names = list(
+        conn.execute(
+            text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p ORDER BY rolname"),
+            {"p": prefix.replace("_", r"\_") + r"\_%"},
+        ).scalars()
+    )
     logins = [n for n in names if n.startswith(prefix + LOGIN_INFIX)]
     for name in [*logins, *(n for n in names if n not in logins)]:
         conn.execute(text(f"DROP ROLE IF EXISTS {_q(name)}"))
@@ -566,9 +590,9 @@ def init_server(url: str | URL, admin: tuple[str, str] | None = None) -> InitRep
         roles = roles_for(store.url)
         report = InitReport(schema_before=current_revision(store.engine))
         with store.engine.connect() as conn, conn.begin():
-            if not conn.execute(text(
-                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-            )).scalar():
+            if not conn.execute(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            ).scalar():
                 raise ServerSecurityError(
                     "init-server must connect as a PostgreSQL superuser (e.g. postgres); "
                     "it creates roles and hands the tables to the schema owner"
@@ -603,11 +627,16 @@ def init_server(url: str | URL, admin: tuple[str, str] | None = None) -> InitRep
                     report.logins_synced.append(roles.login(username))
                     if role not in {r.value for r in Role}:
                         raise ServerSecurityError(f"user {username} has an unknown role {role}")
-                report.need_password = list(conn.execute(text(
-                    "SELECT u.username FROM users u JOIN pg_authid a "
-                    "ON a.rolname = :p || u.username "
-                    "WHERE a.rolpassword IS NULL AND u.active ORDER BY u.username"
-                ), {"p": roles.prefix + LOGIN_INFIX}).scalars())
+                report.need_password = list(
+                    conn.execute(
+                        text(
+                            "SELECT u.username FROM users u JOIN pg_authid a "
+                            "ON a.rolname = :p || u.username "
+                            "WHERE a.rolpassword IS NULL AND u.active ORDER BY u.username"
+                        ),
+                        {"p": roles.prefix + LOGIN_INFIX},
+                    ).scalars()
+                )
         return report
     finally:
         store.dispose()
@@ -617,10 +646,13 @@ def _refuse_foreign_roles(conn: Connection, roles: ServerRoles, database: str) -
     """Stop when our role names are taken by something that is not this database's DeskOps."""
     marker = login_marker(database).replace("login", "role")
     for name in (roles.owner, roles.guard, *roles.groups):
-        row = conn.execute(text(
-            "SELECT coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles "
-            "WHERE rolname = :n"
-        ), {"n": name}).first()
+        row = conn.execute(
+            text(
+                "SELECT coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles "
+                "WHERE rolname = :n"
+            ),
+            {"n": name},
+        ).first()
         if row is not None and row[0] != marker:
             raise ServerSecurityError(
                 f"the role {name} already exists and is not DeskOps' role for database "
@@ -645,14 +677,15 @@ def _ensure_admin(session: Session, roles: ServerRoles, username: str, password:
     weak = password_problem(password)
     if weak:
         raise ServerSecurityError(f"the administrator's password {weak}")
-    existing = session.execute(
-        select(User.role).where(User.username == name)
-    ).scalar()
+    existing = session.execute(select(User.role).where(User.username == name)).scalar()
     if existing is not None:
         if existing != Role.ADMIN.value:
             raise ServerSecurityError(f"user {name} exists and is not an administrator")
         return False
-    session.add(User(username=name, display_name=name, password_hash=PLACEHOLDER_HASH,
-                           role=Role.ADMIN.value))
+    session.add(
+        User(
+            username=name, display_name=name, password_hash=PLACEHOLDER_HASH, role=Role.ADMIN.value
+        )
+    )
     session.flush()
     return True

@@ -15,12 +15,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, Select, select
+from sqlalchemy import Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from deskops_desktop.models.accounts import User
+from deskops_desktop.models.base import Base
 from deskops_desktop.models.changelog import ChangeLog
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.errors import NotFound, Problem, StaleRecordError, ValidationError
@@ -32,7 +33,6 @@ from deskops_desktop.models.modules import (
     ReferenceIndex,
     validate_record,
 )
-from deskops_desktop.models.base import Base
 from deskops_desktop.models.records import RecordMixin
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
 from deskops_desktop.models.types import to_milli, utcnow
@@ -44,7 +44,11 @@ from deskops_desktop.services.ledger_writer import Movement, apply_movements
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
 from deskops_desktop.services.store import Store
 
-_REF_TABLES: dict[Kind, Any] = {Kind.MATERIAL: Material, Kind.EQUIPMENT: Equipment, Kind.ROLE: ManpowerRole}
+_REF_TABLES: dict[Kind, Any] = {
+    Kind.MATERIAL: Material,
+    Kind.EQUIPMENT: Equipment,
+    Kind.ROLE: ManpowerRole,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +112,12 @@ class RecordService:
             self._refuse_duplicate(session, spec, site_id, clean, refs, exclude_id=None)
             now = self._now()
             record = spec.table(
-                id=record_id or new_id(), site_id=site_id, created_by=actor.user_id,
-                created_at=now, updated_at=now, **clean,
+                id=record_id or new_id(),
+                site_id=site_id,
+                created_by=actor.user_id,
+                created_at=now,
+                updated_at=now,
+                **clean,
             )
             session.add(record)
             session.flush()
@@ -138,7 +146,9 @@ class RecordService:
                 refs = load_reference_index(session)
                 clean = validate_record(spec, raw, refs, today)
                 require_record_change(actor, module, record.site_id, clean["date"], today)
-                self._refuse_duplicate(session, spec, record.site_id, clean, refs, exclude_id=record.id)
+                self._refuse_duplicate(
+                    session, spec, record.site_id, clean, refs, exclude_id=record.id
+                )
                 old = _values(spec, record)
                 for column, value in clean.items():
                     setattr(record, column, value)
@@ -157,7 +167,9 @@ class RecordService:
                         *self._movements(spec, record.site_id, clean, +1),
                     ],
                 )
-                log_change(session, actor, spec.table.__tablename__, record.id, "UPDATE", old, clean)
+                log_change(
+                    session, actor, spec.table.__tablename__, record.id, "UPDATE", old, clean
+                )
                 row = self._row(spec, record, refs)
         except StaleDataError:
             raise self._stale(spec, record_id) from None
@@ -216,11 +228,18 @@ class RecordService:
             )
             problems.extend(self._batch_duplicates(session, spec, site_id, cleaned, refs))
             if problems:
-                raise ValidationError(sorted(problems, key=lambda p: (p.row or 0)))
+                raise ValidationError(sorted(problems, key=lambda p: p.row or 0))
             now = self._now()
             payload = [
-                {"id": new_id(), "site_id": site_id, "created_by": actor.user_id, "created_at": now,
-                 "updated_at": now, "version": 1, **clean}
+                {
+                    "id": new_id(),
+                    "site_id": site_id,
+                    "created_by": actor.user_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                    **clean,
+                }
                 for _, clean in cleaned
             ]
             if payload:
@@ -228,7 +247,10 @@ class RecordService:
                 movements = [m for _, c in cleaned for m in self._movements(spec, site_id, c, +1)]
                 apply_movements(session, movements)
                 log_changes(
-                    session, actor, spec.table.__tablename__, "INSERT",
+                    session,
+                    actor,
+                    spec.table.__tablename__,
+                    "INSERT",
                     [(p["id"], None, c) for p, (_, c) in zip(payload, cleaned, strict=True)],
                 )
         return BatchResult(len(payload), for_module(module, site_id))
@@ -262,10 +284,18 @@ class RecordService:
         ref_col = getattr(spec.table, spec.reference_field.column)
         uom = ref_table.uom if ref_table is Material else literal("")
         query = self._filtered(
-            select(spec.table, ref_table.code, ref_table.name, uom).join(ref_table, ref_table.id == ref_col),
-            spec, site_id, date_from, date_to, search,
+            select(spec.table, ref_table.code, ref_table.name, uom).join(
+                ref_table, ref_table.id == ref_col
+            ),
+            spec,
+            site_id,
+            date_from,
+            date_to,
+            search,
         )
-        order = ref_table.code if sort == spec.reference_field.key else getattr(spec.table, sort, None)
+        order = (
+            ref_table.code if sort == spec.reference_field.key else getattr(spec.table, sort, None)
+        )
         if order is None:
             raise ValueError(f"cannot sort {module} by {sort!r}")
         # Newest first among equal keys too: ids are UUIDv7, so they order by creation time.
@@ -284,7 +314,14 @@ class RecordService:
         return out
 
     def count(
-        self, actor: Actor, module: Module, site_id: str, date_from: date, date_to: date, *, search: str = ""
+        self,
+        actor: Actor,
+        module: Module,
+        site_id: str,
+        date_from: date,
+        date_to: date,
+        *,
+        search: str = "",
     ) -> int:
         spec = SPECS[module]
         require_site(actor, site_id)
@@ -292,7 +329,11 @@ class RecordService:
         ref_col = getattr(spec.table, spec.reference_field.column)
         query = self._filtered(
             select(func.count()).select_from(spec.table).join(ref_table, ref_table.id == ref_col),
-            spec, site_id, date_from, date_to, search,
+            spec,
+            site_id,
+            date_from,
+            date_to,
+            search,
         )
         with self._store.read() as session:
             return int(session.scalar(query) or 0)
@@ -307,10 +348,18 @@ class RecordService:
 
     # ---------------------------------------------------------------- helpers
     def _filtered(
-        self, query: Select[Any], spec: ModuleSpec, site_id: str, date_from: date, date_to: date, search: str
+        self,
+        query: Select[Any],
+        spec: ModuleSpec,
+        site_id: str,
+        date_from: date,
+        date_to: date,
+        search: str,
     ) -> Select[Any]:
         table = spec.table
-        query = query.where(table.site_id == site_id, table.date >= date_from, table.date <= date_to)
+        query = query.where(
+            table.site_id == site_id, table.date >= date_from, table.date <= date_to
+        )
         needle = search.strip().lower()
         if needle:
             ref_table = _REF_TABLES[spec.reference_field.kind]
@@ -341,12 +390,17 @@ class RecordService:
         if expected is not None and record.version != expected:
             raise self._stale(spec, record.id, session)
 
-    def _stale(self, spec: ModuleSpec, record_id: str, session: Session | None = None) -> StaleRecordError:
+    def _stale(
+        self, spec: ModuleSpec, record_id: str, session: Session | None = None
+    ) -> StaleRecordError:
         def describe(s: Session) -> StaleRecordError:
             last = s.execute(
                 select(ChangeLog.at, User.username)
                 .outerjoin(User, User.id == ChangeLog.user_id)
-                .where(ChangeLog.table_name == spec.table.__tablename__, ChangeLog.record_id == record_id)
+                .where(
+                    ChangeLog.table_name == spec.table.__tablename__,
+                    ChangeLog.record_id == record_id,
+                )
                 .order_by(ChangeLog.at.desc())
                 .limit(1)
             ).first()
@@ -354,7 +408,8 @@ class RecordService:
                 return StaleRecordError("this record changed since you opened it")
             who = last.username or "the system"
             return StaleRecordError(
-                f"changed by {who} at {last.at:%Y-%m-%d %H:%M} UTC since you opened it; reload or compare"
+                f"changed by {who} at {last.at:%Y-%m-%d %H:%M} UTC since you opened it;"
+                " reload or compare"
             )
 
         if session is not None:
@@ -379,7 +434,9 @@ class RecordService:
             conditions.append(spec.table.id != exclude_id)
         existing = session.scalar(select(spec.table).where(and_(*conditions)).limit(1))
         if existing is not None:
-            raise ValidationError([Problem(spec.reference_field.key, _duplicate_message(spec, existing, refs))])
+            raise ValidationError(
+                [Problem(spec.reference_field.key, _duplicate_message(spec, existing, refs))]
+            )
 
     def _validate_batch(
         self,
@@ -441,11 +498,19 @@ class RecordService:
         return problems
 
     @staticmethod
-    def _movements(spec: ModuleSpec, site_id: str, values: Mapping[str, Any], sign: int) -> builtins.list[Movement]:
+    def _movements(
+        spec: ModuleSpec, site_id: str, values: Mapping[str, Any], sign: int
+    ) -> builtins.list[Movement]:
         if spec.flow is None:
             return []
         return [
-            Movement(site_id, values["material_id"], values["date"], spec.flow, sign * to_milli(values["quantity"]))
+            Movement(
+                site_id,
+                values["material_id"],
+                values["date"],
+                spec.flow,
+                sign * to_milli(values["quantity"]),
+            )
         ]
 
     @staticmethod
@@ -464,10 +529,21 @@ def _values(spec: ModuleSpec, record: RecordMixin) -> dict[str, Any]:
     return {f.column: getattr(record, f.column) for f in spec.fields}
 
 
-def _make_row(spec: ModuleSpec, record: RecordMixin, values: dict[str, Any], name: str, uom: str) -> RecordRow:
+def _make_row(
+    spec: ModuleSpec, record: RecordMixin, values: dict[str, Any], name: str, uom: str
+) -> RecordRow:
     return RecordRow(
-        spec.module, record.id, record.site_id, record.date, values, name, uom, record.version,
-        record.created_by, record.created_at, record.updated_at,
+        spec.module,
+        record.id,
+        record.site_id,
+        record.date,
+        values,
+        name,
+        uom,
+        record.version,
+        record.created_by,
+        record.created_at,
+        record.updated_at,
     )
 
 
@@ -485,4 +561,5 @@ def _duplicate_message(spec: ModuleSpec, existing: RecordMixin, refs: ReferenceI
     quantity = getattr(existing, "quantity", None)
     if isinstance(quantity, Decimal):
         detail = f", {quantity} {item.uom.lower() if item else ''}".rstrip()
-    return f"already recorded: {spec.title.lower()} {' '.join(parts)} (record {existing.id[:8]}{detail})"
+    what = f"{spec.title.lower()} {' '.join(parts)}"
+    return f"already recorded: {what} (record {existing.id[:8]}{detail})"

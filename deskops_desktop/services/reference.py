@@ -56,8 +56,15 @@ def find_site(session: Session, code: str) -> SiteInfo:
 def load_reference_index(session: Session) -> ReferenceIndex:
     materials = tuple(
         RefItem(
-            m.id, m.code, m.name, m.active, m.category, m.uom, m.sort_order,
-            m.low_threshold, m.high_threshold,
+            m.id,
+            m.code,
+            m.name,
+            m.active,
+            m.category,
+            m.uom,
+            m.sort_order,
+            m.low_threshold,
+            m.high_threshold,
         )
         for m in session.scalars(select(Material).order_by(Material.sort_order, Material.code))
     )
@@ -67,6 +74,8 @@ def load_reference_index(session: Session) -> ReferenceIndex:
     )
     roles = tuple(
         RefItem(r.id, r.code, r.name, r.active, "", "", r.sort_order)
-        for r in session.scalars(select(ManpowerRole).order_by(ManpowerRole.sort_order, ManpowerRole.code))
+        for r in session.scalars(
+            select(ManpowerRole).order_by(ManpowerRole.sort_order, ManpowerRole.code)
+        )
     )
     return ReferenceIndex(materials, equipment, roles)

@@ -95,7 +95,10 @@ class Store:
                 # Before anything touches the folder: no store on a share or in a synced folder.
                 check_store_location(db, data_dir())
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            kwargs["connect_args"] = {
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            }
         else:
             parsed = _postgres_url(parsed)
             kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5, pool_recycle=1800)
@@ -236,8 +239,12 @@ def _seed(session: Session) -> None:
         if m.code not in have:
             session.add(
                 Material(
-                    code=m.code, name=m.name, category=m.category, uom=m.uom,
-                    is_final=m.is_final, sort_order=order,
+                    code=m.code,
+                    name=m.name,
+                    category=m.category,
+                    uom=m.uom,
+                    is_final=m.is_final,
+                    sort_order=order,
                 )
             )
     have = set(session.scalars(select(Equipment.code)))
@@ -251,8 +258,10 @@ def _seed(session: Session) -> None:
     if session.scalar(select(Site.id).where(Site.code == ref.DEFAULT_SITE_CODE)) is None:
         session.add(
             Site(
-                code=ref.DEFAULT_SITE_CODE, name=ref.DEFAULT_SITE_NAME,
-                location=ref.DEFAULT_SITE_LOCATION, timezone=ref.DEFAULT_TIMEZONE,
+                code=ref.DEFAULT_SITE_CODE,
+                name=ref.DEFAULT_SITE_NAME,
+                location=ref.DEFAULT_SITE_LOCATION,
+                timezone=ref.DEFAULT_TIMEZONE,
             )
         )
 

@@ -43,10 +43,25 @@ SYNC_FOLDER_NAMES = {
 # Windows sets these to the OneDrive folders of the signed-in user.
 ONEDRIVE_ENV = ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
 # Linux file system types that are network or FUSE-remote mounts.
-NETWORK_FS_TYPES = frozenset({
-    "nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "davfs",
-    "fuse.sshfs", "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "fuse.davfs2",
-})
+NETWORK_FS_TYPES = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "9p",
+        "afs",
+        "ceph",
+        "glusterfs",
+        "davfs",
+        "fuse.sshfs",
+        "fuse.rclone",
+        "fuse.s3fs",
+        "fuse.gcsfuse",
+        "fuse.davfs2",
+    }
+)
 DRIVE_REMOTE = 4  # GetDriveTypeW
 
 

@@ -82,7 +82,9 @@ class UserService:
                 if not first:
                     raise PermissionDenied("sign in as an administrator to add users")
                 if role is not Role.ADMIN:
-                    raise ValidationError([Problem("role", "the first user must be an administrator")])
+                    raise ValidationError(
+                        [Problem("role", "the first user must be an administrator")]
+                    )
             else:
                 require_admin(actor, "add users")
             name = username.strip().lower()
@@ -94,9 +96,11 @@ class UserService:
                 problems.append(Problem("password", weak))
             server = self._server(session)
             if server is not None and len(name) > server.max_username_length:
-                problems.append(Problem(
-                    "username", f"must be at most {server.max_username_length} characters here"
-                ))
+                problems.append(
+                    Problem(
+                        "username", f"must be at most {server.max_username_length} characters here"
+                    )
+                )
             site_ids, site_problems = _resolve_sites(session, site_codes)
             problems.extend(site_problems)
             if role is not Role.ADMIN and not site_ids:
@@ -104,11 +108,11 @@ class UserService:
             if problems:
                 raise ValidationError(problems)
             user = User(
-                username=name, display_name=display_name.strip() or name,
-                password_hash=(
-                    pg_security.PLACEHOLDER_HASH if server else hash_password(password)
-                ),
-                role=role.value, created_by=actor.user_id if actor else None,
+                username=name,
+                display_name=display_name.strip() or name,
+                password_hash=(pg_security.PLACEHOLDER_HASH if server else hash_password(password)),
+                role=role.value,
+                created_by=actor.user_id if actor else None,
             )
             session.add(user)
             session.flush()
@@ -116,8 +120,15 @@ class UserService:
                 session.add(UserSite(user_id=user.id, site_id=site_id))
             if server is not None:
                 pg_security.sync_login(session, server, name, role.value, True, password)
-            log_change(session, actor or _self_actor(user), "users", user.id, "INSERT", None,
-                       {"username": name, "role": role.value, "sites": list(site_codes)})
+            log_change(
+                session,
+                actor or _self_actor(user),
+                "users",
+                user.id,
+                "INSERT",
+                None,
+                {"username": name, "role": role.value, "sites": list(site_codes)},
+            )
             session.flush()
             return _info(session, user), USERS_CHANGED
 
@@ -128,7 +139,8 @@ class UserService:
         error: AuthenticationError | None = None
         with self._store.write() as session:
             user = session.scalar(
-                select(User).options(undefer(User.password_hash))
+                select(User)
+                .options(undefer(User.password_hash))
                 .where(User.username == username.strip().lower())
             )
             if user is None:
@@ -138,7 +150,8 @@ class UserService:
             now = self._now()
             if user.locked_until is not None and user.locked_until > now:
                 raise AuthenticationError(
-                    f"this account is locked until {user.locked_until:%H:%M} UTC after repeated failed "
+                    f"this account is locked until {user.locked_until:%H:%M} UTC after repeated "
+                    "failed "
                     "sign-ins; try later or ask an administrator to unlock it"
                 )
             if not verify_password(password, user.password_hash) or not user.active:
@@ -239,8 +252,15 @@ class UserService:
             raise ValidationError([Problem("new_password", weak)])
         with self._store.write() as session:
             pg_security.set_own_password(session, login, new)
-            log_change(session, actor, "users", actor.user_id or "", "UPDATE", None,
-                       {"password": "changed"})
+            log_change(
+                session,
+                actor,
+                "users",
+                actor.user_id or "",
+                "UPDATE",
+                None,
+                {"password": "changed"},
+            )
         self._store.use_credentials(login, new)
 
     def set_password(self, actor: Actor, user_id: str, new: str) -> None:
@@ -277,7 +297,9 @@ class UserService:
         with self._store.write() as session:
             user = _get(session, user_id)
             old = {"role": user.role, "active": user.active, "display_name": user.display_name}
-            if user.id == actor.user_id and (active is False or (role is not None and role is not Role.ADMIN)):
+            if user.id == actor.user_id and (
+                active is False or (role is not None and role is not Role.ADMIN)
+            ):
                 raise ValidationError([Problem("role", "you cannot demote or deactivate yourself")])
             if site_codes is not None:
                 site_ids, problems = _resolve_sites(session, site_codes)
@@ -300,9 +322,20 @@ class UserService:
                 session.execute(delete(UserSite).where(UserSite.user_id == user.id))
                 for site_id in site_ids:
                     session.add(UserSite(user_id=user.id, site_id=site_id))
-            log_change(session, actor, "users", user.id, "UPDATE", old,
-                       {"role": user.role, "active": user.active, "display_name": user.display_name,
-                        "sites": list(site_codes) if site_codes is not None else None})
+            log_change(
+                session,
+                actor,
+                "users",
+                user.id,
+                "UPDATE",
+                old,
+                {
+                    "role": user.role,
+                    "active": user.active,
+                    "display_name": user.display_name,
+                    "sites": list(site_codes) if site_codes is not None else None,
+                },
+            )
             session.flush()
             server = self._server(session)
             if server is not None:
@@ -324,7 +357,9 @@ class UserService:
         if not wanted:
             return {}
         with self._store.read() as session:
-            return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
+            return dict(
+                session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all()
+            )
 
     def _server(self, session: Session) -> pg_security.ServerRoles | None:
         """The role names of a secured PostgreSQL store, else None (SQLite or a plain server)."""
@@ -349,8 +384,12 @@ def _refused_sign_in(exc: DBAPIError) -> bool:
     return any(
         part in message
         for part in (
-            "password authentication failed", "authentication failed", "no password supplied",
-            "does not exist", "not permitted to log in", "permission denied for database",
+            "password authentication failed",
+            "authentication failed",
+            "no password supplied",
+            "does not exist",
+            "not permitted to log in",
+            "permission denied for database",
         )
     )
 
@@ -358,7 +397,10 @@ def _refused_sign_in(exc: DBAPIError) -> bool:
 def _dummy_hash() -> str:
     """A hash at the *current* cost, so an unknown user name takes as long as a wrong password
     (a fixed cheaper cost would tell an attacker which user names exist)."""
-    zeros_salt, zeros_key = "AAAAAAAAAAAAAAAAAAAAAA==", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    zeros_salt, zeros_key = (
+        "AAAAAAAAAAAAAAAAAAAAAA==",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    )
     return (
         f"scrypt${passwords.COST_LOG_N}${passwords.BLOCK_SIZE}${passwords.PARALLELISM}"
         f"${zeros_salt}${zeros_key}"
@@ -377,7 +419,9 @@ def _resolve_sites(session: Session, codes: Sequence[str]) -> tuple[list[str], l
     ids: list[str] = []
     problems: list[Problem] = []
     for code in codes:
-        site_id = session.scalar(select(Site.id).where(func.upper(Site.code) == code.strip().upper()))
+        site_id = session.scalar(
+            select(Site.id).where(func.upper(Site.code) == code.strip().upper())
+        )
         if site_id is None:
             problems.append(Problem("sites", f"unknown site '{code}'"))
         elif site_id not in ids:
@@ -397,7 +441,9 @@ def _site_ids(session: Session, user_id: str) -> frozenset[str]:
 
 
 def _actor(session: Session, user: User) -> Actor:
-    return Actor(user.id, user.username, Role(user.role), _site_ids(session, user.id), user.display_name)
+    return Actor(
+        user.id, user.username, Role(user.role), _site_ids(session, user.id), user.display_name
+    )
 
 
 def _self_actor(user: User) -> Actor:
@@ -407,11 +453,19 @@ def _self_actor(user: User) -> Actor:
 def _info(session: Session, user: User) -> UserInfo:
     codes = tuple(
         session.scalars(
-            select(Site.code).join(UserSite, UserSite.site_id == Site.id)
-            .where(UserSite.user_id == user.id).order_by(Site.code)
+            select(Site.code)
+            .join(UserSite, UserSite.site_id == Site.id)
+            .where(UserSite.user_id == user.id)
+            .order_by(Site.code)
         )
     )
     return UserInfo(
-        user.id, user.username, user.display_name, Role(user.role), codes, user.active,
-        user.locked_until, user.failed_logins,
+        user.id,
+        user.username,
+        user.display_name,
+        Role(user.role),
+        codes,
+        user.active,
+        user.locked_until,
+        user.failed_logins,
     )

@@ -1,1 +1,4 @@
-"""Qt Widgets views. Only this package (and ``app``) imports Qt; widgets call services, never SQL."""
+"""Qt Widgets views.
+
+Only this package (and ``app``) imports Qt; widgets call services, never SQL.
+"""

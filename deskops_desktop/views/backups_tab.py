@@ -196,8 +196,11 @@ class BackupsTab(QWidget):
     # ------------------------------------------------------------------ slots
     def _on_back_up_button_clicked(self) -> None:
         store = self._store
-        self._start("Backing up…", lambda: backups.make_backup(store, BackupKind.MANUAL),
-                    self._on_backup_done)
+        self._start(
+            "Backing up…",
+            lambda: backups.make_backup(store, BackupKind.MANUAL),
+            self._on_backup_done,
+        )
 
     def _on_restore_button_clicked(self) -> None:
         chosen = self.selected_backup()
@@ -209,7 +212,7 @@ class BackupsTab(QWidget):
             self,
             "Restore a backup",
             f"Replace the current data with the backup made {when}?\n\n"
-            "DeskOps first makes a backup of the current data (listed as \"Before a restore\"), "
+            'DeskOps first makes a backup of the current data (listed as "Before a restore"), '
             "so this can be undone. Anything entered after the chosen backup was made will not "
             "show after the restore.\n\n"
             "DeskOps closes when the restore is done; start it again to continue.",
@@ -231,8 +234,7 @@ class BackupsTab(QWidget):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # ------------------------------------------------------------------ work
-    def _start(self, status: str, work: Callable[[], Any],
-               done: Callable[[Any], None]) -> None:
+    def _start(self, status: str, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
         self._busy = True
         self._update_buttons()
         self.status.setText(status)
@@ -256,11 +258,15 @@ class BackupsTab(QWidget):
 
     def _on_restore_done(self, result: RestoreResult) -> None:
         self._stop(f"Restored from {result.restored_from.name}.")
-        safety = (f"The data it replaced was saved first as {result.safety_copy.path.name}."
-                  if result.safety_copy else "")
+        safety = (
+            f"The data it replaced was saved first as {result.safety_copy.path.name}."
+            if result.safety_copy
+            else ""
+        )
         self.restore_finished.emit(result)
         QMessageBox.information(
-            self, "Backup restored",
+            self,
+            "Backup restored",
             f"The backup was restored. {safety}\n\nDeskOps closes now; start it again to work "
             "with the restored data.",
         )

@@ -27,8 +27,23 @@ from PySide6.QtWidgets import (
 from deskops_desktop.services.module_charts import CategorySeries, DailySeries, Series
 
 PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
 )
 
 
@@ -84,7 +99,9 @@ class _LabelAxis(pg.AxisItem):
         super().__init__(orientation)
         self.labels: list[str] = []
 
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N802, N803
+    def tickValues(
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float, list[float]]]:
         if not self.labels:
             return super().tickValues(minVal, maxVal, size)  # type: ignore[no-any-return]
         lo, hi = max(0, int(minVal)), min(len(self.labels) - 1, int(maxVal) + 1)
@@ -93,7 +110,7 @@ class _LabelAxis(pg.AxisItem):
         step = max(1, -(-span // room))
         return [(float(step), [float(i) for i in range(lo, hi + 1, step)])]
 
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         if not self.labels:
             return super().tickStrings(values, scale, spacing)  # type: ignore[no-any-return]
         return [self.labels[int(v)] if 0 <= int(v) < len(self.labels) else "" for v in values]
@@ -136,7 +153,9 @@ class BarChart(QWidget):
         self._bars: dict[str, pg.BarGraphItem] = {}
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._overlays: dict[str, pg.PlotDataItem] = {}
-        self._zero = pg.InfiniteLine(pos=0, angle=90 if horizontal else 0, pen=pg.mkPen("#8a919c", width=1))
+        self._zero = pg.InfiniteLine(
+            pos=0, angle=90 if horizontal else 0, pen=pg.mkPen("#8a919c", width=1)
+        )
         self._zero.setVisible(False)
         self.plot.addItem(self._zero)
         self._right: pg.ViewBox | None = None
@@ -165,7 +184,9 @@ class BarChart(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(row, 1)
         self.legend.toggled.connect(self._on_legend_toggled)
-        self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_scene_mouse_moved)
+        self._proxy = pg.SignalProxy(
+            self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_scene_mouse_moved
+        )
         self.setMinimumHeight(180)
 
     def apply_colors(self, dark: bool) -> None:
@@ -203,11 +224,18 @@ class BarChart(QWidget):
         self._axis.update()
         n_labels = len(labels)
         bar_series = [x for x in series if x.name not in self.line_series | self.overlay_series]
-        groups = [x.name for x in bar_series] if self.grouped else list(dict.fromkeys(x.unit for x in bar_series))
+        groups = (
+            [x.name for x in bar_series]
+            if self.grouped
+            else list(dict.fromkeys(x.unit for x in bar_series))
+        )
         slot = 0.8 / max(1, len(groups))
         bases: dict[str, list[float]] = {g: [0.0] * n_labels for g in groups}
         totals = {
-            g: [sum((x.values[i] for x in bar_series if self._group_of(x) == g), Decimal(0)) for i in range(n_labels)]
+            g: [
+                sum((x.values[i] for x in bar_series if self._group_of(x) == g), Decimal(0))
+                for i in range(n_labels)
+            ]
             for g in groups
         }
         low, high = 0.0, 0.0
@@ -226,7 +254,10 @@ class BarChart(QWidget):
             group = self._group_of(s)
             base = bases[group]
             if self.percent:
-                values = [100.0 * v / float(t) if t else 0.0 for v, t in zip(values, totals[group], strict=True)]
+                values = [
+                    100.0 * v / float(t) if t else 0.0
+                    for v, t in zip(values, totals[group], strict=True)
+                ]
             offset = (groups.index(group) - (len(groups) - 1) / 2) * slot
             positions = [i + offset for i in range(n_labels)]
             color = QColor(PALETTE[n % len(PALETTE)])
@@ -276,8 +307,13 @@ class BarChart(QWidget):
         xs = list(range(len(values)))
         if line is None:
             color = QColor(PALETTE[n % len(PALETTE)])
-            line = pg.PlotDataItem(pen=pg.mkPen(color, width=2.2), symbol="o", symbolSize=4, symbolBrush=color,
-                                   connect="finite")
+            line = pg.PlotDataItem(
+                pen=pg.mkPen(color, width=2.2),
+                symbol="o",
+                symbolSize=4,
+                symbolBrush=color,
+                connect="finite",
+            )
             line.setZValue(5)
             self._overlays[s.name] = line
             self.plot.addItem(line)
@@ -301,8 +337,14 @@ class BarChart(QWidget):
         xs = list(range(len(values)))
         if line is None:
             color = QColor(PALETTE[n % len(PALETTE)])
-            line = pg.PlotDataItem(xs, values, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
-                                   symbolBrush=color)
+            line = pg.PlotDataItem(
+                xs,
+                values,
+                pen=pg.mkPen(color, width=2),
+                symbol="o",
+                symbolSize=5,
+                symbolBrush=color,
+            )
             self._lines[s.name] = line
             self._right.addItem(line)
         else:
@@ -320,7 +362,7 @@ class BarChart(QWidget):
             self._right.setGeometry(self.plot.getPlotItem().getViewBox().sceneBoundingRect())
             self._right.linkedViewChanged(self.plot.getPlotItem().getViewBox(), self._right.XAxis)
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802
+    def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]
         self.empty_label.resize(self.size())
 

@@ -84,8 +84,11 @@ class CompareDialog(QDialog):
         changed = sum(1 for *_, differs in self.rows if differs)
         intro = QLabel(
             (f"This record was {who}.\n" if who else "")
-            + (f"{changed} field{'s' if changed != 1 else ''} differ" if changed
-               else "Your values equal the current ones")
+            + (
+                f"{changed} field{'s' if changed != 1 else ''} differ"
+                if changed
+                else "Your values equal the current ones"
+            )
             + " — the marked rows."
         )
         intro.setWordWrap(True)

@@ -33,8 +33,8 @@ from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.dashboard import AttentionItem, AttentionKind, DashboardSnapshot
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.module_charts import Series
-from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
 from deskops_desktop.views.context import PageContext
+from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
 from deskops_desktop.views.theme import LEVEL_COLORS
 
 _ATTENTION_COLORS = {
@@ -65,7 +65,7 @@ def _card(title: str, body: QWidget, extra: QWidget | None = None) -> QFrame:
 
 class DashboardPage(QWidget):
     """Signals:
-        navigate_requested(str, str): open a page (key) focused on a code (may be empty).
+    navigate_requested(str, str): open a page (key) focused on a code (may be empty).
     """
 
     navigate_requested = Signal(str, str)
@@ -91,9 +91,15 @@ class DashboardPage(QWidget):
         head.addWidget(self.updated)
         head.addWidget(self.refresh_button)
 
-        self.cards = {key: KpiCard(text) for key, text in (
-            ("production", "Production"), ("received", "Received"), ("dispatched", "Dispatched"),
-            ("inventory", "Current inventory"))}
+        self.cards = {
+            key: KpiCard(text)
+            for key, text in (
+                ("production", "Production"),
+                ("received", "Received"),
+                ("dispatched", "Dispatched"),
+                ("inventory", "Current inventory"),
+            )
+        }
         self.rd_unit = QComboBox()
         self.rd_unit.addItem("tons", Uom.TON.value)
         self.rd_unit.addItem("loads", Uom.LOAD.value)
@@ -156,8 +162,13 @@ class DashboardPage(QWidget):
         self.levels_chart = BarChart("", horizontal=True)
         self.utilisation_chart = BarChart("", horizontal=True, percent=True)
         self.manpower_chart = BarChart("", horizontal=True)
-        for chart in (self.rd_chart, self.target_chart, self.levels_chart, self.utilisation_chart,
-                      self.manpower_chart):
+        for chart in (
+            self.rd_chart,
+            self.target_chart,
+            self.levels_chart,
+            self.utilisation_chart,
+            self.manpower_chart,
+        ):
             chart.legend.setMaximumWidth(130)
         self.levels_chart.legend.setVisible(False)
         self.chart_cards = [
@@ -210,15 +221,21 @@ class DashboardPage(QWidget):
     def columns(self) -> tuple[int, int]:
         return self._columns
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._reflow(self.width())
 
     def apply_theme(self, dark: bool) -> None:
         if not self.chart_cards:
             return
-        for chart in (self.rd_chart, self.target_chart, self.levels_chart, self.utilisation_chart,
-                      self.manpower_chart, self.inventory_chart):
+        for chart in (
+            self.rd_chart,
+            self.target_chart,
+            self.levels_chart,
+            self.utilisation_chart,
+            self.manpower_chart,
+            self.inventory_chart,
+        ):
             chart.apply_colors(dark)
 
     def set_refresh_minutes(self, minutes: int) -> None:
@@ -241,7 +258,7 @@ class DashboardPage(QWidget):
             else:
                 self._stale = True
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self._reflow(self.width())
         if self._stale:
@@ -289,36 +306,50 @@ class DashboardPage(QWidget):
         if flows is None:
             self.rd_chart.set_data(labels, [], unit)
             return
-        self.rd_chart.set_data(labels, [Series("Received", unit, flows.received),
-                                        Series("Dispatched", unit, flows.dispatched),
-                                        Series("Net", unit, flows.net)], unit)
+        self.rd_chart.set_data(
+            labels,
+            [
+                Series("Received", unit, flows.received),
+                Series("Dispatched", unit, flows.dispatched),
+                Series("Net", unit, flows.net),
+            ],
+            unit,
+        )
 
     def _show_production(self, snap: DashboardSnapshot) -> None:
         p = snap.production
-        self.target_chart.set_data([d.strftime("%d %b") for d in p.days],
-                                   [Series("Produced", "t", p.produced), Series("Target", "t", p.target)], "t")
+        self.target_chart.set_data(
+            [d.strftime("%d %b") for d in p.days],
+            [Series("Produced", "t", p.produced), Series("Target", "t", p.target)],
+            "t",
+        )
 
     def _show_levels(self, snap: DashboardSnapshot) -> None:
         levels = list(reversed(snap.top_levels))  # biggest at the top of a horizontal chart
         self.levels_chart.set_data(
             [f"{m.code} ({m.level.value})" for m in levels],
             [Series("Closing", "t / loads", tuple(m.closing for m in levels))],
-            "closing", bar_colors=[LEVEL_COLORS[m.level.value] for m in levels],
+            "closing",
+            bar_colors=[LEVEL_COLORS[m.level.value] for m in levels],
         )
 
     def _show_utilisation(self, snap: DashboardSnapshot) -> None:
         units = [u for u in snap.utilisation if u.logs]
         self.utilisation_chart.set_data(
             [u.code for u in units],
-            [Series("Operating", "h", tuple(u.operating_hours for u in units)),
-             Series("Idle", "h", tuple(u.idle_hours for u in units))],
+            [
+                Series("Operating", "h", tuple(u.operating_hours for u in units)),
+                Series("Idle", "h", tuple(u.idle_hours for u in units)),
+            ],
         )
 
     def _show_manpower(self, snap: DashboardSnapshot) -> None:
         m = snap.manpower
         self.manpower_chart.set_data(
-            list(m.roles), [Series(s.label, "people", tuple(s.average)) for s in m.shifts],
-            "average people per day")
+            list(m.roles),
+            [Series(s.label, "people", tuple(s.average)) for s in m.shifts],
+            "average people per day",
+        )
 
     def _show_attention(self, items: tuple[AttentionItem, ...]) -> None:
         self.attention.clear()
@@ -338,4 +369,6 @@ class DashboardPage(QWidget):
         entry = item.data(Qt.ItemDataRole.UserRole)
         if isinstance(entry, AttentionItem):
             target = entry.target
-            self.navigate_requested.emit(target.page, target.material_code or target.equipment_code or "")
+            self.navigate_requested.emit(
+                target.page, target.material_code or target.equipment_code or ""
+            )

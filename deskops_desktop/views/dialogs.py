@@ -42,8 +42,13 @@ def _error_label() -> QLabel:
 class LoginDialog(QDialog):
     """Username and password; a failure never says which of the two was wrong."""
 
-    def __init__(self, authenticate: Callable[[str, str], Actor], username: str = "",
-                 store_label: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        authenticate: Callable[[str, str], Actor],
+        username: str = "",
+        store_label: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Sign in to DeskOps")
         self._authenticate = authenticate
@@ -57,7 +62,9 @@ class LoginDialog(QDialog):
         form = QFormLayout()
         form.addRow("User name", self.username)
         form.addRow("Password", self.password)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
         buttons.accepted.connect(self._on_sign_in)
         buttons.rejected.connect(self.reject)
@@ -145,7 +152,9 @@ class SetupDialog(QDialog):
         admin_form.addRow("Password (8+ characters)", self.password)
         admin_form.addRow("Repeat password", self.confirm)
         self.error = _error_label()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create and start")
         buttons.accepted.connect(self._on_create)
         buttons.rejected.connect(self.reject)
@@ -179,10 +188,19 @@ class SetupDialog(QDialog):
             self.error.setText("Enter the server URL, or choose This computer")
             return
         try:
-            self._create(url, self.db_password.text() or None, self.username.text(),
-                         self.display_name.text(), self.password.text())
+            self._create(
+                url,
+                self.db_password.text() or None,
+                self.username.text(),
+                self.display_name.text(),
+                self.password.text(),
+            )
         except ValidationError as exc:
-            self.error.setText("\n".join(f"{p.field.replace('_', ' ').capitalize()}: {p.message}" for p in exc.problems))
+            self.error.setText(
+                "\n".join(
+                    f"{p.field.replace('_', ' ').capitalize()}: {p.message}" for p in exc.problems
+                )
+            )
             return
         except DeskOpsError as exc:
             self.error.setText(str(exc))
@@ -205,7 +223,9 @@ class ChangePasswordDialog(QDialog):
         form.addRow("New password", self.new)
         form.addRow("Repeat new password", self.confirm)
         self.error = _error_label()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self._on_ok)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -234,9 +254,12 @@ def install_excepthook(log_file: Path) -> None:
         if QApplication.instance() is None:
             sys.__excepthook__(kind, value, tb)
             return
-        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
-                          f"DeskOps hit an unexpected error and kept running.\n\n{kind.__name__}: {value}\n\n"
-                          f"Details are in the log file:\n{log_file}")
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Something went wrong",
+            f"DeskOps hit an unexpected error and kept running.\n\n{kind.__name__}: {value}\n\n"
+            f"Details are in the log file:\n{log_file}",
+        )
         box.setDetailedText("".join(traceback.format_exception(kind, value, tb)))
         box.exec()
 

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (en dashes are deliberate typography)
 """The export dialog: module, format, granularity, site, dates (with presets), category, folder.
 
 Everything is checked by ``ExportJobService.check`` before the job is queued, and each problem is

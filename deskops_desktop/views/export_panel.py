@@ -1,4 +1,3 @@
-
 """The dockable Exports panel: active jobs with progress and Cancel, and the history.
 
 History actions: Open, Show in folder, Save as… (both count as downloads on the audit row),

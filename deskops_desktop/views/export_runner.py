@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002  (en dashes are deliberate typography)
 """Runs export jobs off the GUI thread: a dedicated ``QThreadPool`` of ``QRunnable`` tasks.
 
 Each task calls ``ExportJobService.run(job_id, progress)`` — a plain function that opens its own

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,7 +23,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from PySide6.QtCore import Qt
 
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
 
@@ -36,8 +36,11 @@ def widget_value(widget: QWidget) -> Any:
     if isinstance(widget, QCheckBox):
         return widget.isChecked()
     if isinstance(widget, QListWidget):
-        return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())
-                if widget.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            widget.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(widget.count())
+            if widget.item(i).checkState() == Qt.CheckState.Checked
+        ]
     raise TypeError(type(widget))
 
 
@@ -91,7 +94,9 @@ class FormDialog(QDialog):
         self.general = QLabel("")
         self.general.setProperty("role", "error")
         self.general.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.try_submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

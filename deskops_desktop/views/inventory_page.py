@@ -36,17 +36,17 @@ from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.ledger import Ledger, LedgerRow
 from deskops_desktop.services.records import RecordRow
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.movement_chart import MovementChart
 from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells, unit_label
 from deskops_desktop.views.qt_records_model import RecordTableModel
-from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
 from deskops_desktop.views.theme import tabular_font
 
 
 class InventoryPage(QWidget):
     """Signals:
-        message_posted(str): a short status line for the main window.
+    message_posted(str): a short status line for the main window.
     """
 
     message_posted = Signal(str)
@@ -63,8 +63,13 @@ class InventoryPage(QWidget):
         title.setProperty("role", "title")
         self.category = QComboBox()
         self.category.addItem("All categories", None)
-        for cat in (Category.AGGREGATES, Category.PROCESSED_BASE, Category.FINE, Category.SPECIALTY,
-                    Category.RAW_FEED):
+        for cat in (
+            Category.AGGREGATES,
+            Category.PROCESSED_BASE,
+            Category.FINE,
+            Category.SPECIALTY,
+            Category.RAW_FEED,
+        ):
             self.category.addItem(cat.value.replace("_", " ").title(), cat.value)
         self.granularity = QComboBox()
         for g in Granularity:
@@ -78,7 +83,9 @@ class InventoryPage(QWidget):
         self.reset_brush = QPushButton("Show whole range")
         self.reset_brush.setVisible(False)
         self.count_button = QPushButton("Stock count…")
-        self.count_button.setToolTip("Enter a counted quantity; the difference to the book becomes an adjustment")
+        self.count_button.setToolTip(
+            "Enter a counted quantity; the difference to the book becomes an adjustment"
+        )
         self.count_button.setVisible(data.actor.role is not Role.OPERATOR)
         filters = QHBoxLayout()
         for label, widget in (("Category", self.category), ("Granularity", self.granularity)):
@@ -100,7 +107,9 @@ class InventoryPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.first_button, self.prev_button = QPushButton("« First"), QPushButton("‹ Previous")
         self.next_button, self.last_button = QPushButton("Next ›"), QPushButton("Last »")
         self.page_label = QLabel("")
@@ -110,8 +119,18 @@ class InventoryPage(QWidget):
         for button in (self.first_button, self.prev_button, self.next_button, self.last_button):
             pager.addWidget(button)
         self.totals = QTableWidget(0, 8)
-        self.totals.setHorizontalHeaderLabels(["Total", "Unit", "Opening", "Produced", "Received", "Dispatched",
-                                               "Adjustment", "Closing"])
+        self.totals.setHorizontalHeaderLabels(
+            [
+                "Total",
+                "Unit",
+                "Opening",
+                "Produced",
+                "Received",
+                "Dispatched",
+                "Adjustment",
+                "Closing",
+            ]
+        )
         self.totals.verticalHeader().setVisible(False)
         self.totals.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.totals.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -181,7 +200,7 @@ class InventoryPage(QWidget):
             else:
                 self._stale = True
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self._stale:
             self.reload()
@@ -196,9 +215,14 @@ class InventoryPage(QWidget):
         self._stale = False
         category = self.category.currentData()
         granularity = Granularity(self.granularity.currentData())
-        self._daily = self._data.ledger(ctx.site.id, ctx.date_from, ctx.date_to, Granularity.DAILY, category)
-        self._ledger = (self._daily if granularity is Granularity.DAILY else
-                        self._data.ledger(ctx.site.id, ctx.date_from, ctx.date_to, granularity, category))
+        self._daily = self._data.ledger(
+            ctx.site.id, ctx.date_from, ctx.date_to, Granularity.DAILY, category
+        )
+        self._ledger = (
+            self._daily
+            if granularity is Granularity.DAILY
+            else self._data.ledger(ctx.site.id, ctx.date_from, ctx.date_to, granularity, category)
+        )
         self._load_adjustments()
         self._apply_filters(redraw_chart=True)
 
@@ -208,20 +232,37 @@ class InventoryPage(QWidget):
             return
 
         def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
-            return self._data.records(Module.ADJUSTMENTS, ctx.site.id, ctx.date_from, ctx.date_to,
-                                      sort=sort, descending=descending, offset=offset, limit=limit)
+            return self._data.records(
+                Module.ADJUSTMENTS,
+                ctx.site.id,
+                ctx.date_from,
+                ctx.date_to,
+                sort=sort,
+                descending=descending,
+                offset=offset,
+                limit=limit,
+            )
 
         self.adjustments.set_source(
-            fetch, lambda: self._data.count(Module.ADJUSTMENTS, ctx.site.id, ctx.date_from, ctx.date_to),
+            fetch,
+            lambda: self._data.count(Module.ADJUSTMENTS, ctx.site.id, ctx.date_from, ctx.date_to),
             lambda _row: False,
         )
         names = self._data.services.users.usernames(
-            [self.adjustments.row_at(i).created_by or "" for i in range(self.adjustments.rowCount())])
+            [
+                self.adjustments.row_at(i).created_by or ""
+                for i in range(self.adjustments.rowCount())
+            ]
+        )
         self.adjustments.set_who(names)
 
     def _matches(self, row: LedgerRow) -> bool:
         needle = self.search.text().strip().lower()
-        if needle and needle not in row.material.code.lower() and needle not in row.material.name.lower():
+        if (
+            needle
+            and needle not in row.material.code.lower()
+            and needle not in row.material.name.lower()
+        ):
             return False
         if self._brush is not None:
             first, last = self._brush
@@ -235,8 +276,13 @@ class InventoryPage(QWidget):
         self.model.set_rows(rows)
         if redraw_chart or self._brush is None:
             needle = self.search.text().strip().lower()
-            daily = [r for r in self._daily.rows
-                     if not needle or needle in r.material.code.lower() or needle in r.material.name.lower()]
+            daily = [
+                r
+                for r in self._daily.rows
+                if not needle
+                or needle in r.material.code.lower()
+                or needle in r.material.name.lower()
+            ]
             self.chart.set_rows(daily)
         self._fill_totals()
 
@@ -253,7 +299,9 @@ class InventoryPage(QWidget):
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c >= 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                     item.setFont(font)
                 if total.category is None:
                     bold = item.font()
@@ -307,5 +355,3 @@ class InventoryPage(QWidget):
         if result and dialog.saved_quantity is not None:
             self.message_posted.emit(f"Stock count saved: adjustment of {dialog.saved_quantity}")
             self.tabs.setCurrentIndex(1)
-
-

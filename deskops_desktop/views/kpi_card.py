@@ -51,7 +51,9 @@ def reduced_motion() -> bool:
 
         enabled = ctypes.c_bool(True)
         spi_getclientareaanimation = 0x1042
-        if ctypes.windll.user32.SystemParametersInfoW(spi_getclientareaanimation, 0, ctypes.byref(enabled), 0):
+        if ctypes.windll.user32.SystemParametersInfoW(
+            spi_getclientareaanimation, 0, ctypes.byref(enabled), 0
+        ):
             return not enabled.value
     return False
 
@@ -67,7 +69,7 @@ class Sparkline(QWidget):
         self.values = values
         self.update()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         del event
         if len(self.values) < 2:
             return
@@ -75,7 +77,9 @@ class Sparkline(QWidget):
         span = hi - lo or 1.0
         w, h = self.width() - 4, self.height() - 4
         step = w / (len(self.values) - 1)
-        points = QPolygonF([QPointF(2 + i * step, 2 + h - (v - lo) / span * h) for i, v in enumerate(self.values)])
+        points = QPolygonF(
+            [QPointF(2 + i * step, 2 + h - (v - lo) / span * h) for i, v in enumerate(self.values)]
+        )
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(QColor("#2f8f77"), 1.6))
@@ -145,15 +149,18 @@ class KpiCard(QFrame):
         if self._kpi is None or not self._kpi.figures:
             return "—"
         f = Decimal(str(round(fraction, 4)))
-        return " · ".join(compact(x.current * f if fraction < 1 else x.current, x.uom) for x in self._kpi.figures)
+        return " · ".join(
+            compact(x.current * f if fraction < 1 else x.current, x.uom) for x in self._kpi.figures
+        )
 
     def _render(self, fraction: float) -> None:
         self.value.setText(self._text(fraction))
-        self.value.setToolTip("\n".join(
-            f"{x.current} {UOM_SYMBOL.get(x.uom, x.uom)} (previous {x.previous})" for x in (self._kpi.figures if self._kpi else ())
-        ))
+        self.value.setToolTip(
+            "\n".join(
+                f"{x.current} {UOM_SYMBOL.get(x.uom, x.uom)} (previous {x.previous})"
+                for x in (self._kpi.figures if self._kpi else ())
+            )
+        )
 
     def _on_animation_value_changed(self, value: float) -> None:
         self._render(float(value))
-
-

@@ -78,8 +78,9 @@ def open_checked_store(url: str | None) -> Store | None:
     if path is not None:
         started = time.perf_counter()
         health = backups.check_store(path)
-        log.info("store check of %s: %s in %.3f s", path, health.state,
-                 time.perf_counter() - started)
+        log.info(
+            "store check of %s: %s in %.3f s", path, health.state, time.perf_counter() - started
+        )
         if health.needs_recovery:
             from deskops_desktop.views.recovery_dialog import QUIT, recover_store
 
@@ -138,8 +139,13 @@ def run(db_url: str | None = None) -> int:
     if not store.needs_sign_in and services.users.count() == 0:
         holder: dict[str, Services] = {"services": services}
 
-        def create_admin(remote: str | None, db_password: str | None, username: str,
-                         display_name: str, password: str) -> None:
+        def create_admin(
+            remote: str | None,
+            db_password: str | None,
+            username: str,
+            display_name: str,
+            password: str,
+        ) -> None:
             target = holder["services"]
             if remote is not None:
                 if db_password:
@@ -159,15 +165,17 @@ def run(db_url: str | None = None) -> int:
         save_state(state)
 
     while True:
-        login = LoginDialog(services.users.authenticate, state.last_username, services.store.display_url)
+        login = LoginDialog(
+            services.users.authenticate, state.last_username, services.store.display_url
+        )
         if not login.exec() or login.actor is None:
             return 0
         state.last_username = login.actor.username
         window = build_window(services, login.actor, state)
         signed_out = {"flag": False}
 
-        def on_sign_out(w: MainWindow = window) -> None:
-            signed_out["flag"] = True
+        def on_sign_out(w: MainWindow = window, flag: dict[str, bool] = signed_out) -> None:
+            flag["flag"] = True
             w.close()
 
         window.sign_out_requested.connect(on_sign_out)

@@ -30,24 +30,32 @@ from deskops_desktop.services.app_state import AppState, save_state
 from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.export_panel import ExportPanel
 from deskops_desktop.views.export_runner import ExportRunner
 from deskops_desktop.views.offline_banner import OfflineBanner
-from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.shell import PAGES, Header, Sidebar
 from deskops_desktop.views.theme import icon
 
 if TYPE_CHECKING:
     from deskops_desktop.services.module_charts import ModuleChartService
 
-RECORD_PAGES = {m.value: m for m in (Module.PRODUCTION, Module.DISPATCH, Module.RECEIVED,
-                                     Module.EQUIPMENT, Module.MANPOWER)}
+RECORD_PAGES = {
+    m.value: m
+    for m in (
+        Module.PRODUCTION,
+        Module.DISPATCH,
+        Module.RECEIVED,
+        Module.EQUIPMENT,
+        Module.MANPOWER,
+    )
+}
 
 
 class AppSignals(QObject):
     """Signals:
-        changes_announced(object): a ``ChangeSet`` from any write anywhere in the app.
+    changes_announced(object): a ``ChangeSet`` from any write anywhere in the app.
     """
 
     changes_announced = Signal(object)
@@ -76,15 +84,19 @@ class PlaceholderPage(QWidget):
 
 class MainWindow(QMainWindow):
     """Signals:
-        sign_out_requested(): the user chose Sign out.
-        theme_change_requested(str): light, dark or system.
+    sign_out_requested(): the user chose Sign out.
+    theme_change_requested(str): light, dark or system.
     """
 
     sign_out_requested = Signal()
     theme_change_requested = Signal(str)
 
-    def __init__(self, data: DataService, state: AppState,
-                 page_factories: dict[str, Callable[[], QWidget]] | None = None) -> None:
+    def __init__(
+        self,
+        data: DataService,
+        state: AppState,
+        page_factories: dict[str, Callable[[], QWidget]] | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("DeskOps Desktop")
         self.setWindowIcon(icon("app"))
@@ -116,7 +128,9 @@ class MainWindow(QMainWindow):
         row.addWidget(self.sidebar)
         row.addWidget(body, 1)
         self.setCentralWidget(central)
-        self.statusBar().showMessage(f"Signed in as {actor.username} · store {data.services.store.display_url}", 8000)
+        self.statusBar().showMessage(
+            f"Signed in as {actor.username} · store {data.services.store.display_url}", 8000
+        )
 
         self.sites: list[SiteInfo] = data.services.master.sites(actor)
         self.header.set_sites(self.sites, state.selected_site_id)
@@ -149,12 +163,16 @@ class MainWindow(QMainWindow):
         self.offline_banner.install_excepthook()
         self.offline_banner.connection_restored.connect(self._on_offline_banner_connection_restored)
         self.header.export_requested.connect(lambda: self.open_export_dialog())
-        self.export_panel.message_posted.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.export_panel.message_posted.connect(
+            lambda text: self.statusBar().showMessage(text, 8000)
+        )
         self.export_panel.notification_posted.connect(
             lambda title, text: self.statusBar().showMessage(f"{title}: {text}", 10000)
         )
         for n, (key, _label) in enumerate(PAGES):
-            QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self, activated=lambda k=key: self.show_page(k))
+            QShortcut(
+                QKeySequence(f"Ctrl+{n + 1}"), self, activated=lambda k=key: self.show_page(k)
+            )
 
     # ------------------------------------------------------------------ pages
     def page(self, key: str) -> QWidget:
@@ -205,7 +223,9 @@ class MainWindow(QMainWindow):
 
             return SettingsPage(self.data, self.state)
         titles = dict(PAGES)
-        return PlaceholderPage(titles[key], f"The {titles[key]} page is not part of this build yet.")
+        return PlaceholderPage(
+            titles[key], f"The {titles[key]} page is not part of this build yet."
+        )
 
     def _export_context(self) -> tuple[str | None, date | None, date | None]:
         ctx = self._context
@@ -300,7 +320,8 @@ class MainWindow(QMainWindow):
 
     def _on_change_password_requested(self) -> None:
         dialog = ChangePasswordDialog(
-            lambda old, new: self.data.services.users.change_password(self.data.actor, old, new), self
+            lambda old, new: self.data.services.users.change_password(self.data.actor, old, new),
+            self,
         )
         if dialog.exec():
             self.statusBar().showMessage("Password changed", 5000)
@@ -320,8 +341,7 @@ class MainWindow(QMainWindow):
                 self.state.splitters[key] = bytes(splitter.saveState().toBase64().data()).decode()
         save_state(self.state)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.export_panel.shutdown()
         self.save_state()
         super().closeEvent(event)
-

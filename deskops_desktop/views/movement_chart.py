@@ -35,7 +35,7 @@ def x_to_day(x: float) -> date:
 
 class MovementChart(QWidget):
     """Signals:
-        range_selected(object, object): the brush now spans (first day, last day).
+    range_selected(object, object): the brush now spans (first day, last day).
     """
 
     range_selected = Signal(object, object)
@@ -57,10 +57,17 @@ class MovementChart(QWidget):
         self.overview.addItem(self.brush)
         self._overview_line = pg.PlotDataItem(pen=pg.mkPen("#8a919c"))
         self.overview.addItem(self._overview_line)
-        self._bands = [pg.LinearRegionItem(orientation="horizontal", movable=False,
-                                           brush=pg.mkBrush(QColor(color).red(), QColor(color).green(),
-                                                            QColor(color).blue(), 38), pen=pg.mkPen(None))
-                       for color in (LEVEL_COLORS["LOW"], LEVEL_COLORS["WARNING"], LEVEL_COLORS["HEALTHY"])]
+        self._bands = [
+            pg.LinearRegionItem(
+                orientation="horizontal",
+                movable=False,
+                brush=pg.mkBrush(
+                    QColor(color).red(), QColor(color).green(), QColor(color).blue(), 38
+                ),
+                pen=pg.mkPen(None),
+            )
+            for color in (LEVEL_COLORS["LOW"], LEVEL_COLORS["WARNING"], LEVEL_COLORS["HEALTHY"])
+        ]
         for band in self._bands:
             band.setZValue(-10)
             self.plot.addItem(band)
@@ -79,7 +86,9 @@ class MovementChart(QWidget):
         layout.addWidget(self.legend)
         self.legend.toggled.connect(self._on_legend_toggled)
         self.brush.sigRegionChangeFinished.connect(self._on_brush_changed)
-        self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
+        self._proxy = pg.SignalProxy(
+            self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
+        )
         self.setMinimumHeight(240)
 
     def apply_colors(self, dark: bool) -> None:
@@ -101,7 +110,9 @@ class MovementChart(QWidget):
         self._days = sorted({r.day for r in rows})
         seen = set()
         ordered = sorted(by_material.items(), key=lambda kv: kv[1][0].material.sort_order)
-        self.legend.set_series([(code, PALETTE[n % len(PALETTE)]) for n, (code, _s) in enumerate(ordered)])
+        self.legend.set_series(
+            [(code, PALETTE[n % len(PALETTE)]) for n, (code, _s) in enumerate(ordered)]
+        )
         for n, (code, series) in enumerate(ordered):
             seen.add(code)
             xs = np.fromiter((day_to_x(r.day) for r in series), dtype=float, count=len(series))
@@ -127,14 +138,21 @@ class MovementChart(QWidget):
             line.setVisible(shown)
 
     def _update_bands(self) -> None:
-        thresholds = {(s[0].material.low_threshold, s[0].material.high_threshold) for s in self._rows.values()}
+        thresholds = {
+            (s[0].material.low_threshold, s[0].material.high_threshold) for s in self._rows.values()
+        }
         show = len(thresholds) == 1
         for band in self._bands:
             band.setVisible(show)
         if show:
             low, high = (float(v) for v in next(iter(thresholds)))
-            top = max([high * 2, *(r.closing_m / 1000 for s in self._rows.values() for r in s)], default=high * 2)
-            bottom = min([0.0, *(r.closing_m / 1000 for s in self._rows.values() for r in s)], default=0.0)
+            top = max(
+                [high * 2, *(r.closing_m / 1000 for s in self._rows.values() for r in s)],
+                default=high * 2,
+            )
+            bottom = min(
+                [0.0, *(r.closing_m / 1000 for s in self._rows.values() for r in s)], default=0.0
+            )
             self._bands[0].setRegion((bottom - abs(bottom) * 0.1 - 1, low))
             self._bands[1].setRegion((low, high))
             self._bands[2].setRegion((high, top * 1.1 + 1))
@@ -186,11 +204,15 @@ class MovementChart(QWidget):
             index = (day - series[0].day).days
             if 0 <= index < len(series) and series[index].day == day:
                 row = series[index]
-                if best is None or abs(row.closing_m / 1000 - value) < abs(best.closing_m / 1000 - value):
+                if best is None or abs(row.closing_m / 1000 - value) < abs(
+                    best.closing_m / 1000 - value
+                ):
                     best = row
         if best is None:
             return ""
-        return f"{best.material.label} · {day.isoformat()}\n{explain(best)}\nlevel {best.level.value}"
+        return (
+            f"{best.material.label} · {day.isoformat()}\n{explain(best)}\nlevel {best.level.value}"
+        )
 
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
         pos = event[0]
@@ -200,5 +222,3 @@ class MovementChart(QWidget):
         text = self.hover_text(x_to_day(point.x()), point.y())
         if text:
             QToolTip.showText(QCursor.pos(), text, self)
-
-

@@ -32,7 +32,7 @@ TEXT = (
 
 class OfflineBanner(QFrame):
     """Signals:
-        connection_restored(): the server answered again after being unreachable.
+    connection_restored(): the server answered again after being unreachable.
     """
 
     connection_restored = Signal()
@@ -109,8 +109,6 @@ class OfflineBanner(QFrame):
         self.destroyed.connect(lambda *_: _restore_hook(hook, previous))
 
 
-def _restore_hook(
-    ours: object, previous: object
-) -> None:
+def _restore_hook(ours: object, previous: object) -> None:
     if sys.excepthook is ours:
         sys.excepthook = previous  # type: ignore[assignment]

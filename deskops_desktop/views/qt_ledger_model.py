@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -121,13 +120,15 @@ class LedgerTableModel(QAbstractTableModel):
         return self._rows()[row]
 
     # ------------------------------------------------------------ Qt model API
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows())
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -146,7 +147,9 @@ class LedgerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            align = Qt.AlignmentFlag.AlignRight if COLUMNS[col].numeric else Qt.AlignmentFlag.AlignLeft
+            align = (
+                Qt.AlignmentFlag.AlignRight if COLUMNS[col].numeric else Qt.AlignmentFlag.AlignLeft
+            )
             return int(align | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.FontRole and COLUMNS[col].numeric:
             return self._font
@@ -163,12 +166,23 @@ class LedgerTableModel(QAbstractTableModel):
     def _display(self, row: LedgerRow, col: int) -> str:
         uom = row.material.uom
         if col == 0:
-            return row.day.isoformat() if row.day == row.period_end else f"{row.day} – {row.period_end}"
+            return (
+                row.day.isoformat()
+                if row.day == row.period_end
+                else f"{row.day} – {row.period_end}"
+            )
         if col == 1:
             return row.material.label
         if col == LEVEL_COLUMN:
             return row.level.value
-        values = (row.opening_m, row.produced_m, row.received_m, row.dispatched_m, row.adjustment_m, row.closing_m)
+        values = (
+            row.opening_m,
+            row.produced_m,
+            row.received_m,
+            row.dispatched_m,
+            row.adjustment_m,
+            row.closing_m,
+        )
         return format_milli(values[col - 2], uom)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -182,7 +196,10 @@ class LedgerTableModel(QAbstractTableModel):
         key = COLUMNS[self.sort_column].key
         tie = COLUMNS[1].key
         if self.sort_column == 0:
-            self._all.sort(key=lambda r: (r.day, tie(r)), reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+            self._all.sort(
+                key=lambda r: (r.day, tie(r)),
+                reverse=self.sort_order == Qt.SortOrder.DescendingOrder,
+            )
         else:
             # Python's sort is stable: sort by the tie-breaker first, then by the column.
             self._all.sort(key=lambda r: (r.day, tie(r)))
@@ -190,13 +207,16 @@ class LedgerTableModel(QAbstractTableModel):
 
 
 def total_cells(total: LedgerTotal) -> list[str]:
-    values = (total.opening_m, total.produced_m, total.received_m, total.dispatched_m,
-              total.adjustment_m, total.closing_m)
+    values = (
+        total.opening_m,
+        total.produced_m,
+        total.received_m,
+        total.dispatched_m,
+        total.adjustment_m,
+        total.closing_m,
+    )
     return [format_milli(v, total.uom) for v in values]
 
 
 def unit_label(uom: str) -> str:
     return UOM_SYMBOL.get(uom, uom.lower())
-
-
-

@@ -85,7 +85,9 @@ class RecordTableModel(QAbstractTableModel):
         self._muted = QBrush(QColor("#8a919c"))
 
     # ----------------------------------------------------------------- query
-    def set_source(self, fetch: Fetch, count: Count, may_change: Callable[[RecordRow], bool]) -> None:
+    def set_source(
+        self, fetch: Fetch, count: Count, may_change: Callable[[RecordRow], bool]
+    ) -> None:
         """New query (site, range or filter changed): drop rows and load the first page."""
         self._fetch = fetch
         self._count = count
@@ -114,16 +116,16 @@ class RecordTableModel(QAbstractTableModel):
         return -1
 
     # ------------------------------------------------------------ Qt model API
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def canFetchMore(self, parent: _Index) -> bool:  # noqa: N802
+    def canFetchMore(self, parent: _Index) -> bool:
         return not parent.isValid() and len(self._rows) < self._total
 
-    def fetchMore(self, parent: _Index) -> None:  # noqa: N802
+    def fetchMore(self, parent: _Index) -> None:
         if parent.isValid() or self._fetch is None:
             return
         batch = self._fetch(len(self._rows), PAGE_SIZE, self.sort_key, self.descending)
@@ -135,7 +137,9 @@ class RecordTableModel(QAbstractTableModel):
         self._rows.extend(batch)
         self.endInsertRows()
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
             col = self.columns[section]
             if role == Qt.ItemDataRole.DisplayRole:

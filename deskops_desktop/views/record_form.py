@@ -58,14 +58,16 @@ def current_shift(now: datetime) -> str:
 
 class RecordForm(QWidget):
     """Signals:
-        save_requested(dict): the raw values, keyed by ``FieldSpec.key``.
-        cleared(): the form was reset (Esc or after a save).
+    save_requested(dict): the raw values, keyed by ``FieldSpec.key``.
+    cleared(): the form was reset (Esc or after a save).
     """
 
     save_requested = Signal(dict)
     cleared = Signal()
 
-    def __init__(self, spec: ModuleSpec, refs: ReferenceIndex, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, spec: ModuleSpec, refs: ReferenceIndex, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.spec = spec
         self._refs = refs
@@ -141,7 +143,9 @@ class RecordForm(QWidget):
             return edit
         if kind in _CHOICES:
             combo = QComboBox()
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             combo.setMinimumContentsLength(17 if kind is Kind.OPERATION else 8)
             combo.view().setMinimumWidth(260 if kind is Kind.OPERATION else 120)
             combo.addItem("", "")
@@ -161,7 +165,9 @@ class RecordForm(QWidget):
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
             completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
             combo.setCompleter(completer)
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             combo.setMinimumContentsLength(14)
             combo.view().setMinimumWidth(280)
             return combo
@@ -171,7 +177,9 @@ class RecordForm(QWidget):
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
             edit.setMinimumWidth(90)
             edit.setMaximumWidth(120)
-            edit.setPlaceholderText("0.000" if kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY) else "0")
+            edit.setPlaceholderText(
+                "0.000" if kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY) else "0"
+            )
         return edit
 
     def _unit_for(self, kind: Kind) -> str:
@@ -270,7 +278,7 @@ class RecordForm(QWidget):
         self.cleared.emit()
 
     def reset_after_save(self) -> None:
-        """Keep date, shift and operation (the next line is usually the same day); clear the rest."""
+        """Keep date, shift and operation (the next line usually shares them); clear the rest."""
         kept = {k: v for k, v in self.values().items() if k in ("date", "shift", "operation")}
         self.clear()
         self.set_values({**{f.key: None for f in self.spec.fields}, **_typed(kept)})
@@ -328,7 +336,7 @@ class RecordForm(QWidget):
         return self._errors[key].text()
 
     # ---------------------------------------------------------------- events
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             key = event.key()

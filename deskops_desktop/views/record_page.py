@@ -37,19 +37,17 @@ from deskops_desktop.models.errors import (
 )
 from deskops_desktop.models.ids import new_id
 from deskops_desktop.models.modules import SPECS, ReferenceIndex
-from deskops_desktop.services.changes import Area, ChangeSet
+from deskops_desktop.services.changes import Area, ChangeSet, for_module
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.imports import describe_problems, parse_tsv
 from deskops_desktop.services.module_charts import ModuleChartService
-from deskops_desktop.services.changes import for_module
 from deskops_desktop.services.records import RecordRow, WriteResult
 from deskops_desktop.services.reference import SiteInfo
-from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.charts import BarChart, show_categories, show_daily
 from deskops_desktop.views.compare_dialog import KEEP_MINE, RELOAD, CompareDialog
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_form import RecordForm, current_shift
-
 
 _CHART_TITLES = {
     Module.PRODUCTION: "Production by material per day",
@@ -62,7 +60,7 @@ _CHART_TITLES = {
 
 class RecordPage(QWidget):
     """Signals:
-        message_posted(str): a short status line for the main window's status bar.
+    message_posted(str): a short status line for the main window's status bar.
     """
 
     message_posted = Signal(str)
@@ -92,7 +90,10 @@ class RecordPage(QWidget):
 
         title = QLabel(self.spec.title)
         title.setProperty("role", "title")
-        hint = QLabel("Enter saves · Esc clears · Ctrl+N new · Delete removes · Ctrl+Z undoes · Ctrl+V pastes rows")
+        hint = QLabel(
+            "Enter saves · Esc clears · Ctrl+N new · Delete removes · Ctrl+Z undoes"
+            " · Ctrl+V pastes rows"
+        )
         hint.setProperty("role", "muted")
         self.form = RecordForm(self.spec, refs)
         form_card = QFrame()
@@ -110,7 +111,9 @@ class RecordPage(QWidget):
         self.paste_button = QPushButton("Paste rows")
         self.paste_button.setToolTip("Add rows copied from Excel (Ctrl+V in the table)")
         self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip(f"Export {self.spec.title.lower()} records (xlsx, csv, Power BI, pdf)")
+        self.export_button.setToolTip(
+            f"Export {self.spec.title.lower()} records (xlsx, csv, Power BI, pdf)"
+        )
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.filter)
         toolbar.addWidget(self.count_label)
@@ -201,13 +204,16 @@ class RecordPage(QWidget):
     def on_changes(self, changes: ChangeSet) -> None:
         if self._context is None:
             return
-        if changes.touches(Area(self.module.value), self._context.site.id) or Area.MASTER in changes.areas:
+        if (
+            changes.touches(Area(self.module.value), self._context.site.id)
+            or Area.MASTER in changes.areas
+        ):
             if self.isVisible():
                 self.reload()
             else:
                 self._stale = True
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self._stale:
             self.reload()
@@ -222,8 +228,15 @@ class RecordPage(QWidget):
 
         def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
             return self._data.records(
-                self.module, site_id, ctx.date_from, ctx.date_to, search=search,
-                sort=sort, descending=descending, offset=offset, limit=limit,
+                self.module,
+                site_id,
+                ctx.date_from,
+                ctx.date_to,
+                search=search,
+                sort=sort,
+                descending=descending,
+                offset=offset,
+                limit=limit,
             )
 
         def count() -> int:
@@ -261,7 +274,9 @@ class RecordPage(QWidget):
                 self.table.setColumnWidth(col, min(self.table.columnWidth(col) + 12, 260))
             self._columns_fitted = True
         shown, total = self.model.rowCount(), self.model.total
-        self.count_label.setText(f"{total:,} records" if shown >= total else f"{shown:,} of {total:,} records")
+        self.count_label.setText(
+            f"{total:,} records" if shown >= total else f"{shown:,} of {total:,} records"
+        )
 
     # ------------------------------------------------------------------ actions
     def _on_form_save_requested(self, raw: dict[str, object]) -> None:
@@ -293,7 +308,9 @@ class RecordPage(QWidget):
         self._pending_id, self._retry_wanted = None, False
         self.form.reset_after_save()
         self._select(result.record.id)
-        self.message_posted.emit(f"{verb} {self.spec.title.lower()} {result.record.ref_code} {result.record.date}")
+        self.message_posted.emit(
+            f"{verb} {self.spec.title.lower()} {result.record.ref_code} {result.record.date}"
+        )
 
     def _create_once(self, site_id: str, raw: dict[str, object], record_id: str) -> WriteResult:
         if self._retry_wanted:
@@ -340,11 +357,13 @@ class RecordPage(QWidget):
         self.form.edit(fresh)
 
     def _ask_stale(self, message: str) -> str:
-        """"reload", "compare" or "cancel" (tests replace this)."""
+        """ "reload", "compare" or "cancel" (tests replace this)."""
         box = QMessageBox(
-            QMessageBox.Icon.Question, "Record changed",
+            QMessageBox.Icon.Question,
+            "Record changed",
             f"This record was {message}.\n\nReload it into the form, or compare your values with "
-            "the current ones first?", parent=self,
+            "the current ones first?",
+            parent=self,
         )
         reload_button = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
         compare_button = box.addButton("Compare…", QMessageBox.ButtonRole.ActionRole)
@@ -387,7 +406,8 @@ class RecordPage(QWidget):
             return False
         if confirm:
             answer = QMessageBox.question(
-                self, "Delete record",
+                self,
+                "Delete record",
                 f"Delete {self.spec.title.lower()} {record.ref_code} of {record.date}?\n"
                 "You can undo it right after with Ctrl+Z.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
@@ -434,7 +454,8 @@ class RecordPage(QWidget):
         except ValidationError as exc:
             lines = describe_problems(exc.problems, limit=30)
             QMessageBox.warning(
-                self, "Nothing pasted",
+                self,
+                "Nothing pasted",
                 "No rows were added. Fix these cells and paste again:\n\n" + "\n".join(lines),
             )
             return False
@@ -448,7 +469,7 @@ class RecordPage(QWidget):
         self.form.clear()
         self.form.focus_first()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.table and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             row = self.table.currentIndex().row()

@@ -79,7 +79,8 @@ class RecoveryDialog(QDialog):
                 "then; what was entered after it is not in that backup."
             )
             self.restore_button = self.buttons.addButton(
-                "Restore this backup", QDialogButtonBox.ButtonRole.AcceptRole)
+                "Restore this backup", QDialogButtonBox.ButtonRole.AcceptRole
+            )
             self.restore_button.setDefault(True)
             self.restore_button.clicked.connect(self._on_restore_button_clicked)
         else:
@@ -89,7 +90,8 @@ class RecoveryDialog(QDialog):
                 "file is kept for a specialist. Or start again with an empty store."
             )
             self.empty_button = self.buttons.addButton(
-                "Start with an empty store…", QDialogButtonBox.ButtonRole.DestructiveRole)
+                "Start with an empty store…", QDialogButtonBox.ButtonRole.DestructiveRole
+            )
             self.empty_button.clicked.connect(self._on_empty_button_clicked)
         self.quit_button = self.buttons.addButton("Quit", QDialogButtonBox.ButtonRole.RejectRole)
         self.quit_button.clicked.connect(self.reject)
@@ -117,7 +119,8 @@ class RecoveryDialog(QDialog):
 
     def _on_empty_button_clicked(self) -> None:
         answer = QMessageBox.warning(
-            self, "Start with an empty store",
+            self,
+            "Start with an empty store",
             "DeskOps will start with no records, sites or users other than the ones you create "
             "now. The damaged file stays where it is.\n\nStart with an empty store?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,

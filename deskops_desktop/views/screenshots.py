@@ -22,8 +22,13 @@ def _settle(app: QApplication, rounds: int = 5) -> None:
 
 
 def take_screenshots(
-    services: Services, out_dir: Path, *, theme: str = "light", size: tuple[int, int] = (1366, 800),
-    actor: Actor = SYSTEM, site_code: str | None = None,
+    services: Services,
+    out_dir: Path,
+    *,
+    theme: str = "light",
+    size: tuple[int, int] = (1366, 800),
+    actor: Actor = SYSTEM,
+    site_code: str | None = None,
 ) -> list[Path]:
     app = application()
     apply_theme(app, theme)

@@ -41,7 +41,9 @@ from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
 class _Table(QWidget):
     """A read-only table with a row of action buttons above it."""
 
-    def __init__(self, headers: Sequence[str], actions: Sequence[tuple[str, Callable[[], None]]]) -> None:
+    def __init__(
+        self, headers: Sequence[str], actions: Sequence[tuple[str, Callable[[], None]]]
+    ) -> None:
         super().__init__()
         self.table = QTableWidget(0, len(headers))
         self.table.setHorizontalHeaderLabels(list(headers))
@@ -71,8 +73,12 @@ class _Table(QWidget):
         for r, (_, cells) in enumerate(rows):
             for c, value in enumerate(cells):
                 item = QTableWidgetItem("" if value is None else str(value))
-                if isinstance(value, int | float) or (isinstance(value, str) and value.replace(".", "").isdigit()):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if isinstance(value, int | float) or (
+                    isinstance(value, str) and value.replace(".", "").isdigit()
+                ):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 self.table.setItem(r, c, item)
 
     def selected_id(self) -> str | None:
@@ -91,22 +97,48 @@ class SettingsPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._profile_tab(), "Profile")
         if actor.is_admin:
-            self.sites = _Table(["Code", "Name", "Location", "Time zone", "Active"],
-                                [("Add site…", self._add_site), ("Edit…", self._edit_site)])
-            self.materials = _Table(["Code", "Name", "Category", "Unit", "Low", "High", "Active"],
-                                    [("Edit…", self._edit_material), ("Activate / deactivate", self._toggle_material)])
-            self.equipment = _Table(["Code", "Name", "Type", "Active"],
-                                    [("Add equipment…", self._add_equipment),
-                                     ("Activate / deactivate", lambda: self._toggle("equipment", self.equipment))])
-            self.roles = _Table(["Code", "Name", "Active"],
-                                [("Add role…", self._add_role),
-                                 ("Activate / deactivate", lambda: self._toggle("manpower_roles", self.roles))])
-            self.targets = _Table(["From", "Material", "Daily target (t)"], [("Add target…", self._add_target)])
-            self.users = _Table(["User", "Name", "Role", "Sites", "Active", "Locked until"],
-                                [("Add user…", self._add_user), ("Edit…", self._edit_user),
-                                 ("Reset password…", self._reset_password), ("Unlock", self._unlock)])
-            for table, name in ((self.sites, "Sites"), (self.materials, "Materials"), (self.equipment, "Equipment"),
-                                (self.roles, "Manpower roles"), (self.targets, "Targets"), (self.users, "Users")):
+            self.sites = _Table(
+                ["Code", "Name", "Location", "Time zone", "Active"],
+                [("Add site…", self._add_site), ("Edit…", self._edit_site)],
+            )
+            self.materials = _Table(
+                ["Code", "Name", "Category", "Unit", "Low", "High", "Active"],
+                [("Edit…", self._edit_material), ("Activate / deactivate", self._toggle_material)],
+            )
+            self.equipment = _Table(
+                ["Code", "Name", "Type", "Active"],
+                [
+                    ("Add equipment…", self._add_equipment),
+                    ("Activate / deactivate", lambda: self._toggle("equipment", self.equipment)),
+                ],
+            )
+            self.roles = _Table(
+                ["Code", "Name", "Active"],
+                [
+                    ("Add role…", self._add_role),
+                    ("Activate / deactivate", lambda: self._toggle("manpower_roles", self.roles)),
+                ],
+            )
+            self.targets = _Table(
+                ["From", "Material", "Daily target (t)"], [("Add target…", self._add_target)]
+            )
+            self.users = _Table(
+                ["User", "Name", "Role", "Sites", "Active", "Locked until"],
+                [
+                    ("Add user…", self._add_user),
+                    ("Edit…", self._edit_user),
+                    ("Reset password…", self._reset_password),
+                    ("Unlock", self._unlock),
+                ],
+            )
+            for table, name in (
+                (self.sites, "Sites"),
+                (self.materials, "Materials"),
+                (self.equipment, "Equipment"),
+                (self.roles, "Manpower roles"),
+                (self.targets, "Targets"),
+                (self.users, "Users"),
+            ):
                 self.tabs.addTab(table, name)
             # Admins only: a restore replaces everyone's data.
             from deskops_desktop.views.backups_tab import BackupsTab
@@ -141,10 +173,13 @@ class SettingsPage(QWidget):
         self.refresh_minutes.setRange(1, 240)
         self.refresh_minutes.setSuffix(" min")
         self.refresh_minutes.setValue(self._state.dashboard_refresh_minutes)
-        self.refresh_minutes.valueChanged.connect(lambda v: setattr(self._state, "dashboard_refresh_minutes", v))
+        self.refresh_minutes.valueChanged.connect(
+            lambda v: setattr(self._state, "dashboard_refresh_minutes", v)
+        )
         self.export_format = combo([(f, f) for f in EXPORT_FORMATS], self._state.export_format)
         self.export_format.currentIndexChanged.connect(
-            lambda _i: setattr(self._state, "export_format", self.export_format.currentData()))
+            lambda _i: setattr(self._state, "export_format", self.export_format.currentData())
+        )
         form.addRow("Dashboard", self.animations)
         form.addRow("Dashboard refresh", self.refresh_minutes)
         form.addRow("Preferred export format", self.export_format)
@@ -156,7 +191,8 @@ class SettingsPage(QWidget):
 
     def _change_password(self) -> None:
         ChangePasswordDialog(
-            lambda old, new: self._data.services.users.change_password(self._data.actor, old, new), self
+            lambda old, new: self._data.services.users.change_password(self._data.actor, old, new),
+            self,
         ).exec()
 
     # --------------------------------------------------------------- context
@@ -173,23 +209,62 @@ class SettingsPage(QWidget):
         if not self._data.actor.is_admin:
             return
         actor, master = self._data.actor, self._data.services.master
-        self.sites.fill([(s.id, (s.code, s.name, s.location, s.timezone, _yes(s.active)))
-                         for s in master.sites(actor, include_inactive=True)])
+        self.sites.fill(
+            [
+                (s.id, (s.code, s.name, s.location, s.timezone, _yes(s.active)))
+                for s in master.sites(actor, include_inactive=True)
+            ]
+        )
         refs = master.reference()
-        self.materials.fill([(m.id, (m.code, m.name, m.category, m.uom, m.low_threshold, m.high_threshold,
-                                     _yes(m.active))) for m in refs.materials])
-        self.equipment.fill([(e.id, (e.code, e.name, e.category, _yes(e.active))) for e in refs.equipment])
+        self.materials.fill(
+            [
+                (
+                    m.id,
+                    (
+                        m.code,
+                        m.name,
+                        m.category,
+                        m.uom,
+                        m.low_threshold,
+                        m.high_threshold,
+                        _yes(m.active),
+                    ),
+                )
+                for m in refs.materials
+            ]
+        )
+        self.equipment.fill(
+            [(e.id, (e.code, e.name, e.category, _yes(e.active))) for e in refs.equipment]
+        )
         self.roles.fill([(r.id, (r.code, r.name, _yes(r.active))) for r in refs.roles])
-        self.users.fill([(u.id, (u.username, u.display_name, u.role.value.title(), ", ".join(u.site_codes) or "all",
-                                 _yes(u.active), u.locked_until.strftime("%Y-%m-%d %H:%M") if u.locked_until else ""))
-                         for u in self._data.services.users.list(actor)])
+        self.users.fill(
+            [
+                (
+                    u.id,
+                    (
+                        u.username,
+                        u.display_name,
+                        u.role.value.title(),
+                        ", ".join(u.site_codes) or "all",
+                        _yes(u.active),
+                        u.locked_until.strftime("%Y-%m-%d %H:%M") if u.locked_until else "",
+                    ),
+                )
+                for u in self._data.services.users.list(actor)
+            ]
+        )
         self._fill_targets()
 
     def _fill_targets(self) -> None:
         if self._site_id is None:
             return
         targets = self._data.services.master.targets(self._data.actor, self._site_id)
-        self.targets.fill([(t.id, (t.from_date, t.material_code or "All materials", t.daily_tons)) for t in targets])
+        self.targets.fill(
+            [
+                (t.id, (t.from_date, t.material_code or "All materials", t.daily_tons))
+                for t in targets
+            ]
+        )
 
     def _done(self, changes: ChangeSet) -> None:
         self._data.announce(changes)
@@ -199,12 +274,22 @@ class SettingsPage(QWidget):
         master, actor = self._data.services.master, self._data.actor
 
         def submit(v: dict[str, Any]) -> None:
-            _site, changes = master.add_site(actor, v["code"], v["name"], location=v["location"], timezone=v["timezone"])
+            _site, changes = master.add_site(
+                actor, v["code"], v["name"], location=v["location"], timezone=v["timezone"]
+            )
             self._done(changes)
 
-        FormDialog("Add site", [("code", "Code", QLineEdit()), ("name", "Name", QLineEdit()),
-                                ("location", "Location", QLineEdit()),
-                                ("timezone", "Time zone", QLineEdit("Asia/Riyadh"))], submit, self).exec()
+        FormDialog(
+            "Add site",
+            [
+                ("code", "Code", QLineEdit()),
+                ("name", "Name", QLineEdit()),
+                ("location", "Location", QLineEdit()),
+                ("timezone", "Time zone", QLineEdit("Asia/Riyadh")),
+            ],
+            submit,
+            self,
+        ).exec()
 
     def _edit_site(self) -> None:
         site_id = self.sites.selected_id()
@@ -216,14 +301,27 @@ class SettingsPage(QWidget):
         active.setChecked(site.active)
 
         def submit(v: dict[str, Any]) -> None:
-            _site, changes = master.update_site(actor, site_id, name=v["name"], location=v["location"],
-                                                timezone=v["timezone"], active=v["active"])
+            _site, changes = master.update_site(
+                actor,
+                site_id,
+                name=v["name"],
+                location=v["location"],
+                timezone=v["timezone"],
+                active=v["active"],
+            )
             self._done(changes)
 
-        FormDialog(f"Edit site {site.code}", [("name", "Name", QLineEdit(site.name)),
-                                              ("location", "Location", QLineEdit(site.location)),
-                                              ("timezone", "Time zone", QLineEdit(site.timezone)),
-                                              ("active", "", active)], submit, self).exec()
+        FormDialog(
+            f"Edit site {site.code}",
+            [
+                ("name", "Name", QLineEdit(site.name)),
+                ("location", "Location", QLineEdit(site.location)),
+                ("timezone", "Time zone", QLineEdit(site.timezone)),
+                ("active", "", active),
+            ],
+            submit,
+            self,
+        ).exec()
 
     def _edit_material(self) -> None:
         material_id = self.materials.selected_id()
@@ -235,13 +333,18 @@ class SettingsPage(QWidget):
         def submit(v: dict[str, Any]) -> None:
             self._done(master.update_material(actor, material_id, **v))
 
-        FormDialog(f"Edit material {m.code}", [
-            ("name", "Name", QLineEdit(m.name)),
-            ("category", "Category", combo([(c.value, c.value) for c in Category], m.category)),
-            ("uom", "Unit", combo([(u.value, u.value) for u in Uom], m.uom)),
-            ("low_threshold", "Low below", QLineEdit(str(m.low_threshold))),
-            ("high_threshold", "Healthy above", QLineEdit(str(m.high_threshold))),
-        ], submit, self).exec()
+        FormDialog(
+            f"Edit material {m.code}",
+            [
+                ("name", "Name", QLineEdit(m.name)),
+                ("category", "Category", combo([(c.value, c.value) for c in Category], m.category)),
+                ("uom", "Unit", combo([(u.value, u.value) for u in Uom], m.uom)),
+                ("low_threshold", "Low below", QLineEdit(str(m.low_threshold))),
+                ("high_threshold", "Healthy above", QLineEdit(str(m.high_threshold))),
+            ],
+            submit,
+            self,
+        ).exec()
 
     def _toggle_material(self) -> None:
         self._toggle("materials", self.materials)
@@ -255,38 +358,68 @@ class SettingsPage(QWidget):
         currently = table.table.item(row, active_col).text() == "Yes"
         code = table.table.item(row, 0).text()
         verb = "Deactivate" if currently else "Activate"
-        if QMessageBox.question(self, f"{verb} {code}",
-                                f"{verb} {code}? Inactive items stay in old records but cannot be chosen "
-                                "for new ones.") != QMessageBox.StandardButton.Yes:
+        if (
+            QMessageBox.question(
+                self,
+                f"{verb} {code}",
+                f"{verb} {code}? Inactive items stay in old records but cannot be chosen "
+                "for new ones.",
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
             return
         try:
-            self._done(self._data.services.master.set_active(self._data.actor, table_name, item_id, not currently))
+            self._done(
+                self._data.services.master.set_active(
+                    self._data.actor, table_name, item_id, not currently
+                )
+            )
         except DeskOpsError as exc:
             QMessageBox.warning(self, "Not changed", str(exc))
 
     def _add_equipment(self) -> None:
         master, actor = self._data.services.master, self._data.actor
-        FormDialog("Add equipment", [
-            ("code", "Code", QLineEdit()), ("name", "Name", QLineEdit()),
-            ("type", "Type", combo([(t.value, t.value) for t in EquipmentType])),
-        ], lambda v: self._done(master.add_equipment(actor, v["code"], v["name"], v["type"])), self).exec()
+        FormDialog(
+            "Add equipment",
+            [
+                ("code", "Code", QLineEdit()),
+                ("name", "Name", QLineEdit()),
+                ("type", "Type", combo([(t.value, t.value) for t in EquipmentType])),
+            ],
+            lambda v: self._done(master.add_equipment(actor, v["code"], v["name"], v["type"])),
+            self,
+        ).exec()
 
     def _add_role(self) -> None:
         master, actor = self._data.services.master, self._data.actor
-        FormDialog("Add manpower role", [("code", "Code", QLineEdit()), ("name", "Name", QLineEdit())],
-                   lambda v: self._done(master.add_role(actor, v["code"], v["name"])), self).exec()
+        FormDialog(
+            "Add manpower role",
+            [("code", "Code", QLineEdit()), ("name", "Name", QLineEdit())],
+            lambda v: self._done(master.add_role(actor, v["code"], v["name"])),
+            self,
+        ).exec()
 
     def _add_target(self) -> None:
         if self._site_id is None:
             return
         master, actor, site_id = self._data.services.master, self._data.actor, self._site_id
-        materials = [("All materials", "")] + [(m.label, m.code) for m in master.reference().materials if m.uom == "TON"]
-        FormDialog("Add production target", [
-            ("from_date", "From date (YYYY-MM-DD)", QLineEdit()),
-            ("material", "Material", combo(materials)),
-            ("daily_tons", "Daily target (t)", QLineEdit()),
-        ], lambda v: self._done(master.set_target(actor, site_id, v["daily_tons"], v["from_date"],
-                                                  v["material"] or None)), self).exec()
+        materials = [("All materials", "")] + [
+            (m.label, m.code) for m in master.reference().materials if m.uom == "TON"
+        ]
+        FormDialog(
+            "Add production target",
+            [
+                ("from_date", "From date (YYYY-MM-DD)", QLineEdit()),
+                ("material", "Material", combo(materials)),
+                ("daily_tons", "Daily target (t)", QLineEdit()),
+            ],
+            lambda v: self._done(
+                master.set_target(
+                    actor, site_id, v["daily_tons"], v["from_date"], v["material"] or None
+                )
+            ),
+            self,
+        ).exec()
 
     def _site_options(self) -> list[tuple[str, str]]:
         return [(s.label, s.code) for s in self._data.services.master.sites(self._data.actor)]
@@ -297,16 +430,23 @@ class SettingsPage(QWidget):
         password.setEchoMode(QLineEdit.EchoMode.Password)
 
         def submit(v: dict[str, Any]) -> None:
-            _info, changes = users.create(actor, v["username"], v["password"], Role(v["role"]), v["sites"],
-                                          v["display_name"])
+            _info, changes = users.create(
+                actor, v["username"], v["password"], Role(v["role"]), v["sites"], v["display_name"]
+            )
             self._done(changes)
 
-        FormDialog("Add user", [
-            ("username", "User name", QLineEdit()), ("display_name", "Full name", QLineEdit()),
-            ("role", "Role", combo([(r.value.title(), r.value) for r in Role])),
-            ("sites", "Sites", checklist(self._site_options(), [])),
-            ("password", "Password (8+ characters)", password),
-        ], submit, self).exec()
+        FormDialog(
+            "Add user",
+            [
+                ("username", "User name", QLineEdit()),
+                ("display_name", "Full name", QLineEdit()),
+                ("role", "Role", combo([(r.value.title(), r.value) for r in Role])),
+                ("sites", "Sites", checklist(self._site_options(), [])),
+                ("password", "Password (8+ characters)", password),
+            ],
+            submit,
+            self,
+        ).exec()
 
     def _edit_user(self) -> None:
         user_id = self.users.selected_id()
@@ -318,16 +458,31 @@ class SettingsPage(QWidget):
         active.setChecked(info.active)
 
         def submit(v: dict[str, Any]) -> None:
-            _info, changes = users.update(actor, user_id, role=Role(v["role"]), site_codes=v["sites"],
-                                          active=v["active"], display_name=v["display_name"])
+            _info, changes = users.update(
+                actor,
+                user_id,
+                role=Role(v["role"]),
+                site_codes=v["sites"],
+                active=v["active"],
+                display_name=v["display_name"],
+            )
             self._done(changes)
 
-        FormDialog(f"Edit user {info.username}", [
-            ("display_name", "Full name", QLineEdit(info.display_name)),
-            ("role", "Role", combo([(r.value.title(), r.value) for r in Role], info.role.value)),
-            ("sites", "Sites", checklist(self._site_options(), info.site_codes)),
-            ("active", "", active),
-        ], submit, self).exec()
+        FormDialog(
+            f"Edit user {info.username}",
+            [
+                ("display_name", "Full name", QLineEdit(info.display_name)),
+                (
+                    "role",
+                    "Role",
+                    combo([(r.value.title(), r.value) for r in Role], info.role.value),
+                ),
+                ("sites", "Sites", checklist(self._site_options(), info.site_codes)),
+                ("active", "", active),
+            ],
+            submit,
+            self,
+        ).exec()
 
     def _reset_password(self) -> None:
         user_id = self.users.selected_id()
@@ -336,8 +491,12 @@ class SettingsPage(QWidget):
         users, actor = self._data.services.users, self._data.actor
         password = QLineEdit()
         password.setEchoMode(QLineEdit.EchoMode.Password)
-        FormDialog("Reset password", [("password", "New password", password)],
-                   lambda v: users.set_password(actor, user_id, v["password"]), self).exec()
+        FormDialog(
+            "Reset password",
+            [("password", "New password", password)],
+            lambda v: users.set_password(actor, user_id, v["password"]),
+            self,
+        ).exec()
 
     def _unlock(self) -> None:
         user_id = self.users.selected_id()

@@ -41,8 +41,8 @@ COLLAPSED_WIDTH = 56
 
 class Sidebar(QFrame):
     """Signals:
-        page_requested(str): the user picked a page (its key).
-        collapsed_changed(bool): the sidebar was collapsed or expanded.
+    page_requested(str): the user picked a page (its key).
+    collapsed_changed(bool): the sidebar was collapsed or expanded.
     """
 
     page_requested = Signal(str)
@@ -71,7 +71,10 @@ class Sidebar(QFrame):
             button.setIconSize(QSize(20, 20))
             button.setCheckable(True)
             button.setToolTip(f"{label} (Ctrl+{n + 1})")
-            button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding, button.sizePolicy().verticalPolicy())
+            button.setSizePolicy(
+                button.sizePolicy().horizontalPolicy().Expanding,
+                button.sizePolicy().verticalPolicy(),
+            )
             button.clicked.connect(lambda _checked=False, k=key: self.page_requested.emit(k))
             self._group.addButton(button)
             self.buttons[key] = button
@@ -85,7 +88,11 @@ class Sidebar(QFrame):
     def set_collapsed(self, collapsed: bool) -> None:
         changed = collapsed != self.collapsed
         self.collapsed = collapsed
-        style = Qt.ToolButtonStyle.ToolButtonIconOnly if collapsed else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        style = (
+            Qt.ToolButtonStyle.ToolButtonIconOnly
+            if collapsed
+            else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
         for button in self.buttons.values():
             button.setToolButtonStyle(style)
         self.setFixedWidth(COLLAPSED_WIDTH if collapsed else EXPANDED_WIDTH)
@@ -98,10 +105,10 @@ class Sidebar(QFrame):
 
 class Header(QFrame):
     """Signals:
-        site_changed(str): the selected site id.
-        range_changed(object, object): the selected (from, to) dates.
-        theme_changed(str): light, dark or system.
-        change_password_requested(), sign_out_requested(), export_requested().
+    site_changed(str): the selected site id.
+    range_changed(object, object): the selected (from, to) dates.
+    theme_changed(str): light, dark or system.
+    change_password_requested(), sign_out_requested(), export_requested().
     """
 
     site_changed = Signal(str)

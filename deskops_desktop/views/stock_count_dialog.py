@@ -30,8 +30,14 @@ from deskops_desktop.views.theme import tabular_font
 
 
 class StockCountDialog(QDialog):
-    def __init__(self, data: DataService, site: SiteInfo, materials: list[RefItem],
-                 book: Callable[[str, date], int], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        data: DataService,
+        site: SiteInfo,
+        materials: list[RefItem],
+        book: Callable[[str, date], int],
+        parent: QWidget | None = None,
+    ) -> None:
         """``book(material_id, day)`` returns the book closing in thousandths."""
         super().__init__(parent)
         self.setWindowTitle(f"Stock count — {site.code}")
@@ -70,7 +76,9 @@ class StockCountDialog(QDialog):
         form.addRow("Difference", self.diff_label)
         form.addRow("Reason", self.reason)
         form.addRow("Notes", self.notes)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -107,24 +115,36 @@ class StockCountDialog(QDialog):
             self.diff_label.setText("—")
         else:
             sign = "+" if diff > 0 else ""
-            self.diff_label.setText(f"{sign}{milli_to_decimal(diff)} {unit}" + ("  (matches the book)" if diff == 0 else ""))
+            self.diff_label.setText(
+                f"{sign}{milli_to_decimal(diff)} {unit}"
+                + ("  (matches the book)" if diff == 0 else "")
+            )
 
     def save(self) -> bool:
         self.error.setText("")
         item, day = self._selected()
         diff = self.difference()
         if diff is None:
-            self.error.setText("Counted: enter the counted quantity (0 or more, at most 3 decimals)")
+            self.error.setText(
+                "Counted: enter the counted quantity (0 or more, at most 3 decimals)"
+            )
             return False
         if diff == 0:
             self.error.setText("The count matches the book: there is nothing to adjust")
             return False
         quantity = str(milli_to_decimal(diff))
         try:
-            self._data.create(Module.ADJUSTMENTS, self._site.id, {
-                "date": day, "material": item.code, "quantity": quantity,
-                "reason": self.reason.currentData(), "notes": self.notes.text(),
-            })
+            self._data.create(
+                Module.ADJUSTMENTS,
+                self._site.id,
+                {
+                    "date": day,
+                    "material": item.code,
+                    "quantity": quantity,
+                    "reason": self.reason.currentData(),
+                    "notes": self.notes.text(),
+                },
+            )
         except ValidationError as exc:
             self.error.setText("\n".join(str(p) for p in exc.problems))
             return False
@@ -134,5 +154,3 @@ class StockCountDialog(QDialog):
         self.saved_quantity = quantity
         self.accept()
         return True
-
-

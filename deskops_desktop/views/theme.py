@@ -54,23 +54,37 @@ def apply_theme(app: QApplication, theme: str) -> bool:
     palette = QPalette()
     if dark:
         colors = {
-            QPalette.ColorRole.Window: "#1e2126", QPalette.ColorRole.WindowText: "#e6e8eb",
-            QPalette.ColorRole.Base: "#16181c", QPalette.ColorRole.AlternateBase: "#1c1f24",
-            QPalette.ColorRole.Text: "#e6e8eb", QPalette.ColorRole.Button: "#2a2e35",
-            QPalette.ColorRole.ButtonText: "#e6e8eb", QPalette.ColorRole.Highlight: "#2f8f77",
-            QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#2a2e35",
-            QPalette.ColorRole.ToolTipText: "#e6e8eb", QPalette.ColorRole.PlaceholderText: "#8a919c",
-            QPalette.ColorRole.Mid: "#3a3f47", QPalette.ColorRole.Link: "#6cc4ab",
+            QPalette.ColorRole.Window: "#1e2126",
+            QPalette.ColorRole.WindowText: "#e6e8eb",
+            QPalette.ColorRole.Base: "#16181c",
+            QPalette.ColorRole.AlternateBase: "#1c1f24",
+            QPalette.ColorRole.Text: "#e6e8eb",
+            QPalette.ColorRole.Button: "#2a2e35",
+            QPalette.ColorRole.ButtonText: "#e6e8eb",
+            QPalette.ColorRole.Highlight: "#2f8f77",
+            QPalette.ColorRole.HighlightedText: "#ffffff",
+            QPalette.ColorRole.ToolTipBase: "#2a2e35",
+            QPalette.ColorRole.ToolTipText: "#e6e8eb",
+            QPalette.ColorRole.PlaceholderText: "#8a919c",
+            QPalette.ColorRole.Mid: "#3a3f47",
+            QPalette.ColorRole.Link: "#6cc4ab",
         }
     else:
         colors = {
-            QPalette.ColorRole.Window: "#f4f5f7", QPalette.ColorRole.WindowText: "#1d2127",
-            QPalette.ColorRole.Base: "#ffffff", QPalette.ColorRole.AlternateBase: "#f7f8fa",
-            QPalette.ColorRole.Text: "#1d2127", QPalette.ColorRole.Button: "#ffffff",
-            QPalette.ColorRole.ButtonText: "#1d2127", QPalette.ColorRole.Highlight: ACCENT,
-            QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#ffffff",
-            QPalette.ColorRole.ToolTipText: "#1d2127", QPalette.ColorRole.PlaceholderText: "#8a919c",
-            QPalette.ColorRole.Mid: "#d5d9e0", QPalette.ColorRole.Link: ACCENT,
+            QPalette.ColorRole.Window: "#f4f5f7",
+            QPalette.ColorRole.WindowText: "#1d2127",
+            QPalette.ColorRole.Base: "#ffffff",
+            QPalette.ColorRole.AlternateBase: "#f7f8fa",
+            QPalette.ColorRole.Text: "#1d2127",
+            QPalette.ColorRole.Button: "#ffffff",
+            QPalette.ColorRole.ButtonText: "#1d2127",
+            QPalette.ColorRole.Highlight: ACCENT,
+            QPalette.ColorRole.HighlightedText: "#ffffff",
+            QPalette.ColorRole.ToolTipBase: "#ffffff",
+            QPalette.ColorRole.ToolTipText: "#1d2127",
+            QPalette.ColorRole.PlaceholderText: "#8a919c",
+            QPalette.ColorRole.Mid: "#d5d9e0",
+            QPalette.ColorRole.Link: ACCENT,
         }
     for role, value in colors.items():
         palette.setColor(role, QColor(value))
@@ -91,7 +105,8 @@ QFrame#Sidebar { background: %(sidebar)s; border-right: 1px solid %(border)s; }
 QFrame#Sidebar QToolButton { border: none; border-radius: 6px; padding: 7px 10px; color: %(text)s;
     text-align: left; font-size: 13px; }
 QFrame#Sidebar QToolButton:hover { background: %(hover)s; }
-QFrame#Sidebar QToolButton:checked { background: %(accent_bg)s; color: %(accent_fg)s; font-weight: 600; }
+QFrame#Sidebar QToolButton:checked { background: %(accent_bg)s; color: %(accent_fg)s;
+    font-weight: 600; }
 QFrame#Header { background: %(header)s; border-bottom: 1px solid %(border)s; }
 QFrame[role="card"] { background: %(card)s; border: 1px solid %(border)s; border-radius: 8px; }
 QTableView { gridline-color: %(border)s; selection-background-color: %(accent_sel)s;
@@ -100,21 +115,42 @@ QHeaderView::section { background: %(header)s; border: none; border-bottom: 1px 
     padding: 4px 6px; font-weight: 600; }
 QLineEdit[invalid="true"], QComboBox[invalid="true"], QDateEdit[invalid="true"] {
     border: 1px solid %(error)s; border-radius: 3px; }
-QPushButton[role="primary"] { background: %(accent)s; color: white; border: none; border-radius: 5px;
+QPushButton[role="primary"] { background: %(accent)s; color: white; border: none;
+    border-radius: 5px;
     padding: 6px 16px; font-weight: 600; }
 QPushButton[role="primary"]:hover { background: %(accent_hover)s; }
 QFrame#Banner { background: %(banner)s; border-bottom: 1px solid %(border)s; }
 """
 
 _STYLE_LIGHT = _COMMON % {
-    "error": ERROR_COLOR, "muted": "#6b7380", "sidebar": "#ffffff", "border": "#dfe3e8",
-    "text": "#1d2127", "hover": "#eef1f4", "accent_bg": "#e1f0eb", "accent_fg": ACCENT,
-    "header": "#ffffff", "card": "#ffffff", "accent_sel": "#cfe7df", "accent": ACCENT,
-    "accent_hover": "#195e4e", "banner": "#fff4ce",
+    "error": ERROR_COLOR,
+    "muted": "#6b7380",
+    "sidebar": "#ffffff",
+    "border": "#dfe3e8",
+    "text": "#1d2127",
+    "hover": "#eef1f4",
+    "accent_bg": "#e1f0eb",
+    "accent_fg": ACCENT,
+    "header": "#ffffff",
+    "card": "#ffffff",
+    "accent_sel": "#cfe7df",
+    "accent": ACCENT,
+    "accent_hover": "#195e4e",
+    "banner": "#fff4ce",
 }
 _STYLE_DARK = _COMMON % {
-    "error": "#ff6b6e", "muted": "#9aa1ab", "sidebar": "#181b20", "border": "#2f343c",
-    "text": "#e6e8eb", "hover": "#262a31", "accent_bg": "#1f3a33", "accent_fg": "#8fe0c6",
-    "header": "#1b1e23", "card": "#22262c", "accent_sel": "#24514a", "accent": "#2f8f77",
-    "accent_hover": "#37a386", "banner": "#4a3f14",
+    "error": "#ff6b6e",
+    "muted": "#9aa1ab",
+    "sidebar": "#181b20",
+    "border": "#2f343c",
+    "text": "#e6e8eb",
+    "hover": "#262a31",
+    "accent_bg": "#1f3a33",
+    "accent_fg": "#8fe0c6",
+    "header": "#1b1e23",
+    "card": "#22262c",
+    "accent_sel": "#24514a",
+    "accent": "#2f8f77",
+    "accent_hover": "#37a386",
+    "banner": "#4a3f14",
 }

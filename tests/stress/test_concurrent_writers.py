@@ -59,9 +59,20 @@ def test_ten_writers_keep_the_ledger_exact(stress_url: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.stress.writer", "mixed", stress_url, str(seconds),
-             str(seed)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.stress.writer",
+                "mixed",
+                stress_url,
+                str(seconds),
+                str(seed),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for seed in range(WORKERS)
     ]
@@ -88,10 +99,12 @@ def test_ten_writers_keep_the_ledger_exact(stress_url: str) -> None:
                 if not spec.unique_key:
                     continue
                 cols = ", ".join(spec.unique_key)
-                dupes = session.execute(text(
-                    f"SELECT {cols}, count(*) FROM {spec.table.__tablename__} "
-                    f"GROUP BY {cols} HAVING count(*) > 1"
-                )).all()
+                dupes = session.execute(
+                    text(
+                        f"SELECT {cols}, count(*) FROM {spec.table.__tablename__} "
+                        f"GROUP BY {cols} HAVING count(*) > 1"
+                    )
+                ).all()
                 assert dupes == [], spec.module
     finally:
         store.dispose()

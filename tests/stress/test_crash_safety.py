@@ -45,7 +45,11 @@ def test_sigkill_never_loses_a_reported_write_or_corrupts_the_store(tmp_path: Pa
     for run in range(RUNS):
         writer = subprocess.Popen(
             [sys.executable, "-m", "tests.stress.writer", "sequential", url, str(WRITES)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert writer.stdout is not None
         ready = writer.stdout.readline()

@@ -37,8 +37,7 @@ def mixed(url: str, seconds: float, seed: int) -> dict[str, int]:
     records = services.records
     site = services.master.site_by_code(SYSTEM, SITE_CODE)
     today = site.today()
-    counts = {"created": 0, "updated": 0, "deleted": 0, "stale": 0, "duplicate": 0,
-              "refused": 0}
+    counts = {"created": 0, "updated": 0, "deleted": 0, "stale": 0, "duplicate": 0, "refused": 0}
     mine: list[tuple[Module, str]] = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -49,25 +48,35 @@ def mixed(url: str, seconds: float, seed: int) -> dict[str, int]:
         try:
             if action < 0.6 or not mine:
                 module = rng.choice((Module.PRODUCTION, Module.DISPATCH, Module.ADJUSTMENTS))
-                raw: dict[str, object] = {"date": day.isoformat(), "material": material,
-                                          "quantity": quantity}
+                raw: dict[str, object] = {
+                    "date": day.isoformat(),
+                    "material": material,
+                    "quantity": quantity,
+                }
                 if module is Module.PRODUCTION:
                     raw |= {"operation": "CRU-PRO", "shift": rng.choice(("MORNING", "NIGHT", ""))}
                 elif module is Module.ADJUSTMENTS:
-                    raw |= {"reason": "CORRECTION",
-                            "quantity": rng.choice(("", "-")) + quantity}
+                    raw |= {"reason": "CORRECTION", "quantity": rng.choice(("", "-")) + quantity}
                 row = with_retries(partial(records.create, SYSTEM, module, site.id, raw)).record
                 mine.append((module, row.id))
                 counts["created"] += 1
             elif action < 0.85:
                 module, record_id = rng.choice(mine)
                 current = records.get(SYSTEM, module, record_id)
-                values = {**current.values, "quantity": quantity if module is not
-                          Module.ADJUSTMENTS else "-" + quantity}
-                with_retries(partial(
-                    records.update, SYSTEM, module, record_id, values,
-                    expected_version=current.version,
-                ))
+                values = {
+                    **current.values,
+                    "quantity": quantity if module is not Module.ADJUSTMENTS else "-" + quantity,
+                }
+                with_retries(
+                    partial(
+                        records.update,
+                        SYSTEM,
+                        module,
+                        record_id,
+                        values,
+                        expected_version=current.version,
+                    )
+                )
                 counts["updated"] += 1
             else:
                 entry = rng.choice(mine)
@@ -94,8 +103,11 @@ def sequential(url: str, count: int) -> None:
     print("ready", flush=True)
     for n in range(count):
         record_id = new_id()
-        raw = {"date": (today - timedelta(days=n % 30)).isoformat(),
-               "material": MATERIALS[n % len(MATERIALS)], "quantity": f"{1 + n % 97}.5"}
+        raw = {
+            "date": (today - timedelta(days=n % 30)).isoformat(),
+            "material": MATERIALS[n % len(MATERIALS)],
+            "quantity": f"{1 + n % 97}.5",
+        }
         services.records.create(SYSTEM, Module.DISPATCH, site.id, raw, record_id=record_id)
         sys.stdout.write(record_id + "\n")
         sys.stdout.flush()

@@ -6,15 +6,14 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
 
-import pytest  # noqa: E402
+import pytest
 
-from deskops_desktop.models.enums import Role  # noqa: E402
-from deskops_desktop.services.access import Actor  # noqa: E402
-from deskops_desktop.services.bundle import Services, build_services  # noqa: E402
-from deskops_desktop.services.data_service import DataService  # noqa: E402
-from deskops_desktop.services.store import Store  # noqa: E402
+from deskops_desktop.models.enums import Role
+from deskops_desktop.services.access import Actor
+from deskops_desktop.services.bundle import Services, build_services
+from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.store import Store
 
 
 @pytest.fixture
@@ -29,5 +28,5 @@ def admin(services: Services) -> Actor:
 
 
 @pytest.fixture
-def data(services: Services, admin: Actor) -> Iterator[DataService]:
-    yield DataService(services, admin)
+def data(services: Services, admin: Actor) -> DataService:
+    return DataService(services, admin)

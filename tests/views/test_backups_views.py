@@ -121,8 +121,7 @@ def test_restore_cancelled_changes_nothing(
     make_backup(sqlite_store, BackupKind.MANUAL, MORNING)
     _rename_sites(sqlite_store, "Kept")
     tab.refresh()
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *_args: QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(QMessageBox, "question", lambda *_args: QMessageBox.StandardButton.Cancel)
     tab.table.selectRow(0)
     tab.restore_button.click()
     assert not tab.busy
@@ -208,8 +207,7 @@ def test_without_a_backup_an_empty_store_needs_a_confirmation(
     assert dialog.restore_button is None
     assert dialog.empty_button is not None
     assert "No usable backup" in dialog.offer.text()
-    monkeypatch.setattr(QMessageBox, "warning",
-                        lambda *_args: QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *_args: QMessageBox.StandardButton.Cancel)
     dialog.empty_button.click()
     assert dialog.choice == QUIT
     monkeypatch.setattr(QMessageBox, "warning", lambda *_args: QMessageBox.StandardButton.Yes)
@@ -243,8 +241,9 @@ def test_start_restores_the_newest_good_backup(
     store = main_view.open_checked_store(url)
     assert store is not None
     with store.read() as session:
-        assert session.execute(text("SELECT name FROM sites ORDER BY name")).scalars().all() \
-            == names
+        assert (
+            session.execute(text("SELECT name FROM sites ORDER BY name")).scalars().all() == names
+        )
     store.dispose()
 
 

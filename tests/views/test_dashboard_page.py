@@ -14,10 +14,10 @@ from deskops_desktop.services.app_state import AppState
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.dashboard import Kpi, UnitFigure
 from deskops_desktop.services.data_service import DataService
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.dashboard_page import DashboardPage
 from deskops_desktop.views.kpi_card import KpiCard, change_text, compact
 from deskops_desktop.views.main import build_window
-from deskops_desktop.views.context import PageContext
 
 
 def test_compact_numbers_and_change_text() -> None:
@@ -33,10 +33,16 @@ def test_compact_numbers_and_change_text() -> None:
 def test_card_counts_up_and_ends_exact(qtbot: QtBot) -> None:
     card = KpiCard("Received")
     qtbot.addWidget(card)
-    kpi = Kpi("received", "Received", (
-        UnitFigure("TON", Decimal("1240.000"), Decimal("1000.000"), Decimal("24.0"), (Decimal(1),) * 7),
-        UnitFigure("LOAD", Decimal("318.000"), Decimal("0"), None, (Decimal(2),) * 7),
-    ))
+    kpi = Kpi(
+        "received",
+        "Received",
+        (
+            UnitFigure(
+                "TON", Decimal("1240.000"), Decimal("1000.000"), Decimal("24.0"), (Decimal(1),) * 7
+            ),
+            UnitFigure("LOAD", Decimal("318.000"), Decimal("0"), None, (Decimal(2),) * 7),
+        ),
+    )
     card.set_kpi(kpi, animate=True)
     assert card._animation.state() == card._animation.State.Running
     qtbot.waitUntil(lambda: card._animation.state() == card._animation.State.Stopped, timeout=3000)
@@ -65,9 +71,14 @@ def test_cards_follow_writes(qtbot: QtBot, data: DataService) -> None:
     page = make_page(qtbot, data)
     assert page.cards["production"].value.text() == "0.00 t"
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(Module.PRODUCTION, site.id, {"date": site.today(), "operation": "CRU-PRO",
-                                             "material": "AGG-G1", "quantity": "120.5"})
-    data.create(Module.RECEIVED, site.id, {"date": site.today(), "material": "RAW-MIXED", "quantity": "12"})
+    data.create(
+        Module.PRODUCTION,
+        site.id,
+        {"date": site.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "120.5"},
+    )
+    data.create(
+        Module.RECEIVED, site.id, {"date": site.today(), "material": "RAW-MIXED", "quantity": "12"}
+    )
     assert page.cards["production"].value.text() == "120.50 t"
     assert ">—<" in page.cards["production"].change.text()  # previous period was 0: no percent
     assert page.cards["inventory"].value.text() == "120.50 t · 12 loads"
@@ -78,10 +89,21 @@ def test_cards_follow_writes(qtbot: QtBot, data: DataService) -> None:
     assert page.levels_chart._series[0].values[-1] == Decimal("120.500")
 
 
-def test_attention_item_opens_the_page_that_fixes_it(qtbot: QtBot, services: Services, admin: Actor) -> None:
+def test_attention_item_opens_the_page_that_fixes_it(
+    qtbot: QtBot, services: Services, admin: Actor
+) -> None:
     site = services.master.site_by_code(admin, "ALASLA-29")
-    services.records.create(admin, Module.PRODUCTION, site.id, {
-        "date": site.today() - timedelta(days=1), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "5"})
+    services.records.create(
+        admin,
+        Module.PRODUCTION,
+        site.id,
+        {
+            "date": site.today() - timedelta(days=1),
+            "operation": "CRU-PRO",
+            "material": "AGG-G1",
+            "quantity": "5",
+        },
+    )
     window = build_window(services, admin, AppState(animations=False))
     qtbot.addWidget(window)
     window.show()

@@ -21,7 +21,9 @@ from deskops_desktop.views.screenshots import take_screenshots
 from deskops_desktop.views.settings_page import SettingsPage
 
 
-def test_login_says_wrong_without_saying_which(qtbot: QtBot, services: Services, admin: Actor) -> None:
+def test_login_says_wrong_without_saying_which(
+    qtbot: QtBot, services: Services, admin: Actor
+) -> None:
     dialog = LoginDialog(services.users.authenticate, "admin")
     qtbot.addWidget(dialog)
     dialog.password.setText("wrong-one")
@@ -118,10 +120,13 @@ def test_change_password_dialog(qtbot: QtBot, services: Services, admin: Actor) 
     assert services.users.authenticate("admin", "new-pass-123").username == "admin"
 
 
-def test_form_dialog_shows_problems_per_field(qtbot: QtBot, services: Services, admin: Actor) -> None:
+def test_form_dialog_shows_problems_per_field(
+    qtbot: QtBot, services: Services, admin: Actor
+) -> None:
     code, name, tz = QLineEdit("X"), QLineEdit(""), QLineEdit("Mars/Olympus")
     dialog = FormDialog(
-        "Add site", [("code", "Code", code), ("name", "Name", name), ("timezone", "Time zone", tz)],
+        "Add site",
+        [("code", "Code", code), ("name", "Name", name), ("timezone", "Time zone", tz)],
         lambda v: services.master.add_site(admin, v["code"], v["name"], timezone=v["timezone"]),
     )
     qtbot.addWidget(dialog)
@@ -136,7 +141,9 @@ def test_form_dialog_shows_problems_per_field(qtbot: QtBot, services: Services, 
     assert [s.code for s in services.master.sites(admin)] == ["ALASLA-29", "JED-07"]
 
 
-def test_settings_page_lists_master_data_and_refreshes(qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_page_lists_master_data_and_refreshes(
+    qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     page = SettingsPage(data, AppState())
     qtbot.addWidget(page)
     data.subscribe(page.on_changes)
@@ -159,23 +166,46 @@ def test_settings_page_lists_master_data_and_refreshes(qtbot: QtBot, data: DataS
     assert page._state.dashboard_refresh_minutes == 10
 
 
-def test_screenshots_write_one_png_per_page(qtbot: QtBot, services: Services, admin: Actor, tmp_path: Path) -> None:
+def test_screenshots_write_one_png_per_page(
+    qtbot: QtBot, services: Services, admin: Actor, tmp_path: Path
+) -> None:
     site = services.master.site_by_code(admin, "ALASLA-29")
-    services.records.create(admin, __import__("deskops_desktop.models.enums", fromlist=["Module"]).Module.PRODUCTION,
-                            site.id, {"date": site.today() - timedelta(days=1), "operation": "CRU-PRO",
-                                      "material": "AGG-G1", "quantity": "7"})
+    services.records.create(
+        admin,
+        __import__("deskops_desktop.models.enums", fromlist=["Module"]).Module.PRODUCTION,
+        site.id,
+        {
+            "date": site.today() - timedelta(days=1),
+            "operation": "CRU-PRO",
+            "material": "AGG-G1",
+            "quantity": "7",
+        },
+    )
     paths = take_screenshots(services, tmp_path / "shots", theme="dark", size=(1280, 720))
     names = sorted(p.name for p in paths)
-    assert names == sorted(f"{k}.png" for k in ("dashboard", "production", "dispatch", "received", "equipment",
-                                                 "manpower", "inventory", "exports", "settings"))
+    assert names == sorted(
+        f"{k}.png"
+        for k in (
+            "dashboard",
+            "production",
+            "dispatch",
+            "received",
+            "equipment",
+            "manpower",
+            "inventory",
+            "exports",
+            "settings",
+        )
+    )
     from PySide6.QtGui import QImage
 
     image = QImage(str(tmp_path / "shots" / "production.png"))
     assert (image.width(), image.height()) == (1280, 720)
 
 
-def test_cli_screenshots_command(qtbot: QtBot, sqlite_store: object, tmp_path: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_screenshots_command(
+    qtbot: QtBot, sqlite_store: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from deskops_desktop.cli import main
 
     url = sqlite_store.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
@@ -184,7 +214,9 @@ def test_cli_screenshots_command(qtbot: QtBot, sqlite_store: object, tmp_path: P
     monkeypatch.setenv("DESKOPS_USER", "chief")
     monkeypatch.setenv("DESKOPS_PASSWORD", "boss-pass-123")
     out = tmp_path / "cli-shots"
-    assert main(["--db", url, "screenshots", str(out), "--theme", "dark", "--size", "1280x720"]) == 0
+    assert (
+        main(["--db", url, "screenshots", str(out), "--theme", "dark", "--size", "1280x720"]) == 0
+    )
     assert (out / "dashboard.png").exists()
     assert (out / "settings.png").exists()
     assert main(["--db", url, "screenshots", str(out), "--size", "12x7"]) != 0

@@ -11,9 +11,14 @@ from pytestqt.qtbot import QtBot
 
 from deskops_desktop.models.enums import Granularity, Module
 from deskops_desktop.services.data_service import DataService
-from deskops_desktop.views.inventory_page import InventoryPage
-from deskops_desktop.views.qt_ledger_model import CLOSING_COLUMN, LEVEL_COLUMN, LedgerTableModel, explain
 from deskops_desktop.views.context import PageContext
+from deskops_desktop.views.inventory_page import InventoryPage
+from deskops_desktop.views.qt_ledger_model import (
+    CLOSING_COLUMN,
+    LEVEL_COLUMN,
+    LedgerTableModel,
+    explain,
+)
 from deskops_desktop.views.theme import LEVEL_COLORS
 
 
@@ -30,12 +35,25 @@ def make_page(qtbot: QtBot, data: DataService, days: int = 10) -> InventoryPage:
 
 def produce(data: DataService, days_ago: int, material: str, quantity: str) -> None:
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(Module.PRODUCTION, site.id, {"date": site.today() - timedelta(days=days_ago),
-                                             "operation": "CRU-PRO", "material": material, "quantity": quantity})
+    data.create(
+        Module.PRODUCTION,
+        site.id,
+        {
+            "date": site.today() - timedelta(days=days_ago),
+            "operation": "CRU-PRO",
+            "material": material,
+            "quantity": quantity,
+        },
+    )
 
 
 def test_closing_colours_at_the_thresholds(qtbot: QtBot, data: DataService) -> None:
-    for material, qty in (("AGG-G1", "99.999"), ("AGG-3/4", "100"), ("AGG-3/8", "500"), ("AGG-S1", "500.001")):
+    for material, qty in (
+        ("AGG-G1", "99.999"),
+        ("AGG-3/4", "100"),
+        ("AGG-3/8", "500"),
+        ("AGG-S1", "500.001"),
+    ):
         produce(data, 0, material, qty)
     page = make_page(qtbot, data, days=1)
     model = page.model
@@ -44,14 +62,26 @@ def test_closing_colours_at_the_thresholds(qtbot: QtBot, data: DataService) -> N
         ledger_row = model.row_at(row)
         brush = model.data(model.index(row, CLOSING_COLUMN), Qt.ItemDataRole.BackgroundRole)
         assert isinstance(brush, QBrush)
-        seen[ledger_row.material.code] = (model.data(model.index(row, LEVEL_COLUMN)), brush.color().name())
+        seen[ledger_row.material.code] = (
+            model.data(model.index(row, LEVEL_COLUMN)),
+            brush.color().name(),
+        )
     assert seen["AGG-G1"] == ("LOW", LEVEL_COLORS["LOW"])
     assert seen["AGG-3/4"] == ("WARNING", LEVEL_COLORS["WARNING"])
     assert seen["AGG-3/8"] == ("WARNING", LEVEL_COLORS["WARNING"])
     assert seen["AGG-S1"] == ("HEALTHY", LEVEL_COLORS["HEALTHY"])
-    g1 = next(model.row_at(r) for r in range(model.rowCount()) if model.row_at(r).material.code == "AGG-G1")
-    assert explain(g1) == "opening 0 + produced 99.999 + received 0 − dispatched 0 + adjustment 0 = 99.999 t"
-    assert model.data(model.index(0, CLOSING_COLUMN), Qt.ItemDataRole.ToolTipRole).startswith("opening ")
+    g1 = next(
+        model.row_at(r)
+        for r in range(model.rowCount())
+        if model.row_at(r).material.code == "AGG-G1"
+    )
+    assert (
+        explain(g1)
+        == "opening 0 + produced 99.999 + received 0 − dispatched 0 + adjustment 0 = 99.999 t"
+    )
+    assert model.data(model.index(0, CLOSING_COLUMN), Qt.ItemDataRole.ToolTipRole).startswith(
+        "opening "
+    )
 
 
 def test_filters_pages_and_totals(qtbot: QtBot, data: DataService) -> None:
@@ -70,7 +100,9 @@ def test_filters_pages_and_totals(qtbot: QtBot, data: DataService) -> None:
     page.search.setText("washed")
     page._apply_filters()
     assert page.model.total == 10
-    assert {page.model.row_at(r).material.code for r in range(page.model.rowCount())} == {"FINE-WASHED"}
+    assert {page.model.row_at(r).material.code for r in range(page.model.rowCount())} == {
+        "FINE-WASHED"
+    }
     page.granularity.setCurrentIndex(page.granularity.findData(Granularity.MONTHLY.value))
     assert page.model.total in (1, 2)  # the 10 days may span two months
     assert page.model.row_at(page.model.rowCount() - 1).closing == Decimal("2.250")
@@ -102,7 +134,10 @@ def test_brush_filters_the_table(qtbot: QtBot, data: DataService) -> None:
         page.chart.select_range(first, last)
     assert page.model.total == 3 * 17
     assert {page.model.row_at(r).day for r in range(page.model.rowCount())} == {
-        first, first + timedelta(days=1), last}
+        first,
+        first + timedelta(days=1),
+        last,
+    }
     assert page.reset_brush.isVisible()
     page.reset_brush.click()
     assert page.model.total == 10 * 17
@@ -132,8 +167,12 @@ def test_stock_count_saves_the_difference_as_an_adjustment(qtbot: QtBot, data: D
     assert page.adjustments.data(page.adjustments.index(0, who_col)) == "admin"
     reason_col = next(i for i, c in enumerate(page.adjustments.columns) if c.key == "reason")
     assert page.adjustments.data(page.adjustments.index(0, reason_col)) == "STOCK_COUNT"
-    g1_today = [page.model.row_at(r) for r in range(page.model.rowCount())
-                if page.model.row_at(r).material.code == "AGG-G1" and page.model.row_at(r).day == site.today()]
+    g1_today = [
+        page.model.row_at(r)
+        for r in range(page.model.rowCount())
+        if page.model.row_at(r).material.code == "AGG-G1"
+        and page.model.row_at(r).day == site.today()
+    ]
     assert g1_today[0].closing_m == 400_500
 
 
@@ -141,5 +180,7 @@ def test_ledger_model_passes_qtmodeltester(qtmodeltester: object, data: DataServ
     produce(data, 0, "AGG-G1", "1")
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
     model = LedgerTableModel()
-    model.set_rows(data.services.ledger.ledger(data.actor, site.id, site.today(), site.today()).rows)
+    model.set_rows(
+        data.services.ledger.ledger(data.actor, site.id, site.today(), site.today()).rows
+    )
     qtmodeltester.check(model)  # type: ignore[attr-defined]

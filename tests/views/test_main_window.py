@@ -1,4 +1,4 @@
-"""The shell: sites per role, context refresh, persisted state, start-up on empty and busy stores."""
+"""The shell: sites per role, context refresh, persisted state, start-up on empty/busy stores."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from deskops_desktop.views.record_page import RecordPage
 from deskops_desktop.views.settings_page import SettingsPage
 
 
-def window_for(qtbot: QtBot, services: Services, actor: Actor, state: AppState | None = None) -> MainWindow:
+def window_for(
+    qtbot: QtBot, services: Services, actor: Actor, state: AppState | None = None
+) -> MainWindow:
     window = build_window(services, actor, state or AppState())
     qtbot.addWidget(window)
     window.show()
@@ -40,8 +42,15 @@ def test_operator_sees_only_assigned_sites(qtbot: QtBot, services: Services, adm
     assert window.context.site.code == "JED-02"
     # Admin sees all three, in code order.
     admin_window = window_for(qtbot, services, admin)
-    texts = [admin_window.header.site_combo.itemText(i) for i in range(admin_window.header.site_combo.count())]
-    assert texts == ["ALASLA-29 – Al Asla Recycling Facility", "JED-02 – Jeddah North", "RUH-01 – Riyadh East"]
+    texts = [
+        admin_window.header.site_combo.itemText(i)
+        for i in range(admin_window.header.site_combo.count())
+    ]
+    assert texts == [
+        "ALASLA-29 – Al Asla Recycling Facility",
+        "JED-02 – Jeddah North",
+        "RUH-01 – Riyadh East",
+    ]
     # Operators get only their profile in Settings, no master data tabs.
     window.show_page("settings")
     settings = window.pages["settings"]
@@ -49,10 +58,16 @@ def test_operator_sees_only_assigned_sites(qtbot: QtBot, services: Services, adm
     assert [settings.tabs.tabText(i) for i in range(settings.tabs.count())] == ["Profile"]
 
 
-def test_changing_site_and_range_refreshes_pages(qtbot: QtBot, services: Services, admin: Actor) -> None:
+def test_changing_site_and_range_refreshes_pages(
+    qtbot: QtBot, services: Services, admin: Actor
+) -> None:
     site2, _ = services.master.add_site(admin, "JED-02", "Jeddah North")
-    services.records.create(admin, Module.PRODUCTION, site2.id,
-                            {"date": site2.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "5"})
+    services.records.create(
+        admin,
+        Module.PRODUCTION,
+        site2.id,
+        {"date": site2.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "5"},
+    )
     window = window_for(qtbot, services, admin)
     window.show_page("production")
     page = window.pages["production"]
@@ -61,12 +76,14 @@ def test_changing_site_and_range_refreshes_pages(qtbot: QtBot, services: Service
     window.header.site_combo.setCurrentIndex(window.header.site_combo.findData(site2.id))
     assert page.model.rowCount() == 1
     window.header.select_preset("Last month")
-    start, end = window.header.current_range()
+    _start, end = window.header.current_range()
     assert end < site2.today().replace(day=1)
     assert page.model.rowCount() == 0
 
 
-def test_write_on_one_page_refreshes_another(qtbot: QtBot, services: Services, admin: Actor) -> None:
+def test_write_on_one_page_refreshes_another(
+    qtbot: QtBot, services: Services, admin: Actor
+) -> None:
     window = window_for(qtbot, services, admin)
     window.show_page("production")
     production = window.pages["production"]
@@ -74,8 +91,11 @@ def test_write_on_one_page_refreshes_another(qtbot: QtBot, services: Services, a
     assert isinstance(production, RecordPage)
     site = window.context.site if window.context else None
     assert site is not None
-    window.data.create(Module.PRODUCTION, site.id, {"date": site.today(), "operation": "CRU-PRO",
-                                                    "material": "AGG-G1", "quantity": "1"})
+    window.data.create(
+        Module.PRODUCTION,
+        site.id,
+        {"date": site.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "1"},
+    )
     window.show_page("production")
     assert production.model.rowCount() == 1
 
@@ -101,8 +121,11 @@ def test_state_survives_a_restart(
 
     restored: list[bytes] = []
     original = MainWindow.restoreGeometry
-    monkeypatch.setattr(MainWindow, "restoreGeometry",
-                        lambda self, geometry: restored.append(bytes(geometry.data())) or original(self, geometry))
+    monkeypatch.setattr(
+        MainWindow,
+        "restoreGeometry",
+        lambda self, geometry: restored.append(bytes(geometry.data())) or original(self, geometry),
+    )
     again = window_for(qtbot, services, admin, load_state())
     assert again.sidebar.collapsed is True
     assert again.context is not None
@@ -149,7 +172,9 @@ def test_starts_on_a_demo_store(qtbot: QtBot, services: Services, admin: Actor) 
     assert elapsed < 30  # a sanity bound only; start-up is measured in bench/, not here
 
 
-def test_sidebar_keyboard_shortcuts_switch_pages(qtbot: QtBot, services: Services, admin: Actor) -> None:
+def test_sidebar_keyboard_shortcuts_switch_pages(
+    qtbot: QtBot, services: Services, admin: Actor
+) -> None:
     window = window_for(qtbot, services, admin)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)

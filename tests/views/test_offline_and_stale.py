@@ -82,7 +82,9 @@ def test_data_service_reports_offline_and_back(
 
 
 def test_window_keeps_the_entry_offline_and_saves_it_when_the_server_is_back(
-    qtbot: QtBot, pg_session: tuple[Services, Actor], own_server: ThrowawayServer,
+    qtbot: QtBot,
+    pg_session: tuple[Services, Actor],
+    own_server: ThrowawayServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(offline_banner, "PROBE_MS", 200)
@@ -131,8 +133,11 @@ def test_compare_marks_the_fields_that_differ(services: Services, data: DataServ
     row = data.create(Module.PRODUCTION, site.id, production(site.today(), quantity="10")).record
     mine = {**{k: str(v) for k, v in row.values.items()}, "quantity": "12.5", "notes": "mine"}
     mine["date"] = row.date.isoformat()
-    marked = {label for label, _a, _b, differs in differences(SPECS[Module.PRODUCTION], mine, row)
-              if differs}
+    marked = {
+        label
+        for label, _a, _b, differs in differences(SPECS[Module.PRODUCTION], mine, row)
+        if differs
+    }
     assert marked == {"Quantity", "Notes"}
 
 
@@ -151,7 +156,11 @@ def test_compare_dialog_buttons(qtbot: QtBot, services: Services, data: DataServ
 
 @pytest.mark.parametrize("choice", ["reload", "keep"])
 def test_stale_save_offers_reload_or_compare(
-    qtbot: QtBot, services: Services, data: DataService, admin: Actor, choice: str,
+    qtbot: QtBot,
+    services: Services,
+    data: DataService,
+    admin: Actor,
+    choice: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     services.users.create(admin, "sara", "sara-pass-123", Role.MODERATOR, ["ALASLA-29"])
@@ -164,8 +173,13 @@ def test_stale_save_offers_reload_or_compare(
     row = data.create(Module.PRODUCTION, site.id, production(day, quantity="10")).record
     page.form.edit(row)
     page.form.set_values({**row.values, "quantity": "11"})
-    other.records.update(sara, Module.PRODUCTION, row.id, {**row.values, "quantity": "20"},
-                         expected_version=row.version)
+    other.records.update(
+        sara,
+        Module.PRODUCTION,
+        row.id,
+        {**row.values, "quantity": "20"},
+        expected_version=row.version,
+    )
     asked: list[str] = []
     monkeypatch.setattr(page, "_ask_stale", lambda m: asked.append(m) or "compare")
     compared: list[tuple[object, object]] = []

@@ -14,8 +14,8 @@ from deskops_desktop.models.enums import Module
 from deskops_desktop.models.modules import SPECS
 from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.module_charts import ModuleChartService
-from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.context import PageContext
+from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_page import RecordPage
 
 
@@ -57,8 +57,9 @@ def test_keyboard_only_entry_reaches_table_and_inventory(qtbot: QtBot, data: Dat
     # Shift and operation keep their defaults: Tab past them, type the material and quantity.
     press(qtbot, Qt.Key.Key_Tab)
     press(qtbot, Qt.Key.Key_Tab)
-    assert QApplication.focusWidget() is page.form.input("material").lineEdit() or \
-        QApplication.focusWidget() is page.form.input("material")
+    assert QApplication.focusWidget() is page.form.input(
+        "material"
+    ).lineEdit() or QApplication.focusWidget() is page.form.input("material")
     type_keys(qtbot, "AGG-G1")
     press(qtbot, Qt.Key.Key_Tab)
     type_keys(qtbot, "120.5")
@@ -76,7 +77,9 @@ def test_keyboard_only_entry_reaches_table_and_inventory(qtbot: QtBot, data: Dat
     assert page.count_label.text() == "1 records"
 
 
-def test_invalid_entry_shows_every_error_and_writes_nothing(qtbot: QtBot, data: DataService) -> None:
+def test_invalid_entry_shows_every_error_and_writes_nothing(
+    qtbot: QtBot, data: DataService
+) -> None:
     page = make_page(qtbot, data)
     material = page.form.input("material")
     assert isinstance(material, QComboBox)
@@ -93,7 +96,12 @@ def test_invalid_entry_shows_every_error_and_writes_nothing(qtbot: QtBot, data: 
     assert "at most 500 characters" in page.form.error_text("notes")
     assert page.model.rowCount() == 0
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    assert data.services.records.count(data.actor, Module.PRODUCTION, site.id, date(2000, 1, 1), site.today()) == 0
+    assert (
+        data.services.records.count(
+            data.actor, Module.PRODUCTION, site.id, date(2000, 1, 1), site.today()
+        )
+        == 0
+    )
     # Fixing the fields clears the errors on the next save.
     material.setEditText("AGG-S1")
     quantity.setText("12.5")
@@ -103,11 +111,16 @@ def test_invalid_entry_shows_every_error_and_writes_nothing(qtbot: QtBot, data: 
     assert page.model.rowCount() == 1
 
 
-def test_edit_then_delete_and_undo(qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edit_then_delete_and_undo(
+    qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     page = make_page(qtbot, data)
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(Module.PRODUCTION, site.id, {"date": site.today(), "operation": "CRU-PRO",
-                                             "material": "AGG-G1", "quantity": "10"})
+    data.create(
+        Module.PRODUCTION,
+        site.id,
+        {"date": site.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "10"},
+    )
     assert page.model.rowCount() == 1
     page.table.setFocus()
     page.table.selectRow(0)
@@ -132,11 +145,16 @@ def test_edit_then_delete_and_undo(qtbot: QtBot, data: DataService, monkeypatch:
     assert g1_closing(data) == Decimal("15.000")
 
 
-def test_delete_asks_first_and_no_keeps_the_row(qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delete_asks_first_and_no_keeps_the_row(
+    qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     page = make_page(qtbot, data)
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(Module.PRODUCTION, site.id, {"date": site.today(), "operation": "CRU-PRO",
-                                             "material": "AGG-G1", "quantity": "10"})
+    data.create(
+        Module.PRODUCTION,
+        site.id,
+        {"date": site.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "10"},
+    )
     asked: list[str] = []
 
     def no(*args: object, **_kwargs: object) -> QMessageBox.StandardButton:
@@ -145,11 +163,14 @@ def test_delete_asks_first_and_no_keeps_the_row(qtbot: QtBot, data: DataService,
 
     monkeypatch.setattr(QMessageBox, "question", no)
     assert page.delete_row(0) is False
-    assert asked and "Delete production AGG-G1" in asked[0]
+    assert asked
+    assert "Delete production AGG-G1" in asked[0]
     assert page.model.rowCount() == 1
 
 
-def test_paste_is_all_or_nothing(qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paste_is_all_or_nothing(
+    qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     page = make_page(qtbot, data)
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))
@@ -171,13 +192,23 @@ def test_paste_is_all_or_nothing(qtbot: QtBot, data: DataService, monkeypatch: p
 def test_table_sorts_in_the_query(qtbot: QtBot, data: DataService) -> None:
     page = make_page(qtbot, data)
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    rows = [{"date": site.today() - timedelta(days=i), "operation": "CRU-PRO", "material": "AGG-G1",
-             "quantity": str(q)} for i, q in enumerate((5, 50, 0.5))]
+    rows = [
+        {
+            "date": site.today() - timedelta(days=i),
+            "operation": "CRU-PRO",
+            "material": "AGG-G1",
+            "quantity": str(q),
+        }
+        for i, q in enumerate((5, 50, 0.5))
+    ]
     data.create_many(Module.PRODUCTION, site.id, rows)
     column = next(i for i, c in enumerate(page.model.columns) if c.key == "quantity")
     page.model.sort(column, Qt.SortOrder.AscendingOrder)
     assert [page.model.row_at(i).values["quantity"] for i in range(3)] == [
-        Decimal("0.500"), Decimal("5.000"), Decimal("50.000")]
+        Decimal("0.500"),
+        Decimal("5.000"),
+        Decimal("50.000"),
+    ]
     page.model.sort(column, Qt.SortOrder.DescendingOrder)
     assert page.model.row_at(0).values["quantity"] == Decimal("50.000")
     page.filter.setText("no such thing")
@@ -187,12 +218,29 @@ def test_table_sorts_in_the_query(qtbot: QtBot, data: DataService) -> None:
 
 def test_model_passes_qtmodeltester(qtmodeltester: object, data: DataService) -> None:
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(Module.DISPATCH, site.id, {"date": site.today(), "material": "AGG-G1", "quantity": "3",
-                                           "trips": "2", "owner": "ACME"})
+    data.create(
+        Module.DISPATCH,
+        site.id,
+        {
+            "date": site.today(),
+            "material": "AGG-G1",
+            "quantity": "3",
+            "trips": "2",
+            "owner": "ACME",
+        },
+    )
     model = RecordTableModel(SPECS[Module.DISPATCH])
     model.set_source(
-        lambda o, n, s, d: data.records(Module.DISPATCH, site.id, site.today(), site.today(), offset=o, limit=n,
-                                        sort=s, descending=d),
+        lambda o, n, s, d: data.records(
+            Module.DISPATCH,
+            site.id,
+            site.today(),
+            site.today(),
+            offset=o,
+            limit=n,
+            sort=s,
+            descending=d,
+        ),
         lambda: data.count(Module.DISPATCH, site.id, site.today(), site.today()),
         lambda _row: True,
     )

@@ -34,8 +34,10 @@ def _rebuild(with_rowid: bool) -> None:
         " CONSTRAINT fk_stock_days_site_id_sites FOREIGN KEY(site_id) REFERENCES sites (id)"
         f"){suffix}"
     )
-    op.execute(f"INSERT INTO stock_days_new ({_COLUMNS}) SELECT {_COLUMNS} FROM stock_days"
-               " ORDER BY site_id, material_id, day")
+    op.execute(
+        f"INSERT INTO stock_days_new ({_COLUMNS}) SELECT {_COLUMNS} FROM stock_days"
+        " ORDER BY site_id, material_id, day"
+    )
     op.execute("DROP TABLE stock_days")
     op.execute("ALTER TABLE stock_days_new RENAME TO stock_days")
     op.execute("CREATE INDEX ix_stock_days_site_day ON stock_days (site_id, day)")
