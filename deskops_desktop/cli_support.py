@@ -261,12 +261,4 @@ def inventory_table(ledger: Ledger) -> str:
 
 def _total_row(total: LedgerTotal) -> tuple[str, ...]:
     label = total.category or f"All {total.uom}"
-    values = (
-        total.opening_m,
-        total.produced_m,
-        total.received_m,
-        total.dispatched_m,
-        total.adjustment_m,
-        total.closing_m,
-    )
-    return (label, total.uom, *(summary(v, total.uom) for v in values))
+    return (label, total.uom, *(summary(v, total.uom) for v in total.milli_values()))

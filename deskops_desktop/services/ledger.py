@@ -94,18 +94,19 @@ class LedgerTotal:
     adjustment_m: int
     closing_m: int
 
-    def values(self) -> tuple[Decimal, ...]:
-        return tuple(
-            milli_to_decimal(v)
-            for v in (
-                self.opening_m,
-                self.produced_m,
-                self.received_m,
-                self.dispatched_m,
-                self.adjustment_m,
-                self.closing_m,
-            )
+    def milli_values(self) -> tuple[int, int, int, int, int, int]:
+        """Opening, produced, received, dispatched, adjustment, closing in thousandths."""
+        return (
+            self.opening_m,
+            self.produced_m,
+            self.received_m,
+            self.dispatched_m,
+            self.adjustment_m,
+            self.closing_m,
         )
+
+    def values(self) -> tuple[Decimal, ...]:
+        return tuple(milli_to_decimal(v) for v in self.milli_values())
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskops_desktop.export.files import human_size
 from deskops_desktop.services import backups
 from deskops_desktop.services.backups import BackupInfo, BackupKind, RestoreResult
 from deskops_desktop.services.store import Store
@@ -37,16 +38,6 @@ from deskops_desktop.services.store import Store
 log = logging.getLogger(__name__)
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def human_size(size: int) -> str:
-    """1 234 567 -> "1.2 MB" (decimal units, as Explorer and Finder show them)."""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"  # pragma: no cover - the loop always returns
 
 
 def format_when(when: datetime) -> str:

@@ -35,6 +35,7 @@ from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.module_charts import Series
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
+from deskops_desktop.views.refresh import ShowRefresher
 from deskops_desktop.views.theme import LEVEL_COLORS
 
 _ATTENTION_COLORS = {
@@ -76,7 +77,7 @@ class DashboardPage(QWidget):
         self._state = state
         self._context: PageContext | None = None
         self._snapshot: DashboardSnapshot | None = None
-        self._stale = False
+        self._refresher = ShowRefresher(self, self.refresh)
         self._columns = (0, 0)
         title = QLabel("Dashboard")
         title.setProperty("role", "title")
@@ -244,31 +245,22 @@ class DashboardPage(QWidget):
     # --------------------------------------------------------------- context
     def set_context(self, context: PageContext) -> None:
         self._context = context
-        if self.isVisible():
-            self.refresh()
-        else:
-            self._stale = True
+        self._refresher.request()
 
     def on_changes(self, changes: ChangeSet) -> None:
         if self._context is None:
             return
         if changes.touches(Area.DASHBOARD, self._context.site.id) or Area.MASTER in changes.areas:
-            if self.isVisible():
-                self.refresh()
-            else:
-                self._stale = True
+            self._refresher.request()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self._reflow(self.width())
-        if self._stale:
-            self.refresh()
 
     def refresh(self) -> None:
         ctx = self._context
         if ctx is None:
             return
-        self._stale = False
         self._data.invalidate(ChangeSet(frozenset({Area.DASHBOARD}), frozenset({ctx.site.id})))
         snap = self._data.dashboard(ctx.site.id, ctx.date_from, ctx.date_to)
         self._snapshot = snap

@@ -9,7 +9,6 @@ sub-range without another query.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -40,6 +39,7 @@ from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.movement_chart import MovementChart
 from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells, unit_label
 from deskops_desktop.views.qt_records_model import RecordTableModel
+from deskops_desktop.views.refresh import ShowRefresher
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
 from deskops_desktop.views.theme import tabular_font
 
@@ -58,7 +58,7 @@ class InventoryPage(QWidget):
         self._ledger: Ledger | None = None
         self._daily: Ledger | None = None
         self._brush: tuple[date, date] | None = None
-        self._stale = False
+        self._refresher = ShowRefresher(self, self.reload)
         title = QLabel("Inventory")
         title.setProperty("role", "title")
         self.category = QComboBox()
@@ -186,24 +186,13 @@ class InventoryPage(QWidget):
     def set_context(self, context: PageContext) -> None:
         self._context = context
         self._brush = None
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
+        self._refresher.request()
 
     def on_changes(self, changes: ChangeSet) -> None:
         if self._context is None:
             return
         if changes.touches(Area.LEDGER, self._context.site.id) or Area.MASTER in changes.areas:
-            if self.isVisible():
-                self.reload()
-            else:
-                self._stale = True
-
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
+            self._refresher.request()
 
     def apply_theme(self, dark: bool) -> None:
         self.chart.apply_colors(dark)
@@ -212,7 +201,6 @@ class InventoryPage(QWidget):
         ctx = self._context
         if ctx is None:
             return
-        self._stale = False
         category = self.category.currentData()
         granularity = Granularity(self.granularity.currentData())
         self._daily = self._data.ledger(

@@ -207,15 +207,7 @@ class LedgerTableModel(QAbstractTableModel):
 
 
 def total_cells(total: LedgerTotal) -> list[str]:
-    values = (
-        total.opening_m,
-        total.produced_m,
-        total.received_m,
-        total.dispatched_m,
-        total.adjustment_m,
-        total.closing_m,
-    )
-    return [format_milli(v, total.uom) for v in values]
+    return [format_milli(v, total.uom) for v in total.milli_values()]
 
 
 def unit_label(uom: str) -> str:

@@ -48,6 +48,7 @@ from deskops_desktop.views.compare_dialog import KEEP_MINE, RELOAD, CompareDialo
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_form import RecordForm, current_shift
+from deskops_desktop.views.refresh import ShowRefresher
 
 _CHART_TITLES = {
     Module.PRODUCTION: "Production by material per day",
@@ -81,7 +82,7 @@ class RecordPage(QWidget):
         self._charts = charts
         self._context: PageContext | None = None
         self._undo: RecordRow | None = None
-        self._stale = False
+        self._refresher = ShowRefresher(self, self.reload)
         # An offline save keeps the form and these: the new record's id (chosen before the
         # first try, so a create that reached the server just before the connection died is
         # found on retry instead of written twice) and whether a retry is wanted.
@@ -193,10 +194,7 @@ class RecordPage(QWidget):
         self._context = context
         now = _site_now(context.site)
         self.form.set_defaults(context.site.today(), current_shift(now))
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
+        self._refresher.request()
 
     def set_references(self, refs: ReferenceIndex) -> None:
         self.form.set_references(refs)
@@ -208,21 +206,12 @@ class RecordPage(QWidget):
             changes.touches(Area(self.module.value), self._context.site.id)
             or Area.MASTER in changes.areas
         ):
-            if self.isVisible():
-                self.reload()
-            else:
-                self._stale = True
-
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
+            self._refresher.request()
 
     def reload(self) -> None:
         ctx = self._context
         if ctx is None:
             return
-        self._stale = False
         search = self.filter.text()
         site_id = ctx.site.id
 
