@@ -136,6 +136,7 @@ class ExportDialog(QDialog):
         dates.addWidget(self.from_edit)
         dates.addWidget(QLabel("–"))
         dates.addWidget(self.to_edit)
+        dates.addStretch(1)  # keep the two dates together instead of spread across the row
         folder = QHBoxLayout()
         folder.setContentsMargins(0, 0, 0, 0)
         folder.addWidget(self.destination_edit, 1)
