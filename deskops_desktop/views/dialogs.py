@@ -146,6 +146,7 @@ class SetupDialog(QDialog):
         self.confirm = QLineEdit()
         self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
         admin_box = QGroupBox("The first administrator")
+        self.admin_box = admin_box
         admin_form = QFormLayout(admin_box)
         admin_form.addRow("User name", self.username)
         admin_form.addRow("Full name", self.display_name)
@@ -172,6 +173,13 @@ class SetupDialog(QDialog):
         remote = self.remote.isChecked()
         for widget in (self.url, self.db_password, self.test_button):
             widget.setEnabled(remote)
+        # A company server is usually set up already (deskops db init-server): then there is no
+        # first administrator to create here, and the clerk signs in with their own account.
+        self.admin_box.setTitle(
+            "The first administrator (only for a new, empty server; otherwise leave empty)"
+            if remote
+            else "The first administrator"
+        )
 
     def _on_test_clicked(self) -> None:
         problem = self._test(self.url.text().strip(), self.db_password.text())
@@ -180,6 +188,7 @@ class SetupDialog(QDialog):
         self.test_result.style().polish(self.test_result)
 
     def _on_create(self) -> None:
+        self.error.setText("")
         if self.password.text() != self.confirm.text():
             self.error.setText("The two passwords differ")
             return

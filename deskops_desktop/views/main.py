@@ -156,6 +156,10 @@ def run(db_url: str | None = None) -> int:
                     raise DeskOpsError(f"cannot open the PostgreSQL store: {exc}") from None
                 state.db_url = remote
             if not target.store.needs_sign_in and target.users.count() == 0:
+                if remote is not None and not password:
+                    raise DeskOpsError(
+                        "this server has no DeskOps users yet: fill in the first administrator"
+                    )
                 target.users.create(None, username, password, Role.ADMIN, display_name=display_name)
             holder["services"] = target
 

@@ -237,3 +237,14 @@ def test_admin_settings_has_a_backups_tab(qtbot: QtBot, data: DataService) -> No
     qtbot.addWidget(page)
     names = [page.tabs.tabText(i) for i in range(page.tabs.count())]
     assert names[-1] == "Backups"
+
+
+def test_setup_says_admin_fields_are_only_for_a_new_server(qtbot: QtBot) -> None:
+    dialog = SetupDialog(lambda _u, _p: None, lambda *_a: None)
+    qtbot.addWidget(dialog)
+    assert dialog.admin_box.title() == "The first administrator"
+    dialog.remote.setChecked(True)
+    assert "only for a new, empty server" in dialog.admin_box.title()
+    dialog.url.setText("postgresql://hq/deskops")
+    dialog._on_create()  # no administrator typed: fine for a server that is set up already
+    assert dialog.error.text() == ""
