@@ -184,3 +184,51 @@ def test_ledger_model_passes_qtmodeltester(qtmodeltester: object, data: DataServ
         data.services.ledger.ledger(data.actor, site.id, site.today(), site.today()).rows
     )
     qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_page_figures_equal_the_cli_inventory_csv(
+    qtbot: QtBot, data: DataService, capsys: object, monkeypatch: object
+) -> None:
+    import csv
+    import io
+
+    from deskops_desktop.cli import main
+
+    produce(data, 2, "AGG-G1", "412.125")
+    produce(data, 1, "FINE-WASHED", "7.5")
+    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    data.create(
+        Module.DISPATCH, site.id, {"date": site.today(), "material": "AGG-G1", "quantity": "88.005"}
+    )
+    page = make_page(qtbot, data, days=3)
+    url = data.services.store.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("DESKOPS_USER", "admin")  # type: ignore[attr-defined]
+    monkeypatch.setenv("DESKOPS_PASSWORD", "admin-pass-1")  # type: ignore[attr-defined]
+    start = (site.today() - timedelta(days=2)).isoformat()
+    assert (
+        main(
+            [
+                "--db",
+                url,
+                "inventory",
+                "--site",
+                "ALASLA-29",
+                "--from",
+                start,
+                "--to",
+                site.today().isoformat(),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    cli_rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))  # type: ignore[attr-defined]
+    page_rows = [page.model._all[i] for i in range(page.model.total)]
+    assert len(cli_rows) == len(page_rows) == 3 * 17
+    by_key = {(r.day.isoformat(), r.material.code): r for r in page_rows}
+    for row in cli_rows:
+        mine = by_key[(row["Date"], row["Material Code"])]
+        assert row["Closing"] == f"{mine.closing}"
+        assert row["Opening"] == f"{mine.opening}"
+        assert row["Level"] == mine.level.value
