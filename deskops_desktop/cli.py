@@ -38,6 +38,7 @@ from deskops_desktop.cli_support import (
     write_inventory_csv,
 )
 from deskops_desktop.export import cli_command as export_command
+from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.models.enums import Granularity, Module, Role
 from deskops_desktop.models.errors import DeskOpsError, NotFound, ValidationError
 from deskops_desktop.services.access import require_admin
@@ -248,13 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------- main
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; returns the exit status (0 success, 1 failure, 130 interrupted)."""
+def main(argv: Sequence[str] | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Run one command; returns the exit status (0 success, 1 failure, 130 interrupted).
+
+    ``clock`` is the app's one clock (tests pin it); every store a command opens carries it.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except _ParserExit as stop:
         return stop.status
+    args.clock = clock
     if getattr(args, "self_test", False):
         # Imported here: the self-test loads Qt, and the CLI must stay importable without it.
         from deskops_desktop.self_test import main as self_test_main
@@ -325,12 +330,12 @@ def _run_desktop(args: argparse.Namespace) -> int:
         raise CliError(
             f"the desktop app cannot start here ({exc}); run 'deskops --help' for the commands"
         ) from None
-    return run_app(getattr(args, "db", None))
+    return run_app(getattr(args, "db", None), args.clock)
 
 
 @contextmanager
 def _services(args: argparse.Namespace, *, migrate: bool = True) -> Iterator[Services]:
-    store = open_store(getattr(args, "db", None), migrate=migrate)
+    store = open_store(getattr(args, "db", None), migrate=migrate, clock=args.clock)
     try:
         yield build_services(store)
     finally:
@@ -497,7 +502,7 @@ def _screenshots(args: argparse.Namespace) -> int:
 def _db_upgrade(args: argparse.Namespace) -> int:
     from deskops_desktop.services.migrate import current_revision, head_revision
 
-    store = Store(resolve_db_url(getattr(args, "db", None)))
+    store = Store(resolve_db_url(getattr(args, "db", None)), clock=args.clock)
     try:
         before = current_revision(store.engine)
         store.upgrade()
@@ -516,7 +521,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _db_backup(args: argparse.Namespace) -> int:
     url = resolve_db_url(getattr(args, "db", None))
     target: Path = args.path.expanduser()
-    store = Store(url)
+    store = Store(url, clock=args.clock)
     try:
         if store.is_sqlite:
             source = store.url.database or ""
@@ -574,7 +579,7 @@ def _db_init_server(args: argparse.Namespace) -> int:
 
     admin = (args.admin, new_password(args.admin)) if args.admin else None
     try:
-        report = init_server(args.url, admin)
+        report = init_server(args.url, admin, clock=args.clock)
     except ServerSecurityError as exc:
         raise CliError(str(exc)) from None
     url = make_url(args.url)

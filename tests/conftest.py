@@ -9,6 +9,10 @@
 - SQLite stores are copies of one migrated template file (fast); PostgreSQL tests share one
   migrated database and every test starts from truncated tables with fresh reference data —
   services commit their own transactions, so a wrapping rollback would not isolate them.
+- Time: the ``clock`` fixture is the one place a test learns "now" (a ``FixedClock``); the
+  ``store`` fixtures carry it, so every service built over them reads it. A test that needs
+  "today" asks ``clock`` (or ``today``); none hard-codes a date that must equal the real one.
+  Travelled runs (``DESKOPS_TEST_NOW``): see ``tests/travel.py``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from keyring.backend import KeyringBackend
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.tables import Base
 from deskops_desktop.services import passwords
 from deskops_desktop.services.store import Store, open_store
@@ -75,12 +80,9 @@ def _isolated_environment(
 
 
 @pytest.fixture
-def clock() -> datetime:
-    return FIXED_NOW
-
-
-def fixed_now() -> datetime:
-    return FIXED_NOW
+def clock() -> FixedClock:
+    """The test's clock, at ``FIXED_NOW``; tests move it with ``set`` / ``advance``."""
+    return FixedClock(FIXED_NOW)
 
 
 # ------------------------------------------------------------------ SQLite
@@ -93,10 +95,10 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def sqlite_store(_sqlite_template: Path, tmp_path: Path) -> Iterator[Store]:
+def sqlite_store(_sqlite_template: Path, tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
     path = tmp_path / "store.sqlite3"
     shutil.copyfile(_sqlite_template, path)
-    store = Store(f"sqlite:///{path}")
+    store = Store(f"sqlite:///{path}", clock=clock)
     yield store
     store.dispose()
 
@@ -135,8 +137,8 @@ def _pg_migrated() -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_store(_pg_migrated: str) -> Iterator[Store]:
-    store = Store(_pg_migrated)
+def pg_store(_pg_migrated: str, clock: FixedClock) -> Iterator[Store]:
+    store = Store(_pg_migrated, clock=clock)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with store.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} CASCADE"))

@@ -38,7 +38,7 @@ def test_data_service_caches_and_invalidates_by_change_set(sqlite_store: Store) 
     heard: list[ChangeSet] = []
     data.subscribe(heard.append)
     site = services.master.site_by_code(actor, "ALASLA-29")
-    day = site.today()
+    day = site.today(sqlite_store.clock.now())
     assert data.count(Module.PRODUCTION, site.id, day, day) == 0
     assert data.count(Module.PRODUCTION, site.id, day, day) == 0
     assert (data.hits, data.misses) == (1, 1)

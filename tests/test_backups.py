@@ -214,14 +214,14 @@ def _damage_pages(path: Path) -> None:
 
 
 def test_a_missing_store_is_new(tmp_path: Path) -> None:
-    health = check_store(tmp_path / "deskops.sqlite3")
+    health = check_store(tmp_path / "deskops.sqlite3", now=MORNING)
     assert health.state == "new"
     assert not health.needs_recovery
 
 
 def test_a_sound_store_is_ok(file_store: Store) -> None:
     file_store.dispose()
-    health = check_store(_db(file_store))
+    health = check_store(_db(file_store), now=MORNING)
     assert health.state == "ok"
     assert health.set_aside == ()
 
@@ -266,11 +266,11 @@ def test_an_empty_file_is_damage_only_when_backups_exist(file_store: Store) -> N
     db = _db(file_store)
     empty = db.with_name("empty.sqlite3")
     empty.write_bytes(b"")  # no backups exist for this one: a store never written yet
-    assert check_store(empty).state == "new"
+    assert check_store(empty, now=MORNING).state == "new"
     daily_backup(file_store, now=MORNING)
     file_store.dispose()
     db.write_bytes(b"")  # its content is gone, but backups exist
-    health = check_store(db)
+    health = check_store(db, now=MORNING)
     assert health.needs_recovery
     assert health.problem == "the store file is empty"
 
@@ -279,7 +279,7 @@ def test_an_unreadable_store_is_not_called_damaged(tmp_path: Path) -> None:
     db = tmp_path / "deskops.sqlite3"
     db.mkdir()  # cannot be opened at all; that says nothing about damage
     with pytest.raises(StoreUnavailable):
-        check_store(db)
+        check_store(db, now=MORNING)
     assert db.exists()
 
 
@@ -328,7 +328,7 @@ def test_a_bad_backup_is_refused_before_anything_changes(file_store: Store) -> N
     _rename_site(file_store, "Current")
     _damage_pages(chosen.path)
     with pytest.raises(BackupError, match="cannot be used"):
-        restore(db, chosen.path)
+        restore(db, chosen.path, now=MORNING)
     assert _site_names(db) == ["Current"]
     assert [b.kind for b in list_backups(db)] == ["manual"]  # no safety copy was needed
 
@@ -344,10 +344,10 @@ def test_restore_into_a_set_aside_store(file_store: Store) -> None:
     good = newest_good_backup(db, health.backups)
     assert good is not None
     assert good.path == chosen.path
-    result = restore(db, good.path)
+    result = restore(db, good.path, now=MORNING)
     assert result.safety_copy is None  # there was no current store to keep
     assert _site_names(db) == names
-    assert check_store(db).state == "ok"
+    assert check_store(db, now=MORNING).state == "ok"
 
 
 def test_restore_that_fails_leaves_the_store_as_it_was(
@@ -366,7 +366,7 @@ def test_restore_that_fails_leaves_the_store_as_it_was(
 
     monkeypatch.setattr(backups.sqlite3, "connect", connect)
     with pytest.raises(BackupError, match="could not be backed up first"):
-        restore(db, chosen.path)
+        restore(db, chosen.path, now=MORNING)
     monkeypatch.undo()
     assert _site_names(db) == ["Current"]
 

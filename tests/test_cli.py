@@ -1,7 +1,7 @@
 """The ``deskops`` command line, run in-process with ``main([...])`` on a store in tmp_path.
 
-The CLI uses the real clock, so record dates are relative to today (a few days back, which is
-"today or earlier" in Asia/Riyadh whatever the machine's time zone west of it).
+Every run gets the test's clock (``main(..., clock=)``), so record dates are a few days before
+the clock fixture's "today" at the default site.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -17,15 +17,18 @@ import pytest
 
 from deskops_desktop import cli_support
 from deskops_desktop.cli import main
+from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock, FixedClock
 from deskops_desktop.models.enums import Role
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import build_services
 from deskops_desktop.services.secrets import get_db_password
 from deskops_desktop.services.store import Store, open_store
+from tests.conftest import FIXED_NOW
 
 ADMIN_PASSWORD = "boss-pass-1"
 CLERK_PASSWORD = "clerk-pass-1"
-D1, D2, D3 = (date.today() - timedelta(days=n) for n in (6, 5, 4))
+TODAY = FixedClock(FIXED_NOW).today("Asia/Riyadh")  # what the ``clock`` fixture says
+D1, D2, D3 = (TODAY - timedelta(days=n) for n in (6, 5, 4))
 ROOT = Path(__file__).resolve().parent.parent
 
 Result = tuple[int, str, str]
@@ -41,11 +44,11 @@ def db(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], db: str) -> Run:
+def run(capsys: pytest.CaptureFixture[str], db: str, clock: FixedClock) -> Run:
     """``run("site", "list")`` -> (exit status, stdout, stderr) against the test store."""
 
     def invoke(*args: str) -> Result:
-        code = main(["--db", db, *args])
+        code = main(["--db", db, *args], clock=clock)
         out, err = capsys.readouterr()
         assert "Traceback" not in err
         return code, out, err
@@ -148,7 +151,7 @@ def test_bad_arguments_exit_1_with_one_message(
 def test_without_a_command_the_desktop_app_starts(monkeypatch: pytest.MonkeyPatch, db: str) -> None:
     started: list[str | None] = []
 
-    def fake_run_app(db_url: str | None = None) -> int:
+    def fake_run_app(db_url: str | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
         started.append(db_url)
         return 7
 
@@ -407,22 +410,28 @@ def test_cli_import_on_both_backends(
 ) -> None:
     url = store.url.render_as_string(hide_password=False)
     monkeypatch.setenv("DESKOPS_NEW_PASSWORD", ADMIN_PASSWORD)
-    assert main(["--db", url, "user", "add", "boss", "--role", "admin"]) == 0
+    assert main(["--db", url, "user", "add", "boss", "--role", "admin"], clock=store.clock) == 0
     monkeypatch.setenv("DESKOPS_USER", "boss")
     monkeypatch.setenv("DESKOPS_PASSWORD", ADMIN_PASSWORD)
     rows = "".join(f"{D1},{s},CRU-PRO,AGG-G1,1.5\n" for s in ("MORNING", "AFTERNOON", "NIGHT"))
     path = write(tmp_path, "p.csv", "Date,Shift,Operation,Material Code,Quantity\n" + rows)
     capsys.readouterr()
-    assert main(["import", "production", path, "--site", "ALASLA-29", "--db", url]) == 0
+    assert (
+        main(["import", "production", path, "--site", "ALASLA-29", "--db", url], clock=store.clock)
+        == 0
+    )
     assert capsys.readouterr().out == "added 3 production records to ALASLA-29 from p.csv\n"
-    assert main(["import", "production", path, "--site", "ALASLA-29", "--db", url]) == 1
+    assert (
+        main(["import", "production", path, "--site", "ALASLA-29", "--db", url], clock=store.clock)
+        == 1
+    )
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "deskops: error: nothing was imported: 3 problems to fix"
     assert all(
         line.startswith(f"row {n}, Material Code: already recorded")
         for n, line in zip((2, 3, 4), err[1:], strict=True)
     )
-    assert main(["db", "check-ledger", "--site", "ALASLA-29", "--db", url]) == 0
+    assert main(["db", "check-ledger", "--site", "ALASLA-29", "--db", url], clock=store.clock) == 0
 
 
 # -------------------------------------------------------------------------- inventory

@@ -18,15 +18,15 @@ from deskops_desktop.models.errors import StaleRecordError
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.store import Store
-from tests.conftest import fixed_now
+from tests.conftest import FIXED_NOW
 from tests.helpers import default_site, production
 
 
 @pytest.fixture
 def two_sessions(store: Store) -> Iterator[tuple[Services, Actor, Services, Actor]]:
-    first = build_services(store, fixed_now)
+    first = build_services(store)
     second_store = Store(store.url)
-    second = build_services(second_store, fixed_now)
+    second = build_services(second_store)
     first.users.create(None, "boss", "boss-pass-123", Role.ADMIN)
     boss = first.users.authenticate("boss", "boss-pass-123")
     first.users.create(
@@ -42,7 +42,7 @@ def test_a_stale_save_is_refused_naming_who_changed_it(
 ) -> None:
     first, boss, second, sara = two_sessions
     site = default_site(first)
-    day = site.today(fixed_now()) - timedelta(days=1)
+    day = site.today(FIXED_NOW) - timedelta(days=1)
     created = first.records.create(boss, Module.PRODUCTION, site.id, production(day, quantity="10"))
     # Both clerks open the record (version 1).
     mine = first.records.get(boss, Module.PRODUCTION, created.record.id)

@@ -1,6 +1,6 @@
 """Dashboard figures on hand-computed examples, on SQLite and PostgreSQL.
 
-Today is 2026-11-27 at the site (``fixed_now``); every example stays at or before it.
+Today is 2026-11-27 at the site (the ``clock`` fixture); every example stays at or before it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from deskops_desktop.services.dashboard import (
 )
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import Store
-from tests.conftest import fixed_now
 from tests.helpers import default_site
 
 D = Decimal
@@ -33,12 +32,12 @@ D = Decimal
 
 @pytest.fixture
 def services(store: Store) -> Services:
-    return build_services(store, fixed_now)
+    return build_services(store)
 
 
 @pytest.fixture
 def dashboard(store: Store) -> DashboardService:
-    return DashboardService(store, fixed_now)
+    return DashboardService(store)
 
 
 @pytest.fixture

@@ -25,9 +25,8 @@ from deskops_desktop.services.demo import (
     ramadan_like,
 )
 from deskops_desktop.services.store import Store
-from tests.conftest import fixed_now
 
-END = date(2026, 11, 27)  # "today" of fixed_now at every Gulf site
+END = date(2026, 11, 27)  # "today" of the clock fixture at every Gulf site
 
 
 @pytest.fixture
@@ -47,8 +46,8 @@ def fresh_sqlite(_sqlite_template: Path, tmp_path: Path) -> Iterator[Callable[[]
 
 
 def demo(store: Store, **kwargs: Any) -> tuple[Services, DemoSummary]:
-    services = build_services(store, fixed_now)
-    options: dict[str, Any] = {"sites": 1, "days": 20, "seed": 7, "end": END, "now": fixed_now}
+    services = build_services(store)
+    options: dict[str, Any] = {"sites": 1, "days": 20, "seed": 7, "end": END}
     options.update(kwargs)
     return services, generate_demo(services, **options)
 

@@ -5,7 +5,7 @@ retry, crash recovery, expiry cleanup, downloads, failures — and the csv impor
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from deskops_desktop.export.jobs import (
 )
 from deskops_desktop.export.progress import RecordingProgress
 from deskops_desktop.export.rows import ExportFormat, ExportModule
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Granularity, Module, Role
 from deskops_desktop.models.errors import PermissionDenied, ValidationError
 from deskops_desktop.models.jobs import (
@@ -35,27 +36,14 @@ from deskops_desktop.services.access import SYSTEM, Actor
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.imports import ImportService
 from deskops_desktop.services.store import Store, open_store
-from tests.conftest import FIXED_NOW, fixed_now
+from tests.conftest import FIXED_NOW
 from tests.helpers import default_site, production
 from tests.test_export_support import TODAY, Demo, demo_fixture, demo_template_fixture  # noqa: F401
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = FIXED_NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 def services(store: Store) -> Services:
-    return build_services(store, fixed_now)
+    return build_services(store)
 
 
 @pytest.fixture
@@ -73,8 +61,8 @@ def users(services: Services) -> dict[str, Actor]:
 
 
 @pytest.fixture
-def jobs(services: Services, clock: Clock) -> ExportJobService:
-    return ExportJobService(services, clock)
+def jobs(services: Services, clock: FixedClock) -> ExportJobService:
+    return ExportJobService(services)
 
 
 def request_for(
@@ -323,7 +311,7 @@ def test_cleanup_removes_expired_files_but_keeps_audit_rows(
     services: Services,
     users: dict[str, Actor],
     jobs: ExportJobService,
-    clock: Clock,
+    clock: FixedClock,
     tmp_path: Path,
 ) -> None:
     admin = users["admin"]
@@ -331,9 +319,9 @@ def test_cleanup_removes_expired_files_but_keeps_audit_rows(
     done = jobs.run(jobs.create(admin, request_for(services, tmp_path)).id)
     kept = jobs.run(jobs.create(admin, request_for(services, tmp_path, keep=True)).id)
     assert kept.expires_at is None
-    clock.now = FIXED_NOW + timedelta(hours=23)
+    clock.set(FIXED_NOW + timedelta(hours=23))
     assert jobs.cleanup() == 0
-    clock.now = FIXED_NOW + timedelta(hours=24, minutes=1)
+    clock.set(FIXED_NOW + timedelta(hours=24, minutes=1))
     assert jobs.cleanup() == 1
     assert not Path(done.file_path).exists()
     assert Path(kept.file_path).exists()
@@ -346,16 +334,16 @@ def test_downloads_remove_and_clear(
     services: Services,
     users: dict[str, Actor],
     jobs: ExportJobService,
-    clock: Clock,
+    clock: FixedClock,
     tmp_path: Path,
 ) -> None:
     admin = users["admin"]
     add_production(services, 2)
     done = jobs.run(jobs.create(admin, request_for(services, tmp_path)).id)
-    clock.now = FIXED_NOW + timedelta(minutes=5)
+    clock.set(FIXED_NOW + timedelta(minutes=5))
     jobs.record_download(admin, done.id)
     again = jobs.record_download(admin, done.id)
-    assert (again.download_count, again.last_download_at) == (2, clock.now)
+    assert (again.download_count, again.last_download_at) == (2, clock.now())
     jobs.remove(admin, done.id)
     assert not Path(done.file_path).exists()
     assert jobs.history(admin) == []
@@ -396,7 +384,7 @@ def record_values(services: Services, module: Module, site_id: str) -> list[tupl
 def test_daily_csv_imports_back_into_an_empty_store(
     demo: Demo, module: Module, tmp_path: Path
 ) -> None:
-    jobs = ExportJobService(demo.services, fixed_now)
+    jobs = ExportJobService(demo.services)
     request = ExportRequest(
         ExportModule(module.value),
         ExportFormat.CSV,
@@ -409,7 +397,7 @@ def test_daily_csv_imports_back_into_an_empty_store(
     assert done.status == JOB_COMPLETED, done.error
     fresh_store = open_store(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     try:
-        fresh = build_services(fresh_store, fixed_now)
+        fresh = build_services(fresh_store)
         site = default_site(fresh)
         result = ImportService(fresh.records).import_file(
             SYSTEM, module, site.id, Path(done.file_path)
@@ -428,7 +416,7 @@ def test_csv_with_tricky_notes_round_trips(demo: Demo, tmp_path: Path) -> None:
         demo.services.records.create(SYSTEM, Module.RECEIVED, demo.site.id, {
             "date": TODAY.isoformat(), "material": "RAW-MIXED", "quantity": f"{n + 1}.5",
             "source": note, "notes": note})  # fmt: skip
-    jobs = ExportJobService(demo.services, fixed_now)
+    jobs = ExportJobService(demo.services)
     done = jobs.export_now(
         demo.actors.admin,
         ExportRequest(
@@ -445,7 +433,7 @@ def test_csv_with_tricky_notes_round_trips(demo: Demo, tmp_path: Path) -> None:
     assert set(notes) <= exported
     fresh_store = open_store(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     try:
-        fresh = build_services(fresh_store, fixed_now)
+        fresh = build_services(fresh_store)
         ImportService(fresh.records).import_file(
             SYSTEM, Module.RECEIVED, default_site(fresh).id, Path(done.file_path)
         )
@@ -467,7 +455,7 @@ def test_guarded_notes_round_trip_through_import(demo: Demo, tmp_path: Path) -> 
             "notes": "-5 t short",
         },
     )
-    jobs = ExportJobService(demo.services, fixed_now)
+    jobs = ExportJobService(demo.services)
     done = jobs.export_now(
         demo.actors.admin,
         ExportRequest(
@@ -481,7 +469,7 @@ def test_guarded_notes_round_trip_through_import(demo: Demo, tmp_path: Path) -> 
     )
     fresh_store = open_store(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     try:
-        fresh = build_services(fresh_store, fixed_now)
+        fresh = build_services(fresh_store)
         site = default_site(fresh)
         ImportService(fresh.records).import_file(
             SYSTEM, Module.RECEIVED, site.id, Path(done.file_path)

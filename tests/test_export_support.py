@@ -30,7 +30,7 @@ from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.demo import DEMO_PASSWORD, generate_demo
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import Store, open_store
-from tests.conftest import FIXED_NOW, fixed_now
+from tests.conftest import FIXED_NOW
 
 DEMO_DAYS = 60
 TODAY = date(2026, 11, 27)  # FIXED_NOW in Asia/Riyadh
@@ -65,9 +65,9 @@ def demo_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
 
 def _make_template(path: Path) -> tuple[Path, DemoActors]:
     store = open_store(f"sqlite:///{path}")
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     services.users.create(None, "admin", "admin-pass-1", Role.ADMIN, display_name="Head Office")
-    generate_demo(services, sites=1, days=DEMO_DAYS, seed=1, now=fixed_now)
+    generate_demo(services, sites=1, days=DEMO_DAYS, seed=1)
     actors = DemoActors(
         services.users.authenticate("admin", "admin-pass-1"),
         services.users.authenticate("demo.operator", DEMO_PASSWORD),
@@ -84,7 +84,7 @@ def demo_fixture(demo_template: tuple[Path, DemoActors], tmp_path: Path) -> Iter
     path = tmp_path / "demo.sqlite3"
     shutil.copyfile(template, path)
     store = Store(f"sqlite:///{path}")
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     site = services.master.site_by_code(actors.admin, "ALASLA-29")
     yield Demo(services, site, actors)
     store.dispose()

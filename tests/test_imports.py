@@ -34,7 +34,7 @@ from deskops_desktop.services.imports import (
     read_table,
 )
 from deskops_desktop.services.store import Store
-from tests.conftest import fixed_now
+from tests.conftest import FIXED_NOW
 from tests.helpers import default_site
 
 PRODUCTION_CSV = (
@@ -47,12 +47,12 @@ PRODUCTION_CSV = (
 
 @pytest.fixture
 def services(store: Store) -> Services:
-    return build_services(store, fixed_now)
+    return build_services(store)
 
 
 @pytest.fixture
 def sqlite_services(sqlite_store: Store) -> Services:
-    return build_services(sqlite_store, fixed_now)
+    return build_services(sqlite_store)
 
 
 def write(tmp_path: Path, name: str, content: str | bytes, *, bom: bool = False) -> Path:
@@ -161,8 +161,8 @@ def test_batch_rows_are_stored_like_single_records(services: Services, tmp_path:
         sort="quantity",
         descending=True,
     )[0]
-    assert row.created_at == fixed_now()
-    assert row.updated_at == fixed_now()
+    assert row.created_at == FIXED_NOW
+    assert row.updated_at == FIXED_NOW
     assert row.version == 1
     assert row.created_by is None  # SYSTEM
     edited = services.records.update(

@@ -172,3 +172,100 @@ def test_ast_check_sees_relative_and_aliased_imports(tmp_path: Path) -> None:
     assert "deskops_desktop.services.records" in modules
     assert "deskops_desktop.views" in modules
     assert "PySide6.QtCore" in modules
+
+
+# ------------------------------------------------------------------------------ one clock
+# (receiver, method) pairs that read the wall clock. The receiver is matched by its last dotted
+# part, so ``datetime.datetime.now()`` and ``dt.date.today()`` are caught as well.
+WALL_CLOCK_CALLS = {
+    ("date", "today"),
+    ("datetime", "today"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("time", "time"),
+    ("time", "time_ns"),
+    ("time", "localtime"),
+    ("QDate", "currentDate"),
+    ("QDateTime", "currentDateTime"),
+    ("QDateTime", "currentDateTimeUtc"),
+    ("QDateTime", "currentMSecsSinceEpoch"),
+    ("QDateTime", "currentSecsSinceEpoch"),
+    ("QTime", "currentTime"),
+}
+CLOCK_MODULE = PACKAGE / "models" / "clock.py"
+# Reads that are not "now" or "today": UUIDv7's time field only keeps ids unique and roughly
+# ordered for B-tree inserts; nothing ever reads it back as a time (models/ids.py).
+NOT_A_CLOCK_READ = {"deskops_desktop/models/ids.py:time.time_ns()"}
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _wall_clock_calls(path: Path, root: Path = ROOT) -> list[str]:
+    """``file:line call`` of every wall-clock read in ``path`` (aliases of imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name.split(".")[-1]
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in {"utcnow", "localtime"}:
+            found.append(f"{path.relative_to(root)}:{node.lineno} {func.id}()")
+        if isinstance(func, ast.Attribute):
+            receiver = _dotted(func.value).split(".")[-1]
+            receiver = aliases.get(receiver, receiver)
+            if (receiver, func.attr) in WALL_CLOCK_CALLS:
+                found.append(f"{path.relative_to(root)}:{node.lineno} {receiver}.{func.attr}()")
+    return found
+
+
+def test_only_the_clock_reads_the_wall_clock() -> None:
+    """One clock (STYLE.md): "now" and "today" come from ``models.clock`` alone."""
+    offenders = [
+        call
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != CLOCK_MODULE and "migrations" not in path.parts
+        for call in _wall_clock_calls(path)
+        if _without_line(call) not in NOT_A_CLOCK_READ
+    ]
+    assert offenders == []
+    # The clock itself does read it (guards a rule that matches nothing).
+    assert any("datetime.now()" in call for call in _wall_clock_calls(CLOCK_MODULE))
+
+
+def test_wall_clock_rule_sees_aliases_and_qt(tmp_path: Path) -> None:
+    fake = tmp_path / "deskops_desktop" / "views" / "probe.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(
+        "import datetime as dt\n"
+        "from datetime import date as D\n"
+        "from PySide6.QtCore import QDate\n"
+        "a = dt.datetime.now()\n"
+        "b = D.today()\n"
+        "c = QDate.currentDate()\n"
+        "d = dt.timedelta(days=1)\n",
+        encoding="utf-8",
+    )
+    calls = sorted(_wall_clock_calls(fake, tmp_path), key=lambda c: int(c.split(":")[1][:1]))
+    assert [c.split(" ", 1)[1] for c in calls] == [
+        "datetime.now()",
+        "date.today()",
+        "QDate.currentDate()",
+    ]
+
+
+def _without_line(call: str) -> str:
+    """``path:12 f()`` -> ``path:f()`` (the allow-list does not move with the line)."""
+    location, what = call.split(" ", 1)
+    return f"{location.rsplit(':', 1)[0]}:{what}"

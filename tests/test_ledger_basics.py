@@ -11,13 +11,12 @@ from deskops_desktop.models.enums import Granularity, Level, Module
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.store import Store
-from tests.conftest import fixed_now
 from tests.helpers import add, default_site, production
 
 
 @pytest.fixture
 def services(store: Store) -> Services:
-    return build_services(store, fixed_now)
+    return build_services(store)
 
 
 def closing(services: Services, day: date, code: str = "AGG-G1") -> Decimal:

@@ -17,7 +17,7 @@ from deskops_desktop.services.access import SYSTEM, Actor
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.changes import Area
 from deskops_desktop.services.store import Store
-from tests.conftest import fixed_now
+from tests.conftest import FIXED_NOW
 from tests.helpers import default_site
 
 PASSWORD = "correct horse battery"
@@ -25,7 +25,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def services(store: Store) -> Services:
-    return build_services(store, fixed_now)
+    return build_services(store)
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_default_site_is_seeded(services: Services) -> None:
         True,
     )
     assert site.label == "ALASLA-29 – Al Asla Recycling Facility"
-    assert site.today(fixed_now()) == date(2026, 11, 27)
+    assert site.today(FIXED_NOW) == date(2026, 11, 27)
 
 
 def test_add_site(services: Services, store: Store, admin: Actor) -> None:

@@ -30,7 +30,7 @@ from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import build_services
 from deskops_desktop.services.migrate import alembic_config, current_revision, head_revision
 from deskops_desktop.services.store import Store, open_store
-from tests.conftest import fixed_now, pg_url_or_skip
+from tests.conftest import pg_url_or_skip
 from tests.fixtures import make_fixture_stores as fx
 
 EXPECTED_COUNTS_0001 = {
@@ -113,7 +113,7 @@ def test_store_0001_upgrades_with_its_data_intact(store_0001: str) -> None:
     try:
         assert current_revision(store.engine) == head_revision(store.engine)
         assert _counts(store) == EXPECTED_COUNTS_0001  # nothing lost, nothing re-seeded
-        services = build_services(store, fixed_now)
+        services = build_services(store)
         site = services.master.site_by_code(SYSTEM, "ALASLA-29")
         assert site.id == fx.SITE_ID
         north = services.master.site_by_code(SYSTEM, "NORTH-01")

@@ -14,8 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import psycopg
 import pytest
@@ -80,8 +79,14 @@ class Plant:
         )
 
 
-def _site_today(site: SiteInfo) -> date:
-    return datetime.now(ZoneInfo(site.timezone)).date()
+def _site_today(store: Store, site: SiteInfo) -> date:
+    """The site's date by the *server's* clock: its policies decide the operator window by it."""
+    with store.read() as session:
+        day = session.execute(
+            text("SELECT (now() AT TIME ZONE :tz)::date"), {"tz": site.timezone}
+        ).scalar_one()
+    assert isinstance(day, date)
+    return day
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +113,7 @@ def plant() -> Iterator[Plant]:
         site_b, _ = services.master.add_site(boss, "SITE-B", "Site B")
         services.users.create(boss, "op1", CLERK_PASSWORD, Role.OPERATOR, ["SITE-A"])
         services.users.create(boss, "mod1", CLERK_PASSWORD, Role.MODERATOR, ["SITE-A"])
-        today_a, today_b = _site_today(site_a), _site_today(site_b)
+        today_a, today_b = _site_today(store, site_a), _site_today(store, site_b)
         records = services.records
         recent_a = records.create(boss, Module.PRODUCTION, site_a.id, production(today_a)).record.id
         old_a = records.create(
@@ -159,7 +164,7 @@ def test_operator_cannot_write_another_sites_rows(plant: Plant) -> None:
                 " quantity, operation, created_at, updated_at)"
                 " SELECT 'x-b', %s, %s, '', 1, '', id, 1000, 'CRU-PRO', now(), now()"
                 " FROM materials WHERE code = 'AGG-G1'",
-                (plant.site_b.id, _site_today(plant.site_b)),
+                (plant.site_b.id, _site_today(plant.services.store, plant.site_b)),
             )
         # Another site's rows are not there to update or delete.
         assert (
@@ -213,7 +218,7 @@ def test_password_hashes_are_not_readable_by_clerks(plant: Plant) -> None:
 
 
 def test_operator_cannot_change_records_older_than_7_days(plant: Plant) -> None:
-    today = _site_today(plant.site_a)
+    today = _site_today(plant.services.store, plant.site_a)
     with plant.clerk("op1") as conn:
         assert (
             _row_count(conn, "UPDATE production SET notes = 'late' WHERE id = %s", plant.old_a) == 0
@@ -291,7 +296,7 @@ def test_clerk_signs_in_as_own_role_and_the_service_checks_still_apply(plant: Pl
         assert actor.role is Role.OPERATOR
         assert actor.site_ids == {plant.site_a.id}
         assert store.url.username == plant.roles.login("op1")
-        today = _site_today(plant.site_a)
+        today = _site_today(plant.services.store, plant.site_a)
         row = services.records.create(
             actor, Module.PRODUCTION, plant.site_a.id, production(today, "AGG-3/4")
         ).record

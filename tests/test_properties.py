@@ -45,7 +45,6 @@ from deskops_desktop.models.stock import StockDay
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.store import Store
-from tests.conftest import fixed_now
 from tests.helpers import default_site
 
 TODAY = date(2026, 11, 27)
@@ -300,7 +299,7 @@ def _check_ledger(services: Services, site_id: str, model: Model) -> None:
 def test_ledger_always_equals_a_recomputation(store: Store, ops: list[Any]) -> None:
     module_for_batch = Module.RECEIVED  # the module imports write most
     _reset(store)
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     site = default_site(services)
     model = Model()
     rows: dict[str, Any] = {}  # id -> latest RecordRow (what an edit form would hold)
@@ -388,7 +387,7 @@ def test_ledger_sums_three_decimal_values_exactly(
     store: Store, entries: list[tuple[int, int]]
 ) -> None:
     _reset(store)
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     site = default_site(services)
     batch = [
         {
@@ -410,7 +409,7 @@ def test_ledger_sums_three_decimal_values_exactly(
 
 def test_many_tenths_do_not_drift(store: Store) -> None:
     """The classic float trap: 0.1 + 0.2 != 0.3. Ten thousand 0.001s and 0.1s stay exact."""
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     site = default_site(services)
     batch = [
         {
@@ -456,7 +455,7 @@ def _bulk_quantity_sql(dialect: str) -> str:
 @pytest.mark.slow
 def test_a_million_three_decimal_values_sum_exactly(store: Store) -> None:
     """Issue 2: 3-decimal values summed over a million rows give the exact decimal answer."""
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     site = default_site(services)
     material = next(m for m in services.master.reference().materials if m.code == "AGG-G1")
     sqlite = store.dialect == "sqlite"
@@ -522,7 +521,7 @@ def test_pages_and_roll_ups_agree_with_the_daily_ledger(
 ) -> None:
     """A page is a slice of the full daily ledger; a week or month folds its days exactly."""
     _reset(store)
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     site = default_site(services)
     batch = [
         {"date": d.isoformat(), "material": m, "quantity": str(_milli(q))} for m, d, q in entries

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from deskops_desktop.models.changelog import ChangeLog
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Module, Role
 from deskops_desktop.models.errors import (
     NotFound,
@@ -24,7 +25,7 @@ from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.changes import Area
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import Store
-from tests.conftest import fixed_now
+from tests.conftest import FIXED_NOW
 from tests.helpers import default_site, production
 
 RAW: dict[Module, dict[str, Any]] = {
@@ -93,7 +94,7 @@ EDIT: dict[Module, tuple[str, str, object]] = {
 
 @pytest.fixture
 def services(store: Store) -> Services:
-    return build_services(store, fixed_now)
+    return build_services(store)
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ def test_crud_of_every_module(services: Services, site: SiteInfo, module: Module
     assert row.site_id == site.id
     assert row.date == date(2026, 11, 25)
     assert row.version == 1
-    assert row.created_at == row.updated_at == fixed_now()
+    assert row.created_at == row.updated_at == FIXED_NOW
     ref_key = {"equipment": "CRUSHER-01", "role": "LABORER"}
     assert row.ref_code == RAW[module].get("material") or row.ref_code in ref_key.values()
     assert row.ref_name
@@ -210,9 +211,10 @@ def test_validation_errors_come_from_the_shared_rules(services: Services, site: 
     )
 
 
-def test_future_dates_are_judged_in_the_sites_time_zone(store: Store) -> None:
+def test_future_dates_are_judged_in_the_sites_time_zone(store: Store, clock: FixedClock) -> None:
     # 22:00 UTC on the 27th is already the 28th in Riyadh (UTC+3) but still the 27th in New York.
-    late = build_services(store, lambda: datetime(2026, 11, 27, 22, 0, tzinfo=UTC))
+    clock.set(datetime(2026, 11, 27, 22, 0, tzinfo=UTC))
+    late = build_services(store)
     riyadh = default_site(late)
     new_york, _ = late.master.add_site(SYSTEM, "NYC-01", "New York", timezone="America/New_York")
     raw = production("2026-11-28")
@@ -780,7 +782,7 @@ def test_a_change_committed_mid_edit_is_reported_as_stale(pg_store: Store, actio
     from sqlalchemy import event, update
     from sqlalchemy.orm import Session
 
-    services = build_services(pg_store, fixed_now)
+    services = build_services(pg_store)
     site = default_site(services)
     bob = make_user(services, "bob", Role.MODERATOR, site)
     row = services.records.create(SYSTEM, Module.RECEIVED, site.id, RAW[Module.RECEIVED]).record

@@ -32,7 +32,7 @@ from deskops_desktop.services.store import (
     open_store,
     resolve_db_url,
 )
-from tests.conftest import MemoryKeyring, fixed_now
+from tests.conftest import MemoryKeyring
 from tests.helpers import default_site, production
 
 REMOTE = "postgresql+psycopg://clerk@hq-server/deskops"
@@ -50,7 +50,7 @@ def test_sqlite_pragmas(sqlite_store: Store) -> None:
 
 
 def test_sqlite_enforces_foreign_keys(sqlite_store: Store) -> None:
-    material_id = build_services(sqlite_store, fixed_now).master.reference().materials[0].id
+    material_id = build_services(sqlite_store).master.reference().materials[0].id
     with pytest.raises(IntegrityError), sqlite_store.write() as session:
         session.add(
             Production(
@@ -223,7 +223,7 @@ def test_seeding_is_idempotent_and_keeps_admin_edits(store: Store) -> None:
     store.seed_reference_data()
     store.seed_reference_data()
     assert _counts(store) == (17, 9, 5, 1)
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     g1 = next(m for m in services.master.reference().materials if m.code == "AGG-G1")
     services.master.update_material(SYSTEM, g1.id, name="Gravel G1", low_threshold="42")
     services.master.set_active(SYSTEM, "materials", g1.id, False)
@@ -264,7 +264,7 @@ def test_seeded_reference_data_matches_the_domain(store: Store) -> None:
 
 # ------------------------------------------------------------------ backups
 def test_sqlite_backup_is_a_consistent_copy(sqlite_store: Store, tmp_path: Path) -> None:
-    services = build_services(sqlite_store, fixed_now)
+    services = build_services(sqlite_store)
     site = default_site(services)
     for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
         services.records.create(
@@ -285,7 +285,7 @@ def test_sqlite_backup_is_a_consistent_copy(sqlite_store: Store, tmp_path: Path)
         raw.close()
     copy = open_store(f"sqlite:///{target}")
     try:
-        copied = build_services(copy, fixed_now)
+        copied = build_services(copy)
         ledger = copied.ledger.ledger(
             SYSTEM, site.id, date(2026, 11, 22), date(2026, 11, 22), material_codes=["AGG-G1"]
         )
@@ -339,7 +339,7 @@ def test_reads_never_commit(store: Store) -> None:
 
 # ------------------------------------------------------------------ exact column types
 def test_quantities_are_exact_and_floats_are_refused(store: Store) -> None:
-    services = build_services(store, fixed_now)
+    services = build_services(store)
     site = default_site(services)
     material_id = services.master.reference().materials[0].id
     with pytest.raises(Exception, match="refusing inexact float"), store.write() as session:
@@ -384,6 +384,6 @@ def test_timestamps_are_utc_on_both_backends(store: Store) -> None:
     assert created is not None
     assert created.tzinfo is not None
     assert created.utcoffset() == UTC.utcoffset(None)
-    assert abs((datetime.now(UTC) - created).total_seconds()) < 300
+    assert created == store.clock.now()  # stamped from the store's clock, not the wall
     with pytest.raises(TypeError, match="timezone-aware"):
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), store.engine.dialect)

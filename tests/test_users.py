@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import base64
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from deskops_desktop.models.accounts import User
 from deskops_desktop.models.changelog import ChangeLog
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Role
 from deskops_desktop.models.errors import (
     AuthenticationError,
@@ -29,22 +30,14 @@ from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.changes import Area
 from deskops_desktop.services.store import Store
 from deskops_desktop.services.users import LOCK_MINUTES, MAX_FAILED_LOGINS, UserInfo, UserService
-from tests.conftest import FIXED_NOW, fixed_now
+from tests.conftest import FIXED_NOW
 
 PASSWORD = "correct horse battery"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = FIXED_NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def services(store: Store) -> Services:
-    return build_services(store, fixed_now)
+    return build_services(store)
 
 
 @pytest.fixture
@@ -265,9 +258,8 @@ def test_inactive_user_cannot_sign_in(services: Services, admin: Actor) -> None:
         services.users.authenticate("leaver", PASSWORD)
 
 
-def test_lockout_after_five_failures_and_unlock(store: Store) -> None:
-    clock = Clock()
-    users = UserService(store, clock)
+def test_lockout_after_five_failures_and_unlock(store: Store, clock: FixedClock) -> None:
+    users = UserService(store)
     users.create(None, "boss", PASSWORD, Role.ADMIN)
     boss = users.authenticate("boss", PASSWORD)
     info, _ = users.create(boss, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"])
@@ -288,10 +280,10 @@ def test_lockout_after_five_failures_and_unlock(store: Store) -> None:
     with pytest.raises(AuthenticationError, match="locked until 09:15 UTC"):
         users.authenticate("clerk", PASSWORD)
     # The lock expires by itself...
-    clock.now = FIXED_NOW + timedelta(minutes=LOCK_MINUTES, seconds=1)
+    clock.set(FIXED_NOW + timedelta(minutes=LOCK_MINUTES, seconds=1))
     assert users.authenticate("clerk", PASSWORD).username == "clerk"
     # ...or an administrator lifts it.
-    clock.now = FIXED_NOW
+    clock.set(FIXED_NOW)
     for _ in range(5):
         with pytest.raises(AuthenticationError):
             users.authenticate("clerk", "bad guess")

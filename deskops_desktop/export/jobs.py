@@ -49,6 +49,7 @@ from deskops_desktop.export.rows import (
     build_table,
 )
 from deskops_desktop.models.accounts import User
+from deskops_desktop.models.clock import Clock
 from deskops_desktop.models.enums import Category, Granularity, Role
 from deskops_desktop.models.errors import (
     DeskOpsError,
@@ -67,7 +68,6 @@ from deskops_desktop.models.jobs import (
     ExportJob,
 )
 from deskops_desktop.models.reference import Site
-from deskops_desktop.models.types import utcnow
 from deskops_desktop.models.validation import MIN_DATE
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services
@@ -220,10 +220,15 @@ def limit_text(actor: Actor) -> str:
 class ExportJobService:
     """Create, run and keep track of export jobs over one store (see the module docstring)."""
 
-    def __init__(self, services: Services, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
         self._store = services.store
-        self._now = now
+        self._now = services.store.clock.now
+
+    @property
+    def clock(self) -> Clock:
+        """The store's clock: the dialog proposes ranges ending "today" by it."""
+        return self._store.clock
 
     # ------------------------------------------------------------------ checking
     def check(self, actor: Actor, request: ExportRequest) -> None:
@@ -351,7 +356,7 @@ class ExportJobService:
             self.check(actor, request)
             flavour = Flavour.POWERBI if request.format is ExportFormat.POWERBI else Flavour.HUMAN
             outer.set_status("Reading records…")
-            table = build_table(self._services, actor, request.query(), flavour, now=self._now)
+            table = build_table(self._services, actor, request.query(), flavour)
             target = Path(request.destination) / (request.file_name or export_filename(
                 table.meta.site_code, request.module.heading, request.granularity.value,
                 request.date_from, request.date_to, request.format.extension,

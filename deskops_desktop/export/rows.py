@@ -40,7 +40,6 @@ from deskops_desktop.models.modules import (
     ReferenceIndex,
     RefItem,
 )
-from deskops_desktop.models.types import utcnow
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.ledger import Ledger, LedgerTotal, check_range
@@ -243,8 +242,6 @@ def build_table(
     actor: Actor,
     query: ExportQuery,
     flavour: Flavour = Flavour.HUMAN,
-    *,
-    now: Callable[[], datetime] = utcnow,
 ) -> ExportTable:
     """The export table of ``query`` as ``actor`` may see it (site access is checked here)."""
     require_site(actor, query.site_id)
@@ -253,10 +250,17 @@ def build_table(
         site = load_site(session, query.site_id)
         refs = load_reference_index(session)
     meta = ExportMeta(
-        query.module, query.granularity, site.code, site.name, site.timezone,
-        query.date_from, query.date_to, now(), actor.display_name or actor.username,
-        query.filters(),
-    )  # fmt: skip
+        module=query.module,
+        granularity=query.granularity,
+        site_code=site.code,
+        site_name=site.name,
+        site_timezone=site.timezone,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        generated_at=services.store.clock.now(),
+        generated_by=actor.display_name or actor.username,
+        filters=query.filters(),
+    )
     if query.module is ExportModule.INVENTORY:
         ledger = services.ledger.ledger(
             actor, query.site_id, query.date_from, query.date_to, query.granularity, query.category

@@ -1,18 +1,23 @@
 """Declarative base and the columns every table shares.
 
-Relationships are declared ``lazy="raise"`` so a stray lazy load (for example on a detached
-object handed to a widget) fails loudly instead of issuing hidden queries.
+Timestamps come from the store's clock, never from the wall clock: every session a ``Store``
+opens carries that clock in ``session.info["clock"]``, and ``stamp_timestamps`` (a
+``before_flush`` listener on every ``Session``) fills ``created_at`` / ``updated_at`` / ``at`` of
+ORM objects from it; a session without a clock fails its flush loudly. Core inserts (bulk
+imports, the change log) pass their timestamps explicitly, taken from the same clock.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import MetaData, String, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from deskops_desktop.models.clock import Clock
 from deskops_desktop.models.ids import new_id
-from deskops_desktop.models.types import UTCDateTime, utcnow
+from deskops_desktop.models.types import UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,6 +39,37 @@ class IdMixin:
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(ID, default=None)
+
+
+# Columns filled from the clock when an ORM object is flushed without them.
+_CREATED_COLUMNS = ("created_at", "at")
+
+
+def clock_of(session: Session) -> Clock:
+    """The clock of the store that opened ``session`` (a ``KeyError`` means a bare session)."""
+    clock: Clock = session.info["clock"]
+    return clock
+
+
+def stamp_timestamps(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """``before_flush``: new objects get their creation time, changed ones ``updated_at``.
+
+    A value set by the service (an import's rows, a record's edit) is kept as it is.
+    """
+    now = clock_of(session).now()
+    for obj in session.new:
+        for column in (*_CREATED_COLUMNS, "updated_at"):
+            if hasattr(type(obj), column) and getattr(obj, column, None) is None:
+                setattr(obj, column, now)
+    for obj in session.dirty:
+        if isinstance(obj, TimestampMixin) and session.is_modified(obj):
+            state = obj.__dict__.get("_sa_instance_state")
+            changed = state is not None and "updated_at" in state.committed_state
+            if not changed:
+                obj.updated_at = now
+
+
+event.listen(Session, "before_flush", stamp_timestamps)

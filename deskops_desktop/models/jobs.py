@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from deskops_desktop.models.base import ID, Base, IdMixin
-from deskops_desktop.models.types import UTCDateTime, utcnow
+from deskops_desktop.models.types import UTCDateTime
 
 JOB_PENDING = "pending"
 JOB_PROCESSING = "processing"
@@ -37,7 +37,7 @@ class ExportJob(IdMixin, Base):
     size_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
     sha256: Mapped[str] = mapped_column(String(64), default="")
     record_count: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -55,6 +55,6 @@ class ExportAudit(IdMixin, Base):
     record_count: Mapped[int] = mapped_column(BigInteger)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     download_count: Mapped[int] = mapped_column(Integer, default=0)
     last_download_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -116,7 +116,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if stamp.tzinfo is None:
             return stamp.replace(tzinfo=UTC)
         return stamp.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

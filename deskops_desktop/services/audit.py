@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from deskops_desktop.models.base import clock_of
 from deskops_desktop.models.changelog import ChangeLog
 from deskops_desktop.models.ids import new_id
-from deskops_desktop.models.types import utcnow
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bulk import insert_rows
 
@@ -52,7 +52,7 @@ def log_changes(
 ) -> None:
     if not entries:
         return
-    now = utcnow()
+    now = clock_of(session).now()
     insert_rows(
         session,
         ChangeLog.__table__,

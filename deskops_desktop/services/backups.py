@@ -23,6 +23,8 @@ Invariants a newcomer must not break:
   default one), never next to a store the user moved elsewhere: the data folder is local.
 - Qt-free (the views call this; ``daily_backup`` runs on a plain thread).
 - Times in file names are local wall-clock time: "one backup a day" means the clerk's day.
+- Those times come from the app's clock (``store.clock.local_now()``); the functions that run
+  before a store exists (``check_store``, ``restore``) take ``now`` from their caller.
 """
 
 from __future__ import annotations
@@ -309,13 +311,13 @@ def set_aside_files(db_path: Path) -> list[Path]:
     return sorted(p for p in db_path.parent.glob(pattern) if not p.name.endswith(("-wal", "-shm")))
 
 
-def set_aside(db_path: Path, now: datetime | None = None) -> Path:
+def set_aside(db_path: Path, now: datetime) -> Path:
     """Rename the damaged store (and its -wal/-shm) out of the way; returns the new name.
 
     The -wal file goes along: it may hold the newest records, and a specialist can sometimes
     recover them from the pair. Nothing is deleted.
     """
-    stamp = (now or datetime.now()).strftime(_STAMP)
+    stamp = now.strftime(_STAMP)
     target = db_path.with_name(f"{db_path.name}{SET_ASIDE_MARK}{stamp}")
     for suffix in ("-wal", "-shm"):
         side = db_path.with_name(db_path.name + suffix)
@@ -326,7 +328,7 @@ def set_aside(db_path: Path, now: datetime | None = None) -> Path:
     return target
 
 
-def check_store(db_path: Path, now: datetime | None = None) -> StoreHealth:
+def check_store(db_path: Path, now: datetime) -> StoreHealth:
     """The start-up check, before the store is opened: quick_check, and set aside if damaged.
 
     - No file, nothing set aside: "new" (the first start creates the store).
@@ -387,16 +389,16 @@ def make_backup(store: Store, kind: BackupKind, now: datetime | None = None) -> 
             "automatic backups are for a SQLite store on this computer; back up a PostgreSQL "
             "server on the server (pg_dump)"
         )
-    when = now or datetime.now()
+    when = now or store.clock.local_now()
     target = backup_dir(db_path) / _backup_name(db_path, when, kind)
     try:
         store.backup(target)
     except (OSError, sqlite3.Error) as exc:
         raise BackupError(f"the backup could not be written to {target.parent}: {exc}") from exc
-    return _finish(db_path, target, kind)
+    return _finish(db_path, target, kind, when)
 
 
-def _finish(db_path: Path, target: Path, kind: BackupKind) -> BackupInfo:
+def _finish(db_path: Path, target: Path, kind: BackupKind, when: datetime) -> BackupInfo:
     _single_file(target)
     problem = verify(target)
     if problem is not None:
@@ -409,7 +411,7 @@ def _finish(db_path: Path, target: Path, kind: BackupKind) -> BackupInfo:
     info = next((b for b in list_backups(db_path) if b.path == target), None)
     if info is None:  # pruned at once: only when the clock is far behind the newest copies
         stat = target.stat() if target.exists() else None
-        return BackupInfo(target, datetime.now(), kind.value, stat.st_size if stat else 0)
+        return BackupInfo(target, when, kind.value, stat.st_size if stat else 0)
     log.info("backup written: %s (%s bytes)", target, info.size)
     return info
 
@@ -452,7 +454,7 @@ def daily_backup(store: Store, now: datetime | None = None) -> BackupInfo | None
     db_path = store.sqlite_file
     if db_path is None or not db_path.exists():
         return None
-    when = now or datetime.now()
+    when = now or store.clock.local_now()
     last = last_auto_backup(db_path)
     if last is not None and last.date() == when.date():
         return None
@@ -475,7 +477,7 @@ def backup_before_upgrade(store: Store, now: datetime | None = None) -> BackupIn
 
 
 # ----------------------------------------------------------------------------- restoring
-def restore(db_path: Path, backup: Path, now: datetime | None = None) -> RestoreResult:
+def restore(db_path: Path, backup: Path, now: datetime) -> RestoreResult:
     """Replace the store at ``db_path`` with ``backup``, after backing up the current store.
 
     Steps, each a reason to stop before the store is touched: the backup must pass ``verify``;
@@ -489,7 +491,7 @@ def restore(db_path: Path, backup: Path, now: datetime | None = None) -> Restore
     problem = verify(backup)
     if problem is not None:
         raise BackupError(f"the backup {backup.name} cannot be used: {problem}")
-    when = now or datetime.now()
+    when = now
     safety: BackupInfo | None = None
     if db_path.exists() and db_path.stat().st_size > 0:
         target = backup_dir(db_path) / _backup_name(db_path, when, BackupKind.BEFORE_RESTORE)
@@ -499,7 +501,7 @@ def restore(db_path: Path, backup: Path, now: datetime | None = None) -> Restore
             raise BackupError(
                 f"the current store could not be backed up first ({exc}); nothing was restored"
             ) from exc
-        safety = _finish(db_path, target, BackupKind.BEFORE_RESTORE)
+        safety = _finish(db_path, target, BackupKind.BEFORE_RESTORE, when)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with (

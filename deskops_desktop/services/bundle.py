@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from deskops_desktop.models.types import utcnow
 from deskops_desktop.services.dashboard import DashboardService
 from deskops_desktop.services.ledger import LedgerService
 from deskops_desktop.services.master import MasterDataService
@@ -25,12 +22,13 @@ class Services:
     dashboard: DashboardService
 
 
-def build_services(store: Store, now: Callable[[], datetime] = utcnow) -> Services:
+def build_services(store: Store) -> Services:
+    """Every service over ``store``; they all read "now" from ``store.clock``."""
     return Services(
         store=store,
-        records=RecordService(store, now),
-        ledger=LedgerService(store, now),
-        users=UserService(store, now),
+        records=RecordService(store),
+        ledger=LedgerService(store),
+        users=UserService(store),
         master=MasterDataService(store),
-        dashboard=DashboardService(store, now),
+        dashboard=DashboardService(store),
     )

@@ -27,7 +27,7 @@ Invariants a newcomer must not break:
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -51,7 +51,7 @@ from deskops_desktop.models.enums import (
 from deskops_desktop.models.ledger_math import level_of
 from deskops_desktop.models.modules import ReferenceIndex, RefItem
 from deskops_desktop.models.reference import ProductionTarget
-from deskops_desktop.models.types import from_centi, to_milli, utcnow
+from deskops_desktop.models.types import from_centi, to_milli
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.ledger import check_range, milli_to_decimal
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
@@ -448,9 +448,9 @@ class _StockWindow:
 class DashboardService:
     """Read-only figures for the dashboard page; Qt-free, safe to call from a worker thread."""
 
-    def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._now = now
+        self._now = store.clock.now
 
     # ----- everything at once
     def snapshot(

@@ -44,6 +44,7 @@ class DataService:
     def __init__(self, services: Services, actor: Actor) -> None:
         self.services = services
         self.actor = actor
+        self.clock = services.store.clock  # the app's one clock, for pages' "today"
         self._cache: dict[tuple[Hashable, ...], Any] = {}
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []

@@ -36,10 +36,9 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from deskops_desktop.models import reference_data as ref
 from deskops_desktop.models.enums import (
@@ -52,7 +51,6 @@ from deskops_desktop.models.enums import (
 )
 from deskops_desktop.models.errors import Problem, ValidationError
 from deskops_desktop.models.modules import RefItem
-from deskops_desktop.models.types import utcnow
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.reference import SiteInfo
@@ -223,7 +221,6 @@ def generate_demo(
     seed: int = 1,
     end: date | None = None,
     progress: Progress | None = None,
-    now: Callable[[], datetime] = utcnow,
 ) -> DemoSummary:
     """Fill the current store with ``days`` days of records for ``sites`` sites.
 
@@ -232,10 +229,9 @@ def generate_demo(
         sites: number of sites (ALASLA-29 first; missing sites are created).
         days: days of records per site, ending at ``end``.
         seed: the random seed; the same seed gives the same records and quantities.
-        end: last day; default (and upper bound) is today in each site's time zone, because
-            validation refuses future dates.
+        end: last day; default (and upper bound) is today in each site's time zone (from the
+            store's clock), because validation refuses future dates.
         progress: called with (percent 0-100, message) after each written chunk.
-        now: the clock the services validate with (pass the same one in tests).
 
     Raises:
         ValidationError: bad arguments, or a site already has records in the demo's range (the
@@ -252,11 +248,11 @@ def generate_demo(
     report = progress or (lambda _percent, _message: None)
     report(0, "preparing sites")
     refs = services.master.reference()
-    clock = now()
+    clock = services.store.clock
     existing = {s.code: s for s in services.master.sites(SYSTEM, include_inactive=True)}
     windows: list[tuple[date, date]] = []
     for site in demo_sites(sites):
-        today = _site_today(clock, site.timezone)
+        today = clock.today(site.timezone)
         last = min(end, today) if end is not None else today
         windows.append((last - timedelta(days=days - 1), last))
         if site.code in existing:  # refuse before anything is written
@@ -319,11 +315,6 @@ def _add_site(services: Services, site: DemoSite) -> SiteInfo:
         SYSTEM, site.code, site.name, location=site.location, timezone=site.timezone
     )
     return info
-
-
-def _site_today(now: datetime, timezone: str) -> date:
-    """The calendar date in ``timezone`` at ``now`` (what validation calls "today")."""
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def _refuse_filled(services: Services, site: SiteInfo, first: date, last: date) -> None:

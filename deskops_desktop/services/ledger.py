@@ -12,9 +12,9 @@ check-ledger`` use it to prove the maintained rows never drift.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -27,7 +27,7 @@ from deskops_desktop.models.ledger_math import net_flow, period_start
 from deskops_desktop.models.modules import RefItem
 from deskops_desktop.models.records import Dispatch, InventoryAdjustment, Production, Received
 from deskops_desktop.models.stock import StockDay
-from deskops_desktop.models.types import to_milli, utcnow
+from deskops_desktop.models.types import to_milli
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
 from deskops_desktop.services.store import Store
@@ -139,9 +139,9 @@ def check_range(date_from: date, date_to: date) -> None:
 
 
 class LedgerService:
-    def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._now = now
+        self._now = store.clock.now
 
     def ledger(
         self,

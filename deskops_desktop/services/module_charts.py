@@ -7,9 +7,8 @@ many records the range holds. Values are Decimals; the chart converts to float o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -17,7 +16,6 @@ from sqlalchemy import func, select
 from deskops_desktop.models.enums import UOM_SYMBOL, Uom
 from deskops_desktop.models.records import Dispatch, Production, Received
 from deskops_desktop.models.reference import Material
-from deskops_desktop.models.types import utcnow
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.dashboard import DashboardService
 from deskops_desktop.services.store import Store
@@ -63,10 +61,10 @@ def _daily(
 
 
 class ModuleChartService:
-    def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._now = now
-        self._dashboard = DashboardService(store, now)
+        self._now = store.clock.now
+        self._dashboard = DashboardService(store)
 
     def production(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> DailySeries:
         """Quantity produced per material per day (materials in display order)."""

@@ -45,6 +45,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.services.access import OPERATOR_EDIT_WINDOW_DAYS
 
 SECURITY_VERSION = 1
@@ -568,7 +569,9 @@ def valid_username(name: str) -> bool:
 
 
 # ------------------------------------------------------------------------------ init-server
-def init_server(url: str | URL, admin: tuple[str, str] | None = None) -> InitReport:
+def init_server(
+    url: str | URL, admin: tuple[str, str] | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> InitReport:
     """Secure the database at ``url`` (a superuser's connection); safe to run again.
 
     One transaction: roles, ownership, migrations and seeding as the owner, grants, functions,
@@ -582,7 +585,7 @@ def init_server(url: str | URL, admin: tuple[str, str] | None = None) -> InitRep
     from deskops_desktop.services.migrate import alembic_config, current_revision
     from deskops_desktop.services.store import Store, _seed
 
-    store = Store(url)
+    store = Store(url, clock=clock)
     try:
         if store.is_sqlite:
             raise ServerSecurityError("init-server secures a PostgreSQL store; this is SQLite")
@@ -607,7 +610,7 @@ def init_server(url: str | URL, admin: tuple[str, str] | None = None) -> InitRep
             cfg = alembic_config(store.engine)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-            with Session(bind=conn) as session:
+            with Session(bind=conn, info={"clock": store.clock}) as session:
                 _seed(session)
                 session.flush()
             conn.execute(text("RESET ROLE"))
@@ -615,7 +618,7 @@ def init_server(url: str | URL, admin: tuple[str, str] | None = None) -> InitRep
             report.schema_after = conn.execute(
                 text("SELECT version_num FROM alembic_version")
             ).scalar()
-            with Session(bind=conn) as session:
+            with Session(bind=conn, info={"clock": store.clock}) as session:
                 if admin is not None:
                     report.admin_created = _ensure_admin(session, roles, *admin)
                 conn.execute(text("UPDATE users SET password_hash = :p"), {"p": PLACEHOLDER_HASH})

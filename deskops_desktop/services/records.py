@@ -9,7 +9,7 @@ return a ``ChangeSet``. Reads return ``RecordRow`` values, never ORM objects.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,7 +35,7 @@ from deskops_desktop.models.modules import (
 )
 from deskops_desktop.models.records import RecordMixin
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
-from deskops_desktop.models.types import to_milli, utcnow
+from deskops_desktop.models.types import to_milli
 from deskops_desktop.services.access import Actor, require_record_change, require_site
 from deskops_desktop.services.audit import log_change, log_changes
 from deskops_desktop.services.bulk import insert_rows
@@ -89,9 +89,9 @@ class BatchResult:
 
 
 class RecordService:
-    def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._now = now
+        self._now = store.clock.now
 
     # ----------------------------------------------------------------- writes
     def create(
@@ -401,7 +401,7 @@ class RecordService:
                     ChangeLog.table_name == spec.table.__tablename__,
                     ChangeLog.record_id == record_id,
                 )
-                .order_by(ChangeLog.at.desc())
+                .order_by(ChangeLog.at.desc(), ChangeLog.id.desc())
                 .limit(1)
             ).first()
             if last is None:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from deskops_desktop.models.errors import NotFound
 from deskops_desktop.models.modules import ReferenceIndex, RefItem
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
-from deskops_desktop.models.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -28,9 +27,13 @@ class SiteInfo:
     def label(self) -> str:
         return f"{self.code} – {self.name}"
 
-    def today(self, now: datetime | None = None) -> date:
-        """The calendar date at the site right now (validation's "not in the future")."""
-        return (now or utcnow()).astimezone(ZoneInfo(self.timezone)).date()
+    def today(self, now: datetime) -> date:
+        """The calendar date at the site at ``now`` (validation's "not in the future").
+
+        ``now`` comes from the app's clock (``store.clock.now()``); there is no default, so
+        nothing can quietly read the wall clock.
+        """
+        return now.astimezone(ZoneInfo(self.timezone)).date()
 
 
 def site_info(site: Site) -> SiteInfo:

@@ -8,6 +8,9 @@ Invariants a newcomer must not break:
 - Schema changes happen only through Alembic (``upgrade()``); the app calls it on every start.
 - A SQLite file store is refused on a network share or in a synced cloud folder
   (``store_location``): their locking breaks SQLite and corrupts the database.
+- The store carries the app's one clock (``models.clock``): every service built over it, every
+  timestamp its sessions stamp and every change-log row read that clock, so a test or the
+  command line pins "now" in one place.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from deskops_desktop.models import reference_data as ref
+from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
 from deskops_desktop.services.secrets import with_keyring_password
 from deskops_desktop.services.store_location import check_store_location
@@ -81,9 +85,14 @@ def _postgres_url(url: URL) -> URL:
 
 
 class Store:
-    """Engine, sessions, migrations, seeding and backup for one database."""
+    """Engine, sessions, migrations, seeding and backup for one database.
 
-    def __init__(self, url: str | URL) -> None:
+    ``clock`` is the app's clock (the operating system's unless a test or the CLI pins one);
+    services read "now" and "today" from ``store.clock``.
+    """
+
+    def __init__(self, url: str | URL, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
         # str(URL) masks the password as "***": render it in full so a URL object keeps its own.
         text = url.render_as_string(hide_password=False) if isinstance(url, URL) else url
         parsed = with_keyring_password(text)
@@ -111,7 +120,7 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"clock": clock})
 
     @property
     def dialect(self) -> str:
@@ -266,9 +275,11 @@ def _seed(session: Session) -> None:
         )
 
 
-def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+def open_store(
+    url: str | None = None, *, migrate: bool = True, clock: Clock = SYSTEM_CLOCK
+) -> Store:
     """Open (and by default upgrade and seed) the configured store."""
-    store = Store(resolve_db_url(url))
+    store = Store(resolve_db_url(url), clock=clock)
     if migrate:
         store.upgrade()
         store.seed_reference_data()

@@ -13,7 +13,7 @@ the password; lockout after failed sign-ins is the server's business there, not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,7 +32,6 @@ from deskops_desktop.models.errors import (
     ValidationError,
 )
 from deskops_desktop.models.reference import Site
-from deskops_desktop.models.types import utcnow
 from deskops_desktop.services import passwords, pg_security
 from deskops_desktop.services.access import Actor, require_admin
 from deskops_desktop.services.audit import log_change
@@ -59,9 +58,9 @@ class UserInfo:
 
 
 class UserService:
-    def __init__(self, store: Store, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
-        self._now = now
+        self._now = store.clock.now
 
     def count(self) -> int:
         with self._store.read() as session:

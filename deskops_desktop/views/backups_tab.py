@@ -215,7 +215,10 @@ class BackupsTab(QWidget):
         db_path = self._db_path
         # Idle pooled connections may hold an old read snapshot; the restore needs the lock.
         self._store.dispose()
-        self._start("Restoring…", lambda: backups.restore(db_path, chosen), self._on_restore_done)
+        now = self._store.clock.local_now()
+        self._start(
+            "Restoring…", lambda: backups.restore(db_path, chosen, now), self._on_restore_done
+        )
 
     def _on_open_folder_button_clicked(self) -> None:
         if self._db_path is None:

@@ -8,7 +8,6 @@ charts from 4 / 3 columns down to one as the window narrows.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -268,7 +267,7 @@ class DashboardPage(QWidget):
         for card, kpi in zip(self.cards.values(), snap.kpis.cards, strict=True):
             card.set_kpi(kpi, animate=animate)
         self._show_attention(snap.attention)
-        self.updated.setText(f"Updated {datetime.now():%H:%M}")
+        self.updated.setText(f"Updated {self._data.clock.local_now():%H:%M}")
         if self.charts_ready:
             self._fill_charts(snap)
         else:

@@ -221,7 +221,8 @@ class ExportDialog(QDialog):
 
     def _today(self) -> date:
         site = self._site()
-        return site.today() if site else date.today()
+        clock = self._jobs.clock
+        return site.today(clock.now()) if site else clock.local_now().date()
 
     def set_range(self, start: date, end: date) -> None:
         """Show a custom range (the preset combo switches to "Custom")."""

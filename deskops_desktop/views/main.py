@@ -16,6 +16,7 @@ import time
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from deskops_desktop.logs import setup_logging
+from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.models.enums import Role
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services import backups
@@ -67,7 +68,7 @@ def check_connection(url: str, password: str) -> str | None:
     return None
 
 
-def open_checked_store(url: str | None) -> Store | None:
+def open_checked_store(url: str | None, clock: Clock) -> Store | None:
     """Check, recover if needed, back up before a schema upgrade, and open the store.
 
     Returns None when the clerk chose to quit the recovery dialog. Errors (a store on a network
@@ -77,16 +78,16 @@ def open_checked_store(url: str | None) -> Store | None:
     path = sqlite_file(resolved)
     if path is not None:
         started = time.perf_counter()
-        health = backups.check_store(path)
+        health = backups.check_store(path, clock.local_now())
         log.info(
             "store check of %s: %s in %.3f s", path, health.state, time.perf_counter() - started
         )
         if health.needs_recovery:
             from deskops_desktop.views.recovery_dialog import QUIT, recover_store
 
-            if recover_store(health) == QUIT:
+            if recover_store(health, clock) == QUIT:
                 return None
-    store = open_store(resolved, migrate=False)
+    store = open_store(resolved, migrate=False, clock=clock)
     backups.backup_before_upgrade(store)
     store.upgrade()
     store.seed_reference_data()
@@ -116,7 +117,8 @@ def build_window(services: Services, actor: Actor, state: AppState) -> MainWindo
     return window
 
 
-def run(db_url: str | None = None) -> int:
+def run(db_url: str | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
+    """The desktop app from start to exit; ``clock`` is the app's one clock (see models.clock)."""
     log_file = setup_logging()
     app = application()
     install_excepthook(log_file)
@@ -124,7 +126,7 @@ def run(db_url: str | None = None) -> int:
     apply_theme(app, state.theme)
     url = db_url or os.environ.get(ENV_DB_URL) or state.db_url
     try:
-        store = open_checked_store(url)
+        store = open_checked_store(url, clock)
     except Exception as exc:
         log.exception("cannot open the store")
         QMessageBox.critical(None, "DeskOps cannot open its data", f"{exc}\n\nLog: {log_file}")
@@ -151,7 +153,7 @@ def run(db_url: str | None = None) -> int:
                 if db_password:
                     set_db_password(remote, db_password)
                 try:
-                    target = build_services(open_store(remote))
+                    target = build_services(open_store(remote, clock=clock))
                 except Exception as exc:
                     raise DeskOpsError(f"cannot open the PostgreSQL store: {exc}") from None
                 state.db_url = remote

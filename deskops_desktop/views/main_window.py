@@ -111,7 +111,12 @@ class MainWindow(QMainWindow):
 
         self.sidebar = Sidebar()
         actor = data.actor
-        self.header = Header(actor.display_name or actor.username, actor.role.value, state.theme)
+        self.header = Header(
+            actor.display_name or actor.username,
+            actor.role.value,
+            state.theme,
+            today=data.clock.local_now().date(),
+        )
         self.stack = QStackedWidget()
         body = QWidget()
         body_layout = QVBoxLayout(body)
@@ -276,7 +281,7 @@ class MainWindow(QMainWindow):
         if site is None:
             return
         self.state.selected_site_id = site.id
-        self.header.set_today(site.today())
+        self.header.set_today(self.data.clock.today(site.timezone))
         start, end = self.header.current_range()
         self._set_context(PageContext(site, start, end))
 

@@ -66,7 +66,7 @@ class RecordForm(QWidget):
     cleared = Signal()
 
     def __init__(
-        self, spec: ModuleSpec, refs: ReferenceIndex, parent: QWidget | None = None
+        self, spec: ModuleSpec, refs: ReferenceIndex, today: date, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.spec = spec
@@ -74,7 +74,7 @@ class RecordForm(QWidget):
         self._inputs: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
         self._unit_label: QLabel | None = None
-        self._today = date.today()
+        self._today = today  # the site's date from the app's clock; ``set_defaults`` moves it
         self._default_shift = ""
         self.editing: Any = None  # the RecordRow being edited, or None for a new record
         grid = QGridLayout(self)

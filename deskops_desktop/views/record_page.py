@@ -7,8 +7,6 @@ Ctrl+Z brings the last deleted row back, Ctrl+V pastes rows copied from Excel (a
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -42,7 +40,6 @@ from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.imports import describe_problems, parse_tsv
 from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.services.records import RecordRow, WriteResult
-from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.charts import BarChart, show_categories, show_daily
 from deskops_desktop.views.compare_dialog import KEEP_MINE, RELOAD, CompareDialog
 from deskops_desktop.views.context import PageContext
@@ -96,7 +93,7 @@ class RecordPage(QWidget):
             " · Ctrl+V pastes rows"
         )
         hint.setProperty("role", "muted")
-        self.form = RecordForm(self.spec, refs)
+        self.form = RecordForm(self.spec, refs, data.clock.local_now().date())
         form_card = QFrame()
         form_card.setProperty("role", "card")
         card_layout = QVBoxLayout(form_card)
@@ -192,8 +189,8 @@ class RecordPage(QWidget):
     # ------------------------------------------------------------------ context
     def set_context(self, context: PageContext) -> None:
         self._context = context
-        now = _site_now(context.site)
-        self.form.set_defaults(context.site.today(), current_shift(now))
+        now = self._data.clock.site_now(context.site.timezone)
+        self.form.set_defaults(now.date(), current_shift(now))
         self._refresher.request()
 
     def set_references(self, refs: ReferenceIndex) -> None:
@@ -472,10 +469,3 @@ class RecordPage(QWidget):
                 self.paste_rows()
                 return True
         return super().eventFilter(watched, event)
-
-
-def _site_now(site: SiteInfo) -> Any:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(site.timezone))

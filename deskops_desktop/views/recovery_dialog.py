@@ -9,6 +9,7 @@ must never find an empty app without having asked for one (the damaged file stay
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskops_desktop.models.clock import Clock
 from deskops_desktop.services import backups
 from deskops_desktop.services.backups import BackupInfo, RestoreResult, StoreHealth
 from deskops_desktop.views.backups_tab import format_when, human_size
@@ -35,15 +37,18 @@ class RecoveryDialog(QDialog):
     """Restore the newest good backup, or quit; ``choice`` says which (see module constants).
 
     ``restore`` is ``backups.restore`` (injectable for tests); a failed restore is shown in the
-    dialog, which stays open so the clerk can still quit.
+    dialog, which stays open so the clerk can still quit. ``clock`` names the safety copy made
+    before the restore.
     """
 
     def __init__(
         self,
         health: StoreHealth,
         good: BackupInfo | None,
-        restore: Callable[[Path, Path], RestoreResult] = backups.restore,
+        restore: Callable[[Path, Path, datetime], RestoreResult] = backups.restore,
         parent: QWidget | None = None,
+        *,
+        clock: Clock,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("DeskOps found damaged data")
@@ -52,6 +57,7 @@ class RecoveryDialog(QDialog):
         self.choice = QUIT
         self.result_info: RestoreResult | None = None
         self._restore = restore
+        self._clock = clock
 
         where = health.set_aside[0] if health.set_aside else health.path
         title = QLabel("DeskOps' data file is damaged")
@@ -110,7 +116,9 @@ class RecoveryDialog(QDialog):
         if self.good is None:
             return
         try:
-            self.result_info = self._restore(self.health.path, self.good.path)
+            self.result_info = self._restore(
+                self.health.path, self.good.path, self._clock.local_now()
+            )
         except Exception as exc:  # shown to the clerk, who can still quit
             self.error.setText(f"The backup could not be restored: {exc}")
             return
@@ -131,13 +139,13 @@ class RecoveryDialog(QDialog):
             self.accept()
 
 
-def recover_store(health: StoreHealth, parent: QWidget | None = None) -> str:
+def recover_store(health: StoreHealth, clock: Clock, parent: QWidget | None = None) -> str:
     """Show the recovery dialog for a damaged store; returns RESTORED, EMPTY or QUIT.
 
     The newest backup is checked again first (``newest_good_backup``): a copy that was good
     when made may have rotted on disk since.
     """
     good = backups.newest_good_backup(health.path, health.backups)
-    dialog = RecoveryDialog(health, good, parent=parent)
+    dialog = RecoveryDialog(health, good, parent=parent, clock=clock)
     dialog.exec()
     return dialog.choice

@@ -118,10 +118,12 @@ class Header(QFrame):
     sign_out_requested = Signal()
     export_requested = Signal()
 
-    def __init__(self, username: str, role: str, theme: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, username: str, role: str, theme: str, today: date, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("Header")
-        self._today = date.today()
+        self._today = today  # the selected site's date, from the app's clock (``set_today``)
         self.site_combo = QComboBox()
         self.site_combo.setObjectName("site_combo")
         self.site_combo.setMinimumWidth(260)

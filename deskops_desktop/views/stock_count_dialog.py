@@ -51,7 +51,7 @@ class StockCountDialog(QDialog):
         self.day = QDateEdit()
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy-MM-dd")
-        today = site.today()
+        today = data.clock.today(site.timezone)
         self.day.setMaximumDate(QDate(today.year, today.month, today.day))
         self.day.setDate(QDate(today.year, today.month, today.day))
         self.counted = QLineEdit()

@@ -36,7 +36,7 @@ def mixed(url: str, seconds: float, seed: int) -> dict[str, int]:
     services = build_services(store)
     records = services.records
     site = services.master.site_by_code(SYSTEM, SITE_CODE)
-    today = site.today()
+    today = store.clock.today(site.timezone)
     counts = {"created": 0, "updated": 0, "deleted": 0, "stale": 0, "duplicate": 0, "refused": 0}
     mine: list[tuple[Module, str]] = []
     deadline = time.monotonic() + seconds
@@ -99,7 +99,7 @@ def sequential(url: str, count: int) -> None:
     store = Store(url)
     services = build_services(store)
     site = services.master.site_by_code(SYSTEM, SITE_CODE)
-    today = site.today()
+    today = store.clock.today(site.timezone)
     print("ready", flush=True)
     for n in range(count):
         record_id = new_id()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.services import backups
 from deskops_desktop.services.backups import BackupError, BackupKind, check_store, make_backup
 from deskops_desktop.services.store import Store, open_store
@@ -169,7 +170,7 @@ def test_recovery_offers_the_newest_good_backup(qtbot: QtBot, sqlite_store: Stor
     names = _site_names(_db(sqlite_store))
     good = make_backup(sqlite_store, BackupKind.AUTO, MORNING)
     health = _damaged(sqlite_store)
-    dialog = RecoveryDialog(health, good)
+    dialog = RecoveryDialog(health, good, clock=sqlite_store.clock)
     qtbot.addWidget(dialog)
     assert dialog.restore_button is not None
     assert dialog.empty_button is None  # never tempt a clerk away from a good backup
@@ -185,10 +186,10 @@ def test_a_failed_restore_keeps_the_dialog_open(qtbot: QtBot, sqlite_store: Stor
     good = make_backup(sqlite_store, BackupKind.AUTO, MORNING)
     health = _damaged(sqlite_store)
 
-    def broken(_db_path: Path, _backup: Path) -> backups.RestoreResult:
+    def broken(_db_path: Path, _backup: Path, _now: datetime) -> backups.RestoreResult:
         raise BackupError("the backup cannot be used: malformed")
 
-    dialog = RecoveryDialog(health, good, restore=broken)
+    dialog = RecoveryDialog(health, good, restore=broken, clock=sqlite_store.clock)
     qtbot.addWidget(dialog)
     assert dialog.restore_button is not None
     dialog.restore_button.click()
@@ -202,7 +203,7 @@ def test_without_a_backup_an_empty_store_needs_a_confirmation(
     qtbot: QtBot, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     health = _damaged(sqlite_store)
-    dialog = RecoveryDialog(health, None)
+    dialog = RecoveryDialog(health, None, clock=sqlite_store.clock)
     qtbot.addWidget(dialog)
     assert dialog.restore_button is None
     assert dialog.empty_button is not None
@@ -238,7 +239,7 @@ def test_start_restores_the_newest_good_backup(
     url = f"sqlite:///{_db(sqlite_store)}"
     _damaged(sqlite_store)
     _click_in_recovery(monkeypatch, "restore")
-    store = main_view.open_checked_store(url)
+    store = main_view.open_checked_store(url, sqlite_store.clock)
     assert store is not None
     with store.read() as session:
         assert (
@@ -254,10 +255,10 @@ def test_quitting_recovery_never_creates_an_empty_store(
     url = f"sqlite:///{_db(sqlite_store)}"
     _damaged(sqlite_store)
     _click_in_recovery(monkeypatch, "quit")
-    assert main_view.open_checked_store(url) is None
+    assert main_view.open_checked_store(url, sqlite_store.clock) is None
     assert not _db(sqlite_store).exists()
     # And the next start asks again.
-    assert main_view.open_checked_store(url) is None
+    assert main_view.open_checked_store(url, sqlite_store.clock) is None
     assert not _db(sqlite_store).exists()
 
 
@@ -267,15 +268,15 @@ def test_an_empty_store_only_when_asked_for(
     url = f"sqlite:///{_db(sqlite_store)}"
     _damaged(sqlite_store)
     _click_in_recovery(monkeypatch, "empty")
-    store = main_view.open_checked_store(url)
+    store = main_view.open_checked_store(url, sqlite_store.clock)
     assert store is not None
     with store.read() as session:
         assert session.execute(text("SELECT count(*) FROM users")).scalar() == 0
     store.dispose()
 
 
-def test_start_backs_up_once_a_day_in_the_background(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'deskops.sqlite3'}")
+def test_start_backs_up_once_a_day_in_the_background(tmp_path: Path, clock: FixedClock) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'deskops.sqlite3'}", clock=clock)
     main_view.start_daily_backup(store).join(timeout=30)
     main_view.start_daily_backup(store).join(timeout=30)
     kinds = [b.kind for b in backups.list_backups(_db(store))]
@@ -298,6 +299,6 @@ def test_recover_store_checks_the_backups_again(
         return 0
 
     monkeypatch.setattr(RecoveryDialog, "exec", exec_)
-    assert recovery_dialog.recover_store(health) == QUIT
+    assert recovery_dialog.recover_store(health, sqlite_store.clock) == QUIT
     assert seen[0] is not None
     assert seen[0].created == MORNING  # type: ignore[attr-defined]

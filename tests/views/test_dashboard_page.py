@@ -59,7 +59,7 @@ def make_page(qtbot: QtBot, data: DataService) -> DashboardPage:
     qtbot.addWidget(page)
     data.subscribe(page.on_changes)
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    today = site.today()
+    today = site.today(data.clock.now())
     page.resize(1300, 800)
     page.show()
     page.set_context(PageContext(site, today - timedelta(days=6), today))
@@ -74,10 +74,17 @@ def test_cards_follow_writes(qtbot: QtBot, data: DataService) -> None:
     data.create(
         Module.PRODUCTION,
         site.id,
-        {"date": site.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "120.5"},
+        {
+            "date": site.today(data.clock.now()),
+            "operation": "CRU-PRO",
+            "material": "AGG-G1",
+            "quantity": "120.5",
+        },
     )
     data.create(
-        Module.RECEIVED, site.id, {"date": site.today(), "material": "RAW-MIXED", "quantity": "12"}
+        Module.RECEIVED,
+        site.id,
+        {"date": site.today(data.clock.now()), "material": "RAW-MIXED", "quantity": "12"},
     )
     assert page.cards["production"].value.text() == "120.50 t"
     assert ">—<" in page.cards["production"].change.text()  # previous period was 0: no percent
@@ -98,7 +105,7 @@ def test_attention_item_opens_the_page_that_fixes_it(
         Module.PRODUCTION,
         site.id,
         {
-            "date": site.today() - timedelta(days=1),
+            "date": site.today(services.store.clock.now()) - timedelta(days=1),
             "operation": "CRU-PRO",
             "material": "AGG-G1",
             "quantity": "5",

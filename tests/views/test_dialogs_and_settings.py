@@ -175,7 +175,7 @@ def test_screenshots_write_one_png_per_page(
         __import__("deskops_desktop.models.enums", fromlist=["Module"]).Module.PRODUCTION,
         site.id,
         {
-            "date": site.today() - timedelta(days=1),
+            "date": site.today(services.store.clock.now()) - timedelta(days=1),
             "operation": "CRU-PRO",
             "material": "AGG-G1",
             "quantity": "7",

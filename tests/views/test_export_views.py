@@ -19,7 +19,6 @@ from deskops_desktop.models.jobs import JOB_COMPLETED, JOB_FAILED
 from deskops_desktop.views.export_dialog import ExportDialog
 from deskops_desktop.views.export_panel import ExportPanel
 from deskops_desktop.views.export_runner import ExportRunner
-from tests.conftest import fixed_now
 from tests.test_export_support import TODAY, Demo, demo_fixture, demo_template_fixture  # noqa: F401
 
 GAP_LIMIT_MS = 200  # generous for a shared 2-core CI machine; the measured figure is printed
@@ -27,7 +26,7 @@ GAP_LIMIT_MS = 200  # generous for a shared 2-core CI machine; the measured figu
 
 @pytest.fixture
 def jobs(demo: Demo) -> ExportJobService:
-    return ExportJobService(demo.services, fixed_now)
+    return ExportJobService(demo.services)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def make_page(qtbot: QtBot, data: DataService, days: int = 10) -> InventoryPage:
     qtbot.addWidget(page)
     data.subscribe(page.on_changes)
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    today = site.today()
+    today = site.today(data.clock.now())
     page.show()
     page.set_context(PageContext(site, today - timedelta(days=days - 1), today))
     return page
@@ -39,7 +39,7 @@ def produce(data: DataService, days_ago: int, material: str, quantity: str) -> N
         Module.PRODUCTION,
         site.id,
         {
-            "date": site.today() - timedelta(days=days_ago),
+            "date": site.today(data.clock.now()) - timedelta(days=days_ago),
             "operation": "CRU-PRO",
             "material": material,
             "quantity": quantity,
@@ -159,7 +159,9 @@ def test_stock_count_saves_the_difference_as_an_adjustment(qtbot: QtBot, data: D
     dialog.counted.setText("400.5")
     assert dialog.save() is True
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    ledger = data.services.ledger.ledger(data.actor, site.id, site.today(), site.today())
+    ledger = data.services.ledger.ledger(
+        data.actor, site.id, site.today(data.clock.now()), site.today(data.clock.now())
+    )
     assert next(r for r in ledger.rows if r.material.code == "AGG-G1").closing == Decimal("400.500")
     # The adjustments list shows who and why; the ledger refreshed through the change-set.
     assert page.adjustments.rowCount() == 1
@@ -171,7 +173,7 @@ def test_stock_count_saves_the_difference_as_an_adjustment(qtbot: QtBot, data: D
         page.model.row_at(r)
         for r in range(page.model.rowCount())
         if page.model.row_at(r).material.code == "AGG-G1"
-        and page.model.row_at(r).day == site.today()
+        and page.model.row_at(r).day == site.today(data.clock.now())
     ]
     assert g1_today[0].closing_m == 400_500
 
@@ -181,7 +183,9 @@ def test_ledger_model_passes_qtmodeltester(qtmodeltester: object, data: DataServ
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
     model = LedgerTableModel()
     model.set_rows(
-        data.services.ledger.ledger(data.actor, site.id, site.today(), site.today()).rows
+        data.services.ledger.ledger(
+            data.actor, site.id, site.today(data.clock.now()), site.today(data.clock.now())
+        ).rows
     )
     qtmodeltester.check(model)  # type: ignore[attr-defined]
 
@@ -198,13 +202,15 @@ def test_page_figures_equal_the_cli_inventory_csv(
     produce(data, 1, "FINE-WASHED", "7.5")
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
     data.create(
-        Module.DISPATCH, site.id, {"date": site.today(), "material": "AGG-G1", "quantity": "88.005"}
+        Module.DISPATCH,
+        site.id,
+        {"date": site.today(data.clock.now()), "material": "AGG-G1", "quantity": "88.005"},
     )
     page = make_page(qtbot, data, days=3)
     url = data.services.store.url.render_as_string(hide_password=False)
     monkeypatch.setenv("DESKOPS_USER", "admin")  # type: ignore[attr-defined]
     monkeypatch.setenv("DESKOPS_PASSWORD", "admin-pass-1")  # type: ignore[attr-defined]
-    start = (site.today() - timedelta(days=2)).isoformat()
+    start = (site.today(data.clock.now()) - timedelta(days=2)).isoformat()
     assert (
         main(
             [
@@ -216,7 +222,7 @@ def test_page_figures_equal_the_cli_inventory_csv(
                 "--from",
                 start,
                 "--to",
-                site.today().isoformat(),
+                site.today(data.clock.now()).isoformat(),
                 "--format",
                 "csv",
             ]

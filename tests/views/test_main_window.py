@@ -66,7 +66,12 @@ def test_changing_site_and_range_refreshes_pages(
         admin,
         Module.PRODUCTION,
         site2.id,
-        {"date": site2.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "5"},
+        {
+            "date": site2.today(services.store.clock.now()),
+            "operation": "CRU-PRO",
+            "material": "AGG-G1",
+            "quantity": "5",
+        },
     )
     window = window_for(qtbot, services, admin)
     window.show_page("production")
@@ -77,7 +82,7 @@ def test_changing_site_and_range_refreshes_pages(
     assert page.model.rowCount() == 1
     window.header.select_preset("Last month")
     _start, end = window.header.current_range()
-    assert end < site2.today().replace(day=1)
+    assert end < site2.today(services.store.clock.now()).replace(day=1)
     assert page.model.rowCount() == 0
 
 
@@ -94,7 +99,12 @@ def test_write_on_one_page_refreshes_another(
     window.data.create(
         Module.PRODUCTION,
         site.id,
-        {"date": site.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "1"},
+        {
+            "date": site.today(services.store.clock.now()),
+            "operation": "CRU-PRO",
+            "material": "AGG-G1",
+            "quantity": "1",
+        },
     )
     window.show_page("production")
     assert production.model.rowCount() == 1

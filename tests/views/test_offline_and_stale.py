@@ -65,7 +65,7 @@ def test_data_service_reports_offline_and_back(
     heard: list[bool] = []
     data.subscribe_connection(heard.append)
     site = default_site(services)
-    today = site.today()
+    today = site.today(data.clock.now())
     own_server.stop()
     with pytest.raises(StoreOfflineError, match="cannot be reached"):
         data.create(Module.PRODUCTION, site.id, production(today, "AGG-3/8"))
@@ -98,8 +98,8 @@ def test_window_keeps_the_entry_offline_and_saves_it_when_the_server_is_back(
     banner = window.offline_banner
     banner.timer.setInterval(200)
     site = default_site(services)
-    entry = production(site.today(), "AGG-S1", "42.5")
-    page.form.set_values({**entry, "date": site.today()})
+    entry = production(site.today(services.store.clock.now()), "AGG-S1", "42.5")
+    page.form.set_values({**entry, "date": site.today(services.store.clock.now())})
 
     own_server.stop()
     page.form.save_requested.emit(page.form.values())
@@ -110,7 +110,13 @@ def test_window_keeps_the_entry_offline_and_saves_it_when_the_server_is_back(
 
     own_server.start()
     qtbot.waitUntil(lambda: not banner.offline, timeout=15_000)
-    rows = services.records.list(actor, Module.PRODUCTION, site.id, site.today(), site.today())
+    rows = services.records.list(
+        actor,
+        Module.PRODUCTION,
+        site.id,
+        site.today(services.store.clock.now()),
+        site.today(services.store.clock.now()),
+    )
     saved = [r.values["quantity"] for r in rows if r.ref_code == "AGG-S1"]
     assert saved == [Decimal("42.500")]  # saved, and only once
     assert page.form.values()["quantity"] == ""  # saved, and the form is ready for the next
@@ -130,7 +136,9 @@ def test_settings_shows_how_the_store_is_reached(qtbot: QtBot, data: DataService
 # --------------------------------------------------------------------------- stale copies
 def test_compare_marks_the_fields_that_differ(services: Services, data: DataService) -> None:
     site = default_site(services)
-    row = data.create(Module.PRODUCTION, site.id, production(site.today(), quantity="10")).record
+    row = data.create(
+        Module.PRODUCTION, site.id, production(site.today(data.clock.now()), quantity="10")
+    ).record
     mine = {**{k: str(v) for k, v in row.values.items()}, "quantity": "12.5", "notes": "mine"}
     mine["date"] = row.date.isoformat()
     marked = {
@@ -143,7 +151,9 @@ def test_compare_marks_the_fields_that_differ(services: Services, data: DataServ
 
 def test_compare_dialog_buttons(qtbot: QtBot, services: Services, data: DataService) -> None:
     site = default_site(services)
-    row = data.create(Module.PRODUCTION, site.id, production(site.today(), quantity="10")).record
+    row = data.create(
+        Module.PRODUCTION, site.id, production(site.today(data.clock.now()), quantity="10")
+    ).record
     dialog = CompareDialog(SPECS[Module.PRODUCTION], {"quantity": "11"}, row, "changed by x")
     qtbot.addWidget(dialog)
     dialog.keep_button.click()
@@ -169,7 +179,7 @@ def test_stale_save_offers_reload_or_compare(
     sara = other.users.authenticate("sara", "sara-pass-123")
     page = make_page(qtbot, data)
     site = default_site(services)
-    day = site.today() - timedelta(days=1)
+    day = site.today(data.clock.now()) - timedelta(days=1)
     row = data.create(Module.PRODUCTION, site.id, production(day, quantity="10")).record
     page.form.edit(row)
     page.form.set_values({**row.values, "quantity": "11"})

@@ -25,7 +25,7 @@ def make_page(qtbot: QtBot, data: DataService, module: Module = Module.PRODUCTIO
     qtbot.addWidget(page)
     data.subscribe(page.on_changes)  # what MainWindow does through its app-level signal
     site = services.master.site_by_code(data.actor, "ALASLA-29")
-    today = site.today()
+    today = site.today(data.clock.now())
     page.set_context(PageContext(site, today - timedelta(days=29), today))
     page.resize(1300, 760)
     page.show()
@@ -45,7 +45,7 @@ def press(qtbot: QtBot, key: Qt.Key) -> None:
 
 def g1_closing(data: DataService) -> Decimal:
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    day = site.today()
+    day = site.today(data.clock.now())
     ledger = data.services.ledger.ledger(data.actor, site.id, day, day)
     return next(r.closing for r in ledger.rows if r.material.code == "AGG-G1")
 
@@ -98,7 +98,7 @@ def test_invalid_entry_shows_every_error_and_writes_nothing(
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
     assert (
         data.services.records.count(
-            data.actor, Module.PRODUCTION, site.id, date(2000, 1, 1), site.today()
+            data.actor, Module.PRODUCTION, site.id, date(2000, 1, 1), site.today(data.clock.now())
         )
         == 0
     )
@@ -119,7 +119,12 @@ def test_edit_then_delete_and_undo(
     data.create(
         Module.PRODUCTION,
         site.id,
-        {"date": site.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "10"},
+        {
+            "date": site.today(data.clock.now()),
+            "operation": "CRU-PRO",
+            "material": "AGG-G1",
+            "quantity": "10",
+        },
     )
     assert page.model.rowCount() == 1
     page.table.setFocus()
@@ -153,7 +158,12 @@ def test_delete_asks_first_and_no_keeps_the_row(
     data.create(
         Module.PRODUCTION,
         site.id,
-        {"date": site.today(), "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "10"},
+        {
+            "date": site.today(data.clock.now()),
+            "operation": "CRU-PRO",
+            "material": "AGG-G1",
+            "quantity": "10",
+        },
     )
     asked: list[str] = []
 
@@ -174,7 +184,7 @@ def test_paste_is_all_or_nothing(
     page = make_page(qtbot, data)
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))
-    today = data.services.master.site_by_code(data.actor, "ALASLA-29").today()
+    today = data.services.master.site_by_code(data.actor, "ALASLA-29").today(data.clock.now())
     bad = (
         "Date\tShift\tOperation\tMaterial Code\tQuantity\tNotes\n"
         f"{today}\tMORNING\tCRU-PRO\tAGG-G1\t10\t\n"
@@ -194,7 +204,7 @@ def test_table_sorts_in_the_query(qtbot: QtBot, data: DataService) -> None:
     site = data.services.master.site_by_code(data.actor, "ALASLA-29")
     rows = [
         {
-            "date": site.today() - timedelta(days=i),
+            "date": site.today(data.clock.now()) - timedelta(days=i),
             "operation": "CRU-PRO",
             "material": "AGG-G1",
             "quantity": str(q),
@@ -222,7 +232,7 @@ def test_model_passes_qtmodeltester(qtmodeltester: object, data: DataService) ->
         Module.DISPATCH,
         site.id,
         {
-            "date": site.today(),
+            "date": site.today(data.clock.now()),
             "material": "AGG-G1",
             "quantity": "3",
             "trips": "2",
@@ -234,16 +244,18 @@ def test_model_passes_qtmodeltester(qtmodeltester: object, data: DataService) ->
         lambda o, n, s, d: data.records(
             Module.DISPATCH,
             site.id,
-            site.today(),
-            site.today(),
+            site.today(data.clock.now()),
+            site.today(data.clock.now()),
             offset=o,
             limit=n,
             sort=s,
             descending=d,
         ),
-        lambda: data.count(Module.DISPATCH, site.id, site.today(), site.today()),
+        lambda: data.count(
+            Module.DISPATCH, site.id, site.today(data.clock.now()), site.today(data.clock.now())
+        ),
         lambda _row: True,
     )
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     assert model.rowCount() == 1
-    assert model.data(model.index(0, 0)) == site.today().isoformat()
+    assert model.data(model.index(0, 0)) == site.today(data.clock.now()).isoformat()
