@@ -312,7 +312,7 @@ def check_charts() -> CheckResult:
     if QApplication.instance() is None:
         return CheckResult(FAIL, "charts", "no QApplication (the Qt check failed first)")
     import numpy as np
-    import pyqtgraph as pg  # type: ignore[import-untyped]
+    import pyqtgraph as pg
 
     import deskops_desktop.views.charts
     import deskops_desktop.views.movement_chart  # noqa: F401 - the app's chart modules load

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import keyring
@@ -33,9 +32,12 @@ from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.tables import Base
 from deskops_desktop.services import passwords
 from deskops_desktop.services.store import Store, open_store
+from tests.travel import DEFAULT_NOW, _travelled_process_clock, pytest_report_header, run_now
 
-FIXED_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # 12:00 in Asia/Riyadh
+# "Now" for this run: 2026-11-27 09:00 UTC (12:00 in Asia/Riyadh), or the travelled instant.
+FIXED_NOW = run_now()
 PG_ENV = "DESKOPS_TEST_PG_URL"
+__all__ = ["_travelled_process_clock", "pytest_report_header"]  # conftest registers both
 
 
 class MemoryKeyring(KeyringBackend):
@@ -83,6 +85,23 @@ def _isolated_environment(
 def clock() -> FixedClock:
     """The test's clock, at ``FIXED_NOW``; tests move it with ``set`` / ``advance``."""
     return FixedClock(FIXED_NOW)
+
+
+# The day the hand-computed examples (dates written out in the test) were written for.
+EXAMPLE_NOW = DEFAULT_NOW
+
+
+@pytest.fixture
+def example_day(clock: FixedClock) -> FixedClock:
+    """Pins the clock to ``EXAMPLE_NOW`` for tests whose figures are written out for that day.
+
+    Use it (``pytestmark = pytest.mark.usefixtures("example_day")``) where the dates are the
+    point of the example; tests of the date logic itself derive their dates from ``clock``. In a
+    travelled run the process clock stays travelled, so these tests then prove that their
+    figures come from the app's clock alone.
+    """
+    clock.set(EXAMPLE_NOW)
+    return clock
 
 
 # ------------------------------------------------------------------ SQLite

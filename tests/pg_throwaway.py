@@ -4,6 +4,10 @@ Never the shared test server (others' tests use it): a fresh data folder in /tmp
 port, through ``scripts/pg-test-server`` (which runs the server as the ``postgres`` user when the
 tests run as root, as in CI). Without PostgreSQL binaries the tests that need it are skipped with
 a reason — nothing is installed from a test.
+
+These servers are *durable* (``--durable``: fsync, synchronous_commit and full_page_writes on):
+a test that stops or kills one and then counts what survived must be able to trust that every
+acknowledged commit is on disk. ``show("fsync")`` lets a test check which settings it runs on.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class ThrowawayServer:
     port: int
     folder: Path
     url: str = ""
+    durable: bool = True
 
     @property
     def data_dir(self) -> Path:
@@ -37,8 +42,9 @@ class ThrowawayServer:
 
     def _run(self, action: str) -> str:
         env = {**os.environ, "DESKOPS_PG_DIR": str(self.data_dir)}
+        extra = ["--durable"] if action == "start" and self.durable else []
         done = subprocess.run(
-            ["bash", str(SCRIPT), action, str(self.port)],
+            ["bash", str(SCRIPT), action, str(self.port), *extra],
             env=env,
             capture_output=True,
             text=True,
@@ -56,7 +62,25 @@ class ThrowawayServer:
         return self.url
 
     def stop(self) -> None:
+        """A fast shutdown (clients are disconnected, commits are kept)."""
         self._run("stop")
+
+    def kill(self) -> None:
+        """An immediate shutdown: what a crash or a pulled plug does; the next start replays WAL."""
+        self._run("kill")
+
+    def show(self, setting: str) -> str:
+        """A server setting as the running server reports it (``SHOW``)."""
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url)
+        with psycopg.connect(
+            host=url.host, port=url.port, dbname=url.database, user=url.username, autocommit=True
+        ) as conn:
+            row = conn.execute(f"SHOW {setting}").fetchone()
+        assert row is not None
+        return str(row[0])
 
     def require_passwords(self) -> None:
         """Password (SCRAM) sign-in for every role but the superuser ``deskops``."""
@@ -72,11 +96,11 @@ class ThrowawayServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_throwaway(port: int) -> ThrowawayServer:
+def start_throwaway(port: int, *, durable: bool = True) -> ThrowawayServer:
     if not have_postgres_binaries():
         pytest.skip("no PostgreSQL binaries (initdb/pg_ctl) on this machine")
     folder = Path(tempfile.mkdtemp(prefix=f"deskops-own-pg-{port}-"))
     folder.chmod(0o755)  # the 'postgres' user must reach the data folder when we are root
-    server = ThrowawayServer(port, folder)
+    server = ThrowawayServer(port, folder, durable=durable)
     server.start()
     return server

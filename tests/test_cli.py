@@ -67,7 +67,7 @@ def admin(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def add_clerk(db: str, sites: tuple[str, ...] = ("ALASLA-29",)) -> None:
-    store = open_store(db)
+    store = open_store(db, clock=FixedClock(FIXED_NOW))
     try:
         build_services(store).users.create(SYSTEM, "clerk", CLERK_PASSWORD, Role.OPERATOR, sites)
     finally:

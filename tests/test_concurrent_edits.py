@@ -25,7 +25,7 @@ from tests.helpers import default_site, production
 @pytest.fixture
 def two_sessions(store: Store) -> Iterator[tuple[Services, Actor, Services, Actor]]:
     first = build_services(store)
-    second_store = Store(store.url)
+    second_store = Store(store.url, clock=store.clock)
     second = build_services(second_store)
     first.users.create(None, "boss", "boss-pass-123", Role.ADMIN)
     boss = first.users.authenticate("boss", "boss-pass-123")

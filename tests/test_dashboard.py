@@ -27,6 +27,9 @@ from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import Store
 from tests.helpers import default_site
 
+# Hand-computed examples written for 2026-11-27 (see the ``example_day`` fixture).
+pytestmark = pytest.mark.usefixtures("example_day")
+
 D = Decimal
 
 

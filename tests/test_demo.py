@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Module, Role
 from deskops_desktop.models.errors import ValidationError
 from deskops_desktop.services.access import SYSTEM
@@ -30,14 +31,16 @@ END = date(2026, 11, 27)  # "today" of the clock fixture at every Gulf site
 
 
 @pytest.fixture
-def fresh_sqlite(_sqlite_template: Path, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+def fresh_sqlite(
+    _sqlite_template: Path, tmp_path: Path, clock: FixedClock
+) -> Iterator[Callable[[], Store]]:
     """More empty, migrated SQLite stores (copies of the session template)."""
     stores: list[Store] = []
 
     def make() -> Store:
         path = tmp_path / f"extra-{len(stores)}.sqlite3"
         shutil.copyfile(_sqlite_template, path)
-        stores.append(Store(f"sqlite:///{path}"))
+        stores.append(Store(f"sqlite:///{path}", clock=clock))
         return stores[-1]
 
     yield make

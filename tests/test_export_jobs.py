@@ -104,7 +104,7 @@ def test_job_runs_to_completion_with_audit_and_progress(
     assert done.record_count == 5
     path = Path(done.file_path)
     assert path.parent == tmp_path
-    assert path.name == "ALASLA-29 Production daily 2026-11-17 to 2026-11-27.csv"
+    assert path.name == f"ALASLA-29 Production daily {TODAY - timedelta(days=10)} to {TODAY}.csv"
     assert done.size_bytes == path.stat().st_size
     import hashlib
 
@@ -126,7 +126,7 @@ def test_job_runs_to_completion_with_audit_and_progress(
             done.size_bytes,
             done.sha256,
         )
-        assert audit.filters["date_from"] == "2026-11-17"
+        assert audit.filters["date_from"] == str(TODAY - timedelta(days=10))
     assert jobs.history(admin)[0].id == job.id
 
 
@@ -167,12 +167,8 @@ def test_every_format_completes(
         done = jobs.run(job.id)
         assert done.status == JOB_COMPLETED, done.error
         names.append(Path(done.file_path).name)
-    assert names == [
-        "ALASLA-29 Production weekly 2026-11-17 to 2026-11-27.xlsx",
-        "ALASLA-29 Production weekly 2026-11-17 to 2026-11-27.csv",
-        "ALASLA-29 Production weekly 2026-11-17 to 2026-11-27 powerbi.csv",
-        "ALASLA-29 Production weekly 2026-11-17 to 2026-11-27.pdf",
-    ]
+    stem = f"ALASLA-29 Production weekly {TODAY - timedelta(days=10)} to {TODAY}"
+    assert names == [f"{stem}.xlsx", f"{stem}.csv", f"{stem} powerbi.csv", f"{stem}.pdf"]
 
 
 # ------------------------------------------------------------------------------- limits
@@ -395,7 +391,9 @@ def test_daily_csv_imports_back_into_an_empty_store(
     )
     done = jobs.export_now(demo.actors.admin, request)
     assert done.status == JOB_COMPLETED, done.error
-    fresh_store = open_store(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    fresh_store = open_store(
+        f"sqlite:///{tmp_path / 'empty.sqlite3'}", clock=demo.services.store.clock
+    )
     try:
         fresh = build_services(fresh_store)
         site = default_site(fresh)
@@ -431,7 +429,9 @@ def test_csv_with_tricky_notes_round_trips(demo: Demo, tmp_path: Path) -> None:
     with Path(done.file_path).open(encoding="utf-8-sig", newline="") as handle:
         exported = {row["Notes"] for row in csv.DictReader(handle)}
     assert set(notes) <= exported
-    fresh_store = open_store(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    fresh_store = open_store(
+        f"sqlite:///{tmp_path / 'empty.sqlite3'}", clock=demo.services.store.clock
+    )
     try:
         fresh = build_services(fresh_store)
         ImportService(fresh.records).import_file(
@@ -467,7 +467,9 @@ def test_guarded_notes_round_trip_through_import(demo: Demo, tmp_path: Path) -> 
             destination=str(tmp_path),
         ),
     )
-    fresh_store = open_store(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    fresh_store = open_store(
+        f"sqlite:///{tmp_path / 'empty.sqlite3'}", clock=demo.services.store.clock
+    )
     try:
         fresh = build_services(fresh_store)
         site = default_site(fresh)

@@ -24,16 +24,17 @@ from deskops_desktop.export.rows import (
     StaticSource,
     TotalsTable,
 )
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Granularity, Role
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.demo import DEMO_PASSWORD, generate_demo
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import Store, open_store
-from tests.conftest import FIXED_NOW
+from tests.conftest import EXAMPLE_NOW, FIXED_NOW
 
 DEMO_DAYS = 60
-TODAY = date(2026, 11, 27)  # FIXED_NOW in Asia/Riyadh
+TODAY = FixedClock(FIXED_NOW).today("Asia/Riyadh")  # what the clock fixture says at the site
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def demo_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
 
 
 def _make_template(path: Path) -> tuple[Path, DemoActors]:
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(f"sqlite:///{path}", clock=FixedClock(FIXED_NOW))
     services = build_services(store)
     services.users.create(None, "admin", "admin-pass-1", Role.ADMIN, display_name="Head Office")
     generate_demo(services, sites=1, days=DEMO_DAYS, seed=1)
@@ -78,12 +79,14 @@ def _make_template(path: Path) -> tuple[Path, DemoActors]:
 
 
 @pytest.fixture(name="demo")
-def demo_fixture(demo_template: tuple[Path, DemoActors], tmp_path: Path) -> Iterator[Demo]:
-    """A private copy of the demo store (1 site, 60 days ending 2026-11-27), clock fixed."""
+def demo_fixture(
+    demo_template: tuple[Path, DemoActors], tmp_path: Path, clock: FixedClock
+) -> Iterator[Demo]:
+    """A private copy of the demo store (1 site, 60 days ending ``TODAY``) on the test clock."""
     template, actors = demo_template
     path = tmp_path / "demo.sqlite3"
     shutil.copyfile(template, path)
-    store = Store(f"sqlite:///{path}")
+    store = Store(f"sqlite:///{path}", clock=clock)
     services = build_services(store)
     site = services.master.site_by_code(actors.admin, "ALASLA-29")
     yield Demo(services, site, actors)
@@ -95,7 +98,7 @@ def meta(module: ExportModule = ExportModule.PRODUCTION, **changes: Any) -> Expo
         "module": module, "granularity": Granularity.DAILY, "site_code": "ALASLA-29",
         "site_name": "Al Asla Recycling Facility", "site_timezone": "Asia/Riyadh",
         "date_from": date(2026, 11, 1), "date_to": date(2026, 11, 27),
-        "generated_at": FIXED_NOW, "generated_by": "Head Office",
+        "generated_at": EXAMPLE_NOW, "generated_by": "Head Office",
         "filters": (("Granularity", "Daily"),),
     }  # fmt: skip
     values.update(changes)

@@ -34,7 +34,7 @@ from deskops_desktop.services.imports import (
     read_table,
 )
 from deskops_desktop.services.store import Store
-from tests.conftest import FIXED_NOW
+from tests.conftest import EXAMPLE_NOW
 from tests.helpers import default_site
 
 PRODUCTION_CSV = (
@@ -43,6 +43,9 @@ PRODUCTION_CSV = (
     "2026-11-20,AFTERNOON,Crushing \u2013 Production,agg-g1,0.25,,G1,TON\r\n"  # display name
     '2026-11-21,,CRU-PRO,FINE-WASHED,"1,250.125","with, comma",WASHED SAND,TON\r\n'
 )
+
+# Hand-computed examples written for 2026-11-27 (see the ``example_day`` fixture).
+pytestmark = pytest.mark.usefixtures("example_day")
 
 
 @pytest.fixture
@@ -161,8 +164,8 @@ def test_batch_rows_are_stored_like_single_records(services: Services, tmp_path:
         sort="quantity",
         descending=True,
     )[0]
-    assert row.created_at == FIXED_NOW
-    assert row.updated_at == FIXED_NOW
+    assert row.created_at == EXAMPLE_NOW
+    assert row.updated_at == EXAMPLE_NOW
     assert row.version == 1
     assert row.created_by is None  # SYSTEM
     edited = services.records.update(

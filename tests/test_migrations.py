@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
 
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Level, Module, Role
 from deskops_desktop.models.jobs import ExportAudit, ExportJob
 from deskops_desktop.models.tables import Base
@@ -30,7 +31,7 @@ from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import build_services
 from deskops_desktop.services.migrate import alembic_config, current_revision, head_revision
 from deskops_desktop.services.store import Store, open_store
-from tests.conftest import pg_url_or_skip
+from tests.conftest import FIXED_NOW, pg_url_or_skip
 from tests.fixtures import make_fixture_stores as fx
 
 EXPECTED_COUNTS_0001 = {
@@ -109,7 +110,7 @@ def test_committed_fixture_is_release_0001() -> None:
 
 def test_store_0001_upgrades_with_its_data_intact(store_0001: str) -> None:
     assert _revision(store_0001) == "0001"
-    store = open_store(store_0001)  # what the app does on start: upgrade, then seed
+    store = open_store(store_0001, clock=FixedClock(FIXED_NOW))  # as the app starts: upgrade, seed
     try:
         assert current_revision(store.engine) == head_revision(store.engine)
         assert _counts(store) == EXPECTED_COUNTS_0001  # nothing lost, nothing re-seeded

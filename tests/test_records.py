@@ -25,8 +25,11 @@ from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.changes import Area
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import Store
-from tests.conftest import FIXED_NOW
+from tests.conftest import EXAMPLE_NOW
 from tests.helpers import default_site, production
+
+# Hand-computed examples written for 2026-11-27 (see the ``example_day`` fixture).
+pytestmark = pytest.mark.usefixtures("example_day")
 
 RAW: dict[Module, dict[str, Any]] = {
     Module.PRODUCTION: {
@@ -133,7 +136,7 @@ def test_crud_of_every_module(services: Services, site: SiteInfo, module: Module
     assert row.site_id == site.id
     assert row.date == date(2026, 11, 25)
     assert row.version == 1
-    assert row.created_at == row.updated_at == FIXED_NOW
+    assert row.created_at == row.updated_at == EXAMPLE_NOW
     ref_key = {"equipment": "CRUSHER-01", "role": "LABORER"}
     assert row.ref_code == RAW[module].get("material") or row.ref_code in ref_key.values()
     assert row.ref_name

@@ -283,7 +283,7 @@ def test_sqlite_backup_is_a_consistent_copy(sqlite_store: Store, tmp_path: Path)
         assert raw.execute("SELECT sum(quantity) FROM production").fetchone() == (30375,)
     finally:
         raw.close()
-    copy = open_store(f"sqlite:///{target}")
+    copy = open_store(f"sqlite:///{target}", clock=sqlite_store.clock)
     try:
         copied = build_services(copy)
         ledger = copied.ledger.ledger(

@@ -233,7 +233,14 @@ class BarChart(QWidget):
         bases: dict[str, list[float]] = {g: [0.0] * n_labels for g in groups}
         totals = {
             g: [
-                sum((x.values[i] for x in bar_series if self._group_of(x) == g), Decimal(0))
+                sum(
+                    (
+                        value
+                        for x in bar_series
+                        if self._group_of(x) == g and (value := x.values[i]) is not None
+                    ),
+                    Decimal(0),
+                )
                 for i in range(n_labels)
             ]
             for g in groups

@@ -203,8 +203,8 @@ class DashboardPage(QWidget):
                 grid.takeAt(0)
         for n, card in enumerate(self.cards.values()):
             self.card_grid.addWidget(card, n // cards, n % cards)
-        for n, card in enumerate(self.chart_cards):
-            self.chart_grid.addWidget(card, n // charts, n % charts)
+        for n, chart_card in enumerate(self.chart_cards):
+            self.chart_grid.addWidget(chart_card, n // charts, n % charts)
         if width >= 1000:
             self.body.addWidget(self._charts_box, 0, 0)
             self.body.addWidget(self.attention_card, 0, 1)

@@ -115,13 +115,13 @@ class FormDialog(QDialog):
         try:
             self._submit(self.values())
         except ValidationError as exc:
-            general = []
+            general: list[str] = []
             for problem in exc.problems:
-                label = self.errors.get(problem.field)
-                if label is None:
+                target = self.errors.get(problem.field)
+                if target is None:
                     general.append(str(problem))
                 else:
-                    label.setText(problem.message)
+                    target.setText(problem.message)
             self.general.setText("\n".join(general))
             return False
         except DeskOpsError as exc:

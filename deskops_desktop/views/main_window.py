@@ -175,9 +175,8 @@ class MainWindow(QMainWindow):
             lambda title, text: self.statusBar().showMessage(f"{title}: {text}", 10000)
         )
         for n, (key, _label) in enumerate(PAGES):
-            QShortcut(
-                QKeySequence(f"Ctrl+{n + 1}"), self, activated=lambda k=key: self.show_page(k)
-            )
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self)
+            shortcut.activated.connect(lambda k=key: self.show_page(k))
 
     # ------------------------------------------------------------------ pages
     def page(self, key: str) -> QWidget:
@@ -317,7 +316,8 @@ class MainWindow(QMainWindow):
     def _on_header_theme_changed(self, theme: str) -> None:
         self.state.theme = theme
         self.theme_change_requested.emit(theme)
-        dark = bool(QApplication.instance().property("deskops_dark"))  # set by apply_theme
+        app = QApplication.instance()
+        dark = bool(app.property("deskops_dark")) if app is not None else False  # apply_theme
         for widget in self.pages.values():
             apply = getattr(widget, "apply_theme", None)
             if apply is not None:

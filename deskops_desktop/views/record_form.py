@@ -171,16 +171,16 @@ class RecordForm(QWidget):
             combo.setMinimumContentsLength(14)
             combo.view().setMinimumWidth(280)
             return combo
-        edit = QLineEdit()
-        edit.setMinimumWidth(110)
+        line = QLineEdit()
+        line.setMinimumWidth(110)
         if kind in _NUMERIC:
-            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-            edit.setMinimumWidth(90)
-            edit.setMaximumWidth(120)
-            edit.setPlaceholderText(
+            line.setAlignment(Qt.AlignmentFlag.AlignRight)
+            line.setMinimumWidth(90)
+            line.setMaximumWidth(120)
+            line.setPlaceholderText(
                 "0.000" if kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY) else "0"
             )
-        return edit
+        return line
 
     def _unit_for(self, kind: Kind) -> str:
         if kind is Kind.HOURS:
@@ -340,9 +340,11 @@ class RecordForm(QWidget):
         if event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             key = event.key()
-            popup_open = isinstance(watched, QComboBox) and watched.view().isVisible()
+            view = watched.view() if isinstance(watched, QComboBox) else None
+            popup_open = view is not None and view.isVisible()
             completer = watched.completer() if isinstance(watched, QComboBox) else None
-            completing = completer is not None and completer.popup().isVisible()
+            popup = completer.popup() if completer is not None else None
+            completing = popup is not None and popup.isVisible()
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not popup_open and not completing:
                 self._on_save_button_clicked()
                 return True

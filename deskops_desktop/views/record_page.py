@@ -183,8 +183,8 @@ class RecordPage(QWidget):
         )
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(self._update_count)
-        QShortcut(QKeySequence.StandardKey.New, self, activated=self._on_new_shortcut)
-        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_delete)
+        QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._on_new_shortcut)
+        QShortcut(QKeySequence.StandardKey.Undo, self).activated.connect(self.undo_delete)
 
     # ------------------------------------------------------------------ context
     def set_context(self, context: PageContext) -> None:

@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskops_desktop.export.files import human_size
 from deskops_desktop.models.clock import Clock
 from deskops_desktop.services import backups
 from deskops_desktop.services.backups import BackupInfo, RestoreResult, StoreHealth
-from deskops_desktop.views.backups_tab import format_when, human_size
+from deskops_desktop.views.backups_tab import format_when
 
 RESTORED = "restored"
 EMPTY = "empty"

@@ -355,8 +355,8 @@ class SettingsPage(QWidget):
             return
         row = table.table.currentRow()
         active_col = table.table.columnCount() - 1
-        currently = table.table.item(row, active_col).text() == "Yes"
-        code = table.table.item(row, 0).text()
+        currently = _cell_text(table.table, row, active_col) == "Yes"
+        code = _cell_text(table.table, row, 0)
         verb = "Deactivate" if currently else "Activate"
         if (
             QMessageBox.question(
@@ -508,3 +508,8 @@ class SettingsPage(QWidget):
 
 def _yes(flag: bool) -> str:
     return "Yes" if flag else "No"
+
+
+def _cell_text(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    return item.text() if item is not None else ""

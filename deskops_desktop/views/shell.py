@@ -81,8 +81,8 @@ class Sidebar(QFrame):
             if key == "settings":
                 layout.addStretch(1)
             layout.addWidget(button)
+        self.collapsed: bool = False
         self.toggle.clicked.connect(lambda: self.set_collapsed(not self.collapsed))
-        self.collapsed = False
         self.set_collapsed(False)
 
     def set_collapsed(self, collapsed: bool) -> None:

@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 from pytestqt.qtbot import QtBot
 
+from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Module, Role
 from deskops_desktop.models.errors import StoreOfflineError
 from deskops_desktop.models.modules import SPECS
@@ -45,9 +46,9 @@ def own_server() -> Iterator[ThrowawayServer]:
 
 
 @pytest.fixture
-def pg_session(own_server: ThrowawayServer) -> Iterator[tuple[Services, Actor]]:
+def pg_session(own_server: ThrowawayServer, clock: FixedClock) -> Iterator[tuple[Services, Actor]]:
     own_server.start()  # a test that failed half-way may have left it stopped
-    store = open_store(own_server.url)
+    store = open_store(own_server.url, clock=clock)
     services = build_services(store)
     if services.users.count() == 0:
         services.users.create(None, "admin", "admin-pass-1", Role.ADMIN)
@@ -174,7 +175,7 @@ def test_stale_save_offers_reload_or_compare(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     services.users.create(admin, "sara", "sara-pass-123", Role.MODERATOR, ["ALASLA-29"])
-    other_store = Store(services.store.url)  # a second laptop on the same store
+    other_store = Store(services.store.url, clock=services.store.clock)  # a second laptop
     other = build_services(other_store)
     sara = other.users.authenticate("sara", "sara-pass-123")
     page = make_page(qtbot, data)
