@@ -44,17 +44,16 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from deskops_desktop.export.progress import NullProgress  # noqa: E402
 from deskops_desktop.export.rows import (  # noqa: E402
     Column,
     ColumnKind,
     ExportMeta,
-    ExportModule,
     ExportTable,
     TotalsTable,
 )
 from deskops_desktop.models import reference_data as ref  # noqa: E402
-from deskops_desktop.models.enums import Granularity  # noqa: E402
+from deskops_desktop.models.enums import Granularity, Module  # noqa: E402
+from deskops_desktop.models.progress import NullProgress  # noqa: E402
 
 TARGETS = {"xlsx": 1.25, "csv": 1.5, "pdf20k_seconds": 10.0, "pdf_linear": 2.7, "xlsx_mb": 300.0}
 START = date(2000, 1, 1)
@@ -91,7 +90,7 @@ def production_rows(n: int) -> Iterator[tuple[Any, ...]]:
                quantities[i & 4095], NOTES[i % len(NOTES)])  # fmt: skip
 
 
-def meta(module: ExportModule, n: int) -> ExportMeta:
+def meta(module: Module, n: int) -> ExportMeta:
     end = START + timedelta(days=max(n // 216, 1))
     return ExportMeta(module, Granularity.DAILY, "ALASLA-29", "Al Asla Recycling Facility",
                       "Asia/Riyadh", START, end, datetime.now(UTC), "bench",
@@ -101,7 +100,7 @@ def meta(module: ExportModule, n: int) -> ExportMeta:
 def production_table(n: int) -> ExportTable:
     totals = TotalsTable((Column("Category", "c"), Column("Records", "n", ColumnKind.INTEGER)),
                          (("All", n),))  # fmt: skip
-    return ExportTable(meta(ExportModule.PRODUCTION, n), PRODUCTION_COLUMNS, production_rows(n), n,
+    return ExportTable(meta(Module.PRODUCTION, n), PRODUCTION_COLUMNS, production_rows(n), n,
                        lambda: totals)  # fmt: skip
 
 
@@ -144,7 +143,7 @@ def inventory_table(n: int) -> ExportTable:
         (Column("Category", "c"), Column("UOM", "u"), Column("Closing", "x", ColumnKind.QUANTITY)),
         (("AGGREGATES", "TON", Decimal("1.000")), ("All TON", "TON", Decimal("1.000"))),
     )
-    return ExportTable(meta(ExportModule.INVENTORY, n), INVENTORY_COLUMNS, rows(), n,
+    return ExportTable(meta(Module.INVENTORY, n), INVENTORY_COLUMNS, rows(), n,
                        lambda: totals, (10, 12, 13))  # fmt: skip
 
 
@@ -270,7 +269,7 @@ def _e2e_table(out: Path) -> tuple[Any, ExportTable]:
     store = Store(f"sqlite:///{e2e_store_path()}")
     services = build_services(store)
     site = services.master.sites(SYSTEM)[0]
-    query = ExportQuery(ExportModule.PRODUCTION, site.id, date(2010, 1, 1),
+    query = ExportQuery(Module.PRODUCTION, site.id, date(2010, 1, 1),
                         date(2010, 1, 1) + timedelta(days=E2E_DAYS - 1))  # fmt: skip
     return store, build_table(services, SYSTEM, query)
 

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from deskops_desktop import __version__
+from deskops_desktop import cli_export as export_command
 from deskops_desktop.cli_support import (
     ENV_DB_PASSWORD,
     CliError,
+    TerminalProgress,
     ask_secret,
     format_table,
     interactive,
@@ -37,9 +39,9 @@ from deskops_desktop.cli_support import (
     sign_in,
     write_inventory_csv,
 )
-from deskops_desktop.export import cli_command as export_command
 from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
-from deskops_desktop.models.enums import Granularity, Module, Role
+from deskops_desktop.models.display import first_line
+from deskops_desktop.models.enums import RECORD_MODULES, Granularity, Module, Role
 from deskops_desktop.models.errors import DeskOpsError, NotFound, ValidationError
 from deskops_desktop.services.access import require_admin
 from deskops_desktop.services.bundle import Services, build_services
@@ -166,8 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
         "module",
         metavar="MODULE",
         type=str.lower,
-        choices=[m.value for m in Module],
-        help=", ".join(m.value for m in Module),
+        choices=[m.value for m in RECORD_MODULES],
+        help=", ".join(m.value for m in RECORD_MODULES),
     )
     imp.add_argument("file", metavar="FILE", type=Path, help=".csv (UTF-8) or .xlsx")
     imp.add_argument("--site", required=True, metavar="CODE", help="site the records belong to")
@@ -313,7 +315,7 @@ def _error(message: str) -> None:
 def _describe_unexpected(exc: Exception) -> str:
     from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
-    first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:300]
+    first = first_line(exc)
     if isinstance(exc, ArgumentError):
         return f"not a valid database URL ({first})"
     if isinstance(exc, DBAPIError | SQLAlchemyError):
@@ -355,7 +357,11 @@ def _demo(args: argparse.Namespace) -> int:
         require_admin(require_actor(services), "fill the store with demo data")
         from deskops_desktop.services.demo import generate_demo
 
-        result = generate_demo(services, sites=args.sites, days=args.days, seed=args.seed)
+        bar = TerminalProgress(sys.stderr)
+        result = generate_demo(
+            services, sites=args.sites, days=args.days, seed=args.seed, progress=bar
+        )
+        bar.close()
         print(result)
     return EXIT_OK
 

@@ -13,16 +13,16 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import TextIO
 
-from deskops_desktop.models.enums import UOM_SUMMARY_DECIMALS
+from deskops_desktop.models.display import exact_milli, summary_milli
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services
-from deskops_desktop.services.ledger import Ledger, LedgerTotal, milli_to_decimal
+from deskops_desktop.services.ledger import Ledger, LedgerTotal
 
 ENV_USER = "DESKOPS_USER"
 ENV_PASSWORD = "DESKOPS_PASSWORD"
@@ -177,19 +177,6 @@ def format_table(
     return "\n".join(out)
 
 
-def exact(value_m: int) -> str:
-    """Thousandths as an exact 3-decimal string (csv): 120500 -> '120.500'."""
-    return f"{milli_to_decimal(value_m):.3f}"
-
-
-def summary(value_m: int, uom: str) -> str:
-    """Display precision of DOMAIN.md: TON 2 dp, LOAD 0 dp, thousands grouped."""
-    places = UOM_SUMMARY_DECIMALS.get(uom, 3)
-    quantum = Decimal(1).scaleb(-places)
-    rounded = milli_to_decimal(value_m).quantize(quantum, rounding=ROUND_HALF_UP)
-    return f"{rounded:,.{places}f}"
-
-
 def write_inventory_csv(ledger: Ledger, out: TextIO) -> None:
     """The ledger as csv; quantities exact to 3 decimals, rows in the ledger's order.
 
@@ -209,12 +196,12 @@ def write_inventory_csv(ledger: Ledger, out: TextIO) -> None:
                 m.name,
                 m.category,
                 m.uom,
-                exact(r.opening_m),
-                exact(r.produced_m),
-                exact(r.received_m),
-                exact(r.dispatched_m),
-                exact(r.adjustment_m),
-                exact(r.closing_m),
+                exact_milli(r.opening_m),
+                exact_milli(r.produced_m),
+                exact_milli(r.received_m),
+                exact_milli(r.dispatched_m),
+                exact_milli(r.adjustment_m),
+                exact_milli(r.closing_m),
                 r.level.value,
             )
         )
@@ -237,7 +224,7 @@ def inventory_table(ledger: Ledger) -> str:
             r.material.category,
             r.material.uom,
             *(
-                summary(v, r.material.uom)
+                summary_milli(v, r.material.uom)
                 for v in (
                     r.opening_m,
                     r.produced_m,
@@ -261,4 +248,47 @@ def inventory_table(ledger: Ledger) -> str:
 
 def _total_row(total: LedgerTotal) -> tuple[str, ...]:
     label = total.category or f"All {total.uom}"
-    return (label, total.uom, *(summary(v, total.uom) for v in total.milli_values()))
+    return (label, total.uom, *(summary_milli(v, total.uom) for v in total.milli_values()))
+
+
+class TerminalProgress:
+    """A one-line progress bar on a terminal (nothing when the stream is not a terminal)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, *, force: bool = False) -> None:
+        self._stream = stream
+        self._enabled = force or (hasattr(stream, "isatty") and stream.isatty())
+        self._percent = 0
+        self._status = ""
+        self._drawn_at = 0.0
+        self._shown = False
+
+    def set_progress(self, percent: int) -> None:
+        self._percent = percent
+        self._draw()
+
+    def set_status(self, text: str) -> None:
+        self._status = text
+        self._draw(force=True)
+
+    def is_cancelled(self) -> bool:
+        return False  # Ctrl+C raises KeyboardInterrupt; the writer's cleanup removes the temp file
+
+    def _draw(self, *, force: bool = False) -> None:
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._drawn_at < 0.1 and self._percent < 100:
+            return
+        self._drawn_at = now
+        filled = self.WIDTH * self._percent // 100
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self._stream.write(f"\r[{bar}] {self._percent:3d}% {self._status[:40]:<40}")
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._enabled and self._shown:
+            self._stream.write("\n")
+            self._stream.flush()

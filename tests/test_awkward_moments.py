@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from deskops_desktop.export.jobs import ExportJobService, ExportRequest
-from deskops_desktop.export.rows import ExportFormat, ExportModule
 from deskops_desktop.models.clock import FixedClock
-from deskops_desktop.models.enums import Granularity, Module, Role
+from deskops_desktop.models.enums import ExportFormat, Granularity, Module, Role
 from deskops_desktop.models.errors import PermissionDenied, ValidationError
 from deskops_desktop.services import backups
 from deskops_desktop.services.access import SYSTEM, Actor
@@ -162,7 +161,7 @@ def test_operator_exports_thirty_days_ending_today(
 
     def request(days: int, end: date = today) -> ExportRequest:
         return ExportRequest(
-            ExportModule.PRODUCTION,
+            Module.PRODUCTION,
             ExportFormat.CSV,
             site.id,
             end - timedelta(days=days),

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from deskops_desktop.models.clock import FixedClock
-from deskops_desktop.models.enums import Module, Role
+from deskops_desktop.models.enums import RECORD_MODULES, Module, Role
 from deskops_desktop.models.errors import ValidationError
+from deskops_desktop.models.progress import RecordingProgress
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.dashboard import AttentionKind
@@ -59,7 +60,7 @@ def fingerprint(services: Services) -> list[tuple[Any, ...]]:
     """Every record of every site without its id: what "the same demo" means."""
     rows: list[tuple[Any, ...]] = []
     for site in services.master.sites(SYSTEM):
-        for module in Module:
+        for module in RECORD_MODULES:
             for row in services.records.list(SYSTEM, module, site.id, date(2000, 1, 1), END):
                 rows.append((site.code, module.value, row.date, *sorted(row.values.items())))
     return sorted(rows, key=repr)
@@ -114,13 +115,13 @@ def test_same_seed_same_demo_other_seed_other_demo(
 
 
 def test_demo_is_valid_and_the_ledger_verifies(store: Store) -> None:
-    steps: list[tuple[int, str]] = []
-    services, summary = demo(store, progress=lambda p, m: steps.append((p, m)))
+    progress = RecordingProgress()
+    services, summary = demo(store, progress=progress)
     site = services.master.site_by_code(SYSTEM, "ALASLA-29")
     first = END - timedelta(days=19)
     assert (summary.sites, summary.date_from, summary.date_to) == (("ALASLA-29",), first, END)
 
-    for module in Module:
+    for module in RECORD_MODULES:
         stored = services.records.count(SYSTEM, module, site.id, date(2000, 1, 1), END)
         assert stored == summary.counts[module] > 0, module
         assert services.records.count(SYSTEM, module, site.id, first, END) == stored
@@ -129,7 +130,7 @@ def test_demo_is_valid_and_the_ledger_verifies(store: Store) -> None:
     assert min(r.closing for r in ledger.rows) >= 0  # dispatches never exceed stock
 
     # Progress runs from 0 to 100 and never goes back.
-    percents = [p for p, _ in steps]
+    percents = progress.percents
     assert percents[0] == 0
     assert percents[-1] == 100
     assert percents == sorted(percents)

@@ -1,4 +1,4 @@
-"""``deskops export`` through ``cli_command``: the result lines, refusals with exit 1, the bar."""
+"""``deskops export`` through ``cli_export``: the result lines, refusals with exit 1, the bar."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deskops_desktop.export import cli_command
+from deskops_desktop import cli_export as cli_command
+from deskops_desktop.cli_support import TerminalProgress
 from tests.test_export_support import Demo, demo_fixture, demo_template_fixture  # noqa: F401
 
 
@@ -86,7 +87,7 @@ def test_bad_arguments_are_argparse_errors() -> None:
 
 def test_terminal_progress_draws_a_bar() -> None:
     stream = io.StringIO()
-    bar = cli_command.TerminalProgress(stream, force=True)
+    bar = TerminalProgress(stream, force=True)
     bar.set_status("Writing rows…")
     for percent in (0, 50, 100):
         bar.set_progress(percent)
@@ -95,5 +96,5 @@ def test_terminal_progress_draws_a_bar() -> None:
     assert "[" + "#" * 30 + "] 100%" in text
     assert text.endswith("\n")
     quiet = io.StringIO()
-    cli_command.TerminalProgress(quiet).set_progress(50)  # not a terminal: nothing drawn
+    TerminalProgress(quiet).set_progress(50)  # not a terminal: nothing drawn
     assert quiet.getvalue() == ""

@@ -111,7 +111,7 @@ def test_export_package_imports_no_qt() -> None:
     code = (
         "import sys; sys.modules['PySide6'] = None\n"
         "import deskops_desktop.export, deskops_desktop.export.jobs\n"
-        "import deskops_desktop.export.cli_command\n"
+        "import deskops_desktop.cli_export\n"
         "import deskops_desktop.export.xlsx_writer, deskops_desktop.export.csv_writer\n"
         "import deskops_desktop.export.pdf_writer, deskops_desktop.export.powerbi_writer\n"
         "assert not any(m.startswith('PySide6.') for m in sys.modules)\n"

@@ -20,10 +20,8 @@ from deskops_desktop.export.jobs import (
     ExportRefused,
     ExportRequest,
 )
-from deskops_desktop.export.progress import RecordingProgress
-from deskops_desktop.export.rows import ExportFormat, ExportModule
 from deskops_desktop.models.clock import FixedClock
-from deskops_desktop.models.enums import Granularity, Module, Role
+from deskops_desktop.models.enums import ExportFormat, Granularity, Module, Role
 from deskops_desktop.models.errors import PermissionDenied, ValidationError
 from deskops_desktop.models.jobs import (
     JOB_COMPLETED,
@@ -32,6 +30,7 @@ from deskops_desktop.models.jobs import (
     ExportAudit,
     ExportJob,
 )
+from deskops_desktop.models.progress import RecordingProgress
 from deskops_desktop.services.access import SYSTEM, Actor
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.imports import ImportService
@@ -70,7 +69,7 @@ def request_for(
 ) -> ExportRequest:
     site = default_site(services)
     values: dict[str, object] = {
-        "module": ExportModule.PRODUCTION, "format": ExportFormat.CSV, "site_id": site.id,
+        "module": Module.PRODUCTION, "format": ExportFormat.CSV, "site_id": site.id,
         "date_from": TODAY - timedelta(days=days), "date_to": TODAY, "destination": str(folder),
     }  # fmt: skip
     values.update(changes)
@@ -236,7 +235,7 @@ def test_sites_dates_and_folders_are_checked(
     with pytest.raises(ValidationError, match="category"):
         jobs.check(
             users["admin"],
-            request_for(services, tmp_path, module=ExportModule.EQUIPMENT, category="FINE"),
+            request_for(services, tmp_path, module=Module.EQUIPMENT, category="FINE"),
         )
 
 
@@ -382,7 +381,7 @@ def test_daily_csv_imports_back_into_an_empty_store(
 ) -> None:
     jobs = ExportJobService(demo.services)
     request = ExportRequest(
-        ExportModule(module.value),
+        module,
         ExportFormat.CSV,
         demo.site.id,
         TODAY - timedelta(days=59),
@@ -418,7 +417,7 @@ def test_csv_with_tricky_notes_round_trips(demo: Demo, tmp_path: Path) -> None:
     done = jobs.export_now(
         demo.actors.admin,
         ExportRequest(
-            ExportModule.RECEIVED,
+            Module.RECEIVED,
             ExportFormat.CSV,
             demo.site.id,
             TODAY,
@@ -459,7 +458,7 @@ def test_guarded_notes_round_trip_through_import(demo: Demo, tmp_path: Path) -> 
     done = jobs.export_now(
         demo.actors.admin,
         ExportRequest(
-            ExportModule.RECEIVED,
+            Module.RECEIVED,
             ExportFormat.CSV,
             demo.site.id,
             TODAY,

@@ -16,22 +16,21 @@ import pytest
 from pypdf import PdfReader
 
 from deskops_desktop.export.pdf_writer import write_pdf
-from deskops_desktop.export.progress import RecordingProgress
-from deskops_desktop.export.rows import ExportModule, ExportQuery, Flavour, build_table
+from deskops_desktop.export.rows import ExportQuery, Flavour, build_table
 from deskops_desktop.export.xlsx_writer import write_xlsx
-from deskops_desktop.models.enums import Granularity, Module
+from deskops_desktop.models.enums import RECORD_MODULES, Granularity, Module
 from deskops_desktop.models.errors import PermissionDenied
 from deskops_desktop.models.ledger_math import period_start
 from deskops_desktop.models.modules import SPECS
+from deskops_desktop.models.progress import RecordingProgress
 from tests.test_export_support import TODAY, Demo, demo_fixture, demo_template_fixture  # noqa: F401
 
 FROM = TODAY - timedelta(days=45)
-RECORD_MODULES = [m for m in ExportModule if m is not ExportModule.INVENTORY]
 
 
 def query(
     demo: Demo,
-    module: ExportModule,
+    module: Module,
     granularity: Granularity = Granularity.DAILY,
     start: date = FROM,
     end: date = TODAY,
@@ -41,7 +40,7 @@ def query(
 
 
 @pytest.mark.parametrize("module", RECORD_MODULES)
-def test_daily_rows_are_the_records_with_import_headers(demo: Demo, module: ExportModule) -> None:
+def test_daily_rows_are_the_records_with_import_headers(demo: Demo, module: Module) -> None:
     spec = SPECS[Module(module.value)]
     table = build_table(demo.services, demo.actors.admin, query(demo, module))
     rows = list(table.rows)
@@ -72,7 +71,7 @@ def test_daily_rows_are_the_records_with_import_headers(demo: Demo, module: Expo
 
 
 def test_daily_totals_equal_the_sum_of_the_records(demo: Demo) -> None:
-    table = build_table(demo.services, demo.actors.admin, query(demo, ExportModule.PRODUCTION))
+    table = build_table(demo.services, demo.actors.admin, query(demo, Module.PRODUCTION))
     rows = list(table.rows)
     totals = {row[0]: row for row in table.totals().rows}
     by_category: dict[str, Decimal] = defaultdict(Decimal)
@@ -86,19 +85,17 @@ def test_daily_totals_equal_the_sum_of_the_records(demo: Demo) -> None:
 
 
 @pytest.mark.parametrize("granularity", [Granularity.WEEKLY, Granularity.MONTHLY])
-@pytest.mark.parametrize(
-    "module", [ExportModule.PRODUCTION, ExportModule.DISPATCH, ExportModule.MANPOWER]
-)
+@pytest.mark.parametrize("module", [Module.PRODUCTION, Module.DISPATCH, Module.MANPOWER])
 def test_period_rows_sum_the_daily_rows(
-    demo: Demo, module: ExportModule, granularity: Granularity
+    demo: Demo, module: Module, granularity: Granularity
 ) -> None:
     daily = build_table(demo.services, demo.actors.admin, query(demo, module))
     d_index = {c.header: i for i, c in enumerate(daily.columns)}
     spec = SPECS[Module(module.value)]
     ref_header = spec.reference_field.header
     metrics = [c.header for c in daily.columns if c.kind.value in ("quantity", "hours")]
-    metrics += ["Trips"] if module is ExportModule.DISPATCH else []
-    metrics += ["Headcount"] if module is ExportModule.MANPOWER else []
+    metrics += ["Trips"] if module is Module.DISPATCH else []
+    metrics += ["Headcount"] if module is Module.MANPOWER else []
     expected: dict[tuple[date, str], list[Decimal]] = {}
     for row in daily.rows:
         key = (max(period_start(row[d_index["Date"]], granularity), FROM), row[d_index[ref_header]])
@@ -121,7 +118,7 @@ def test_period_rows_sum_the_daily_rows(
 @pytest.mark.parametrize("granularity", list(Granularity))
 def test_inventory_rows_are_the_ledger(demo: Demo, granularity: Granularity) -> None:
     table = build_table(
-        demo.services, demo.actors.admin, query(demo, ExportModule.INVENTORY, granularity)
+        demo.services, demo.actors.admin, query(demo, Module.INVENTORY, granularity)
     )
     ledger = demo.services.ledger.ledger(demo.actors.admin, demo.site.id, FROM, TODAY, granularity)
     rows = list(table.rows)
@@ -155,7 +152,7 @@ def test_inventory_rows_are_the_ledger(demo: Demo, granularity: Granularity) -> 
 
 
 def test_powerbi_rows_are_denormalised_with_stable_keys(demo: Demo) -> None:
-    q = query(demo, ExportModule.PRODUCTION)
+    q = query(demo, Module.PRODUCTION)
     table = build_table(demo.services, demo.actors.admin, q, Flavour.POWERBI)
     keys = [c.key for c in table.columns]
     assert keys == [
@@ -181,7 +178,7 @@ def test_powerbi_rows_are_denormalised_with_stable_keys(demo: Demo) -> None:
     weekly = build_table(
         demo.services,
         demo.actors.admin,
-        query(demo, ExportModule.INVENTORY, Granularity.WEEKLY),
+        query(demo, Module.INVENTORY, Granularity.WEEKLY),
         Flavour.POWERBI,
     )
     wkeys = [r[0] for r in weekly.rows]
@@ -191,7 +188,7 @@ def test_powerbi_rows_are_denormalised_with_stable_keys(demo: Demo) -> None:
 
 def test_category_filter_and_site_access(demo: Demo) -> None:
     table = build_table(
-        demo.services, demo.actors.admin, query(demo, ExportModule.PRODUCTION, category="FINE")
+        demo.services, demo.actors.admin, query(demo, Module.PRODUCTION, category="FINE")
     )
     categories = {row[5] for row in table.rows}
     assert categories == {"FINE"}
@@ -200,14 +197,12 @@ def test_category_filter_and_site_access(demo: Demo) -> None:
         build_table(
             demo.services,
             demo.actors.operator,
-            query(demo, ExportModule.PRODUCTION).__class__(
-                ExportModule.PRODUCTION, other.id, FROM, TODAY
-            ),
+            query(demo, Module.PRODUCTION).__class__(Module.PRODUCTION, other.id, FROM, TODAY),
         )
 
 
 def test_inventory_xlsx_and_pdf_equal_the_ledger(demo: Demo, tmp_path: Path) -> None:
-    q = query(demo, ExportModule.INVENTORY, start=TODAY - timedelta(days=6))
+    q = query(demo, Module.INVENTORY, start=TODAY - timedelta(days=6))
     ledger = demo.services.ledger.ledger(demo.actors.admin, demo.site.id, q.date_from, TODAY)
     xlsx = write_xlsx(
         build_table(demo.services, demo.actors.admin, q), tmp_path / "i.xlsx", RecordingProgress()
@@ -225,7 +220,7 @@ def test_inventory_xlsx_and_pdf_equal_the_ledger(demo: Demo, tmp_path: Path) -> 
 
 
 def test_reports_use_form_labels_where_files_keep_import_headers(demo: Demo) -> None:
-    table = build_table(demo.services, demo.actors.admin, query(demo, ExportModule.DISPATCH))
+    table = build_table(demo.services, demo.actors.admin, query(demo, Module.DISPATCH))
     headers = [c.header for c in table.columns]
     titles = [c.title for c in table.columns]
     assert "Owner" in headers  # csv/xlsx: the import contract

@@ -16,16 +16,9 @@ from typing import Any
 
 import pytest
 
-from deskops_desktop.export.rows import (
-    Column,
-    ColumnKind,
-    ExportMeta,
-    ExportModule,
-    StaticSource,
-    TotalsTable,
-)
+from deskops_desktop.export.rows import Column, ColumnKind, ExportMeta, StaticSource, TotalsTable
 from deskops_desktop.models.clock import FixedClock
-from deskops_desktop.models.enums import Granularity, Role
+from deskops_desktop.models.enums import Granularity, Module, Role
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.demo import DEMO_PASSWORD, generate_demo
@@ -93,7 +86,7 @@ def demo_fixture(
     store.dispose()
 
 
-def meta(module: ExportModule = ExportModule.PRODUCTION, **changes: Any) -> ExportMeta:
+def meta(module: Module = Module.PRODUCTION, **changes: Any) -> ExportMeta:
     values: dict[str, Any] = {
         "module": module, "granularity": Granularity.DAILY, "site_code": "ALASLA-29",
         "site_name": "Al Asla Recycling Facility", "site_timezone": "Asia/Riyadh",

@@ -17,9 +17,11 @@ from deskops_desktop.export import xlsx_writer
 from deskops_desktop.export.csv_writer import write_csv
 from deskops_desktop.export.pdf_writer import write_pdf
 from deskops_desktop.export.powerbi_writer import write_powerbi_csv
-from deskops_desktop.export.progress import ExportCancelled, RecordingProgress
-from deskops_desktop.export.rows import NO_DATA, Column, ColumnKind, ExportModule, StaticSource
+from deskops_desktop.export.progress import ExportCancelled
+from deskops_desktop.export.rows import NO_DATA, Column, ColumnKind, StaticSource
 from deskops_desktop.export.xlsx_writer import write_xlsx
+from deskops_desktop.models.enums import Module
+from deskops_desktop.models.progress import RecordingProgress
 from tests.test_export_support import PRODUCTION_COLUMNS, TRICKY_NOTES, meta, production_source
 
 A4_LANDSCAPE = (841.89, 595.28)
@@ -195,7 +197,7 @@ def test_xlsx_inventory_closing_has_conditional_colours(tmp_path: Path) -> None:
             Decimal("80.000"),
         ),
     ]
-    source = StaticSource(meta(ExportModule.INVENTORY), columns, rows, level_columns=(2, 4, 5))
+    source = StaticSource(meta(Module.INVENTORY), columns, rows, level_columns=(2, 4, 5))
     result = write_xlsx(source.table(), tmp_path / "i.xlsx", RecordingProgress())
     ws = openpyxl.load_workbook(result.path)["Inventory"]
     ranges = list(ws.conditional_formatting)
@@ -293,7 +295,7 @@ def test_pdf_shows_levels_on_inventory_rows(tmp_path: Path) -> None:
         (date(2026, 11, 1), "AGG-G1", Decimal("50.000"), "LOW"),
         (date(2026, 11, 1), "AGG-S1", Decimal("1300.000"), "HEALTHY"),
     ]
-    source = StaticSource(meta(ExportModule.INVENTORY), columns, rows)
+    source = StaticSource(meta(Module.INVENTORY), columns, rows)
     text = pdf_text(write_pdf(source.table(), tmp_path / "i.pdf", RecordingProgress()).path)[0]
     assert "AGG-G1 50.000 LOW" in text
     assert "AGG-S1 1,300.000 HEALTHY" in text

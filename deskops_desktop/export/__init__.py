@@ -28,22 +28,9 @@ from deskops_desktop.export.jobs import (
     limit_text,
     writer_for,
 )
-from deskops_desktop.export.progress import (
-    CancelFlag,
-    ExportCancelled,
-    NullProgress,
-    Progress,
-    RecordingProgress,
-)
-from deskops_desktop.export.rows import (
-    NO_DATA,
-    ExportFormat,
-    ExportModule,
-    ExportQuery,
-    ExportTable,
-    Flavour,
-    build_table,
-)
+from deskops_desktop.export.progress import ExportCancelled
+from deskops_desktop.export.rows import NO_DATA, ExportQuery, ExportTable, Flavour, build_table
+from deskops_desktop.models.progress import CancelFlag, NullProgress, Progress, RecordingProgress
 
 __all__ = [
     "MAX_ACTIVE_JOBS",
@@ -51,9 +38,7 @@ __all__ = [
     "ROLE_RANGE_DAYS",
     "CancelFlag",
     "ExportCancelled",
-    "ExportFormat",
     "ExportJobService",
-    "ExportModule",
     "ExportQuery",
     "ExportRefused",
     "ExportRequest",

@@ -10,7 +10,6 @@ and editing the cell never turns it into a formula.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
 
 DANGEROUS_PREFIXES = frozenset("=+-@\t\r")
 
@@ -31,9 +30,3 @@ def guard_csv(text: str) -> str:
 def xml_safe(text: str) -> str:
     """``text`` without the control characters XML cannot hold (they are not printable)."""
     return _ILLEGAL_XML.sub("", text) if _ILLEGAL_XML.search(text) else text
-
-
-def group_decimal(value: Decimal, places: int) -> str:
-    """People's number text for reports: ``1234.5`` -> ``1,234.500`` (exact, half-up)."""
-    quantum = Decimal(1).scaleb(-places)
-    return f"{value.quantize(quantum, ROUND_HALF_UP):,.{places}f}"

@@ -38,11 +38,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from deskops_desktop.export.files import FileResult, export_filename, remove_quietly, safe_filename
-from deskops_desktop.export.progress import ExportCancelled, NullProgress, Progress
+from deskops_desktop.export.progress import ExportCancelled
 from deskops_desktop.export.rows import (
     MATERIAL_MODULES,
-    ExportFormat,
-    ExportModule,
     ExportQuery,
     ExportTable,
     Flavour,
@@ -50,7 +48,8 @@ from deskops_desktop.export.rows import (
 )
 from deskops_desktop.models.accounts import User
 from deskops_desktop.models.clock import Clock
-from deskops_desktop.models.enums import Category, Granularity, Role
+from deskops_desktop.models.display import first_line
+from deskops_desktop.models.enums import Category, ExportFormat, Granularity, Module, Role
 from deskops_desktop.models.errors import (
     DeskOpsError,
     NotFound,
@@ -67,6 +66,7 @@ from deskops_desktop.models.jobs import (
     ExportAudit,
     ExportJob,
 )
+from deskops_desktop.models.progress import NullProgress, Progress
 from deskops_desktop.models.reference import Site
 from deskops_desktop.models.validation import MIN_DATE
 from deskops_desktop.services.access import Actor
@@ -102,7 +102,7 @@ class ExportRequest:
     ``keep`` marks files that never expire (command-line exports).
     """
 
-    module: ExportModule
+    module: Module
     format: ExportFormat
     site_id: str
     date_from: date
@@ -127,7 +127,7 @@ class JobInfo:
     user_id: str
     site_id: str
     site_code: str
-    module: ExportModule
+    module: Module
     format: ExportFormat
     granularity: Granularity
     date_from: date
@@ -578,7 +578,7 @@ def _job_info(
 ) -> JobInfo:
     filters: dict[str, Any] = dict(job.filters or {})
     return JobInfo(
-        job.id, job.user_id, job.site_id, site_code, ExportModule(job.module),
+        job.id, job.user_id, job.site_id, site_code, Module(job.module),
         ExportFormat(job.format), Granularity(job.granularity), job.date_from, job.date_to,
         filters.get("category"), job.destination, job.status, job.progress, job.error,
         job.file_path, job.size_bytes, job.sha256, job.record_count, job.created_at,
@@ -589,7 +589,7 @@ def _job_info(
 def _request_of(job: ExportJob) -> ExportRequest:
     filters: dict[str, Any] = dict(job.filters or {})
     return ExportRequest(
-        ExportModule(job.module), ExportFormat(job.format), job.site_id, job.date_from, job.date_to,
+        Module(job.module), ExportFormat(job.format), job.site_id, job.date_from, job.date_to,
         Granularity(job.granularity), job.destination, filters.get("category"),
         str(filters.get("file_name") or ""), bool(filters.get("keep")),
     )  # fmt: skip
@@ -610,7 +610,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror or exc}{where}"
-    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    first = first_line(exc)
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 

@@ -30,9 +30,8 @@ from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
-from deskops_desktop.export.cells import group_decimal
 from deskops_desktop.export.files import FileResult, atomic_output, digest
-from deskops_desktop.export.progress import Progress, RowTicker
+from deskops_desktop.export.progress import RowTicker
 from deskops_desktop.export.rows import (
     NO_DATA,
     NUMERIC_KINDS,
@@ -41,6 +40,8 @@ from deskops_desktop.export.rows import (
     ExportTable,
     TotalsTable,
 )
+from deskops_desktop.models.display import grouped
+from deskops_desktop.models.progress import Progress
 
 PAGE = landscape(A4)
 MARGIN = 16 * mm
@@ -406,19 +407,11 @@ def _formatter(column: Column) -> Callable[[Any], str]:
     kind = column.kind
     if kind is ColumnKind.QUANTITY:
         return lambda v: (
-            ""
-            if v is None
-            else f"{v:,.3f}"
-            if isinstance(v, Decimal)
-            else group_decimal(Decimal(v), 3)
+            "" if v is None else f"{v:,.3f}" if isinstance(v, Decimal) else grouped(Decimal(v), 3)
         )
     if kind is ColumnKind.HOURS:
         return lambda v: (
-            ""
-            if v is None
-            else f"{v:,.2f}"
-            if isinstance(v, Decimal)
-            else group_decimal(Decimal(v), 2)
+            "" if v is None else f"{v:,.2f}" if isinstance(v, Decimal) else grouped(Decimal(v), 2)
         )
     if kind is ColumnKind.INTEGER:
         return lambda v: "" if v is None else f"{v:,}"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from deskops_desktop.export.csv_writer import write_csv
 from deskops_desktop.export.files import FileResult
-from deskops_desktop.export.progress import Progress
 from deskops_desktop.export.rows import ExportTable
+from deskops_desktop.models.progress import Progress
 
 
 def write_powerbi_csv(table: ExportTable, target: Path, progress: Progress) -> FileResult:

@@ -48,50 +48,6 @@ from deskops_desktop.services.reference import SiteInfo, load_reference_index, l
 NO_DATA = "No data for the selected period"
 
 
-class ExportModule(StrEnum):
-    """What can be exported: the record modules plus the stock ledger ("inventory")."""
-
-    PRODUCTION = "production"
-    DISPATCH = "dispatch"
-    RECEIVED = "received"
-    EQUIPMENT = "equipment"
-    MANPOWER = "manpower"
-    INVENTORY = "inventory"
-    ADJUSTMENTS = "adjustments"
-
-    @property
-    def heading(self) -> str:
-        """The name people read ("Production", "Inventory")."""
-        return "Inventory" if self is ExportModule.INVENTORY else SPECS[Module(self.value)].title
-
-    @property
-    def record_module(self) -> Module | None:
-        return None if self is ExportModule.INVENTORY else Module(self.value)
-
-
-class ExportFormat(StrEnum):
-    XLSX = "xlsx"
-    CSV = "csv"
-    POWERBI = "powerbi"
-    PDF = "pdf"
-
-    @property
-    def extension(self) -> str:
-        return "csv" if self is ExportFormat.POWERBI else self.value
-
-    @property
-    def label(self) -> str:
-        return _FORMAT_LABELS[self]
-
-
-_FORMAT_LABELS = {
-    ExportFormat.XLSX: "Excel workbook (.xlsx)",
-    ExportFormat.CSV: "CSV (.csv)",
-    ExportFormat.POWERBI: "Power BI CSV (.csv)",
-    ExportFormat.PDF: "PDF report (.pdf)",
-}
-
-
 class Flavour(StrEnum):
     """Human columns (xlsx, csv, pdf: the import headers) or Power BI columns (snake_case)."""
 
@@ -147,7 +103,7 @@ class TotalsTable:
 class ExportMeta:
     """What the reader of a file must know about it (Summary sheet, pdf title block)."""
 
-    module: ExportModule
+    module: Module
     granularity: Granularity
     site_code: str
     site_name: str
@@ -216,7 +172,7 @@ class ExportTable:
 class ExportQuery:
     """Which rows: module, site, inclusive date range, granularity, optional material category."""
 
-    module: ExportModule
+    module: Module
     site_id: str
     date_from: date
     date_to: date
@@ -231,8 +187,8 @@ class ExportQuery:
 
 
 MATERIAL_MODULES = frozenset(
-    {ExportModule.PRODUCTION, ExportModule.DISPATCH, ExportModule.RECEIVED,
-     ExportModule.INVENTORY, ExportModule.ADJUSTMENTS}
+    {Module.PRODUCTION, Module.DISPATCH, Module.RECEIVED,
+     Module.INVENTORY, Module.ADJUSTMENTS}
 )  # fmt: skip
 
 
@@ -261,14 +217,12 @@ def build_table(
         generated_by=actor.display_name or actor.username,
         filters=query.filters(),
     )
-    if query.module is ExportModule.INVENTORY:
+    if query.module is Module.INVENTORY:
         ledger = services.ledger.ledger(
             actor, query.site_id, query.date_from, query.date_to, query.granularity, query.category
         )
         return ledger_table(ledger, meta, flavour)
-    module = query.module.record_module
-    assert module is not None
-    spec = SPECS[module]
+    spec = SPECS[query.module]
     ref_ids = _ref_ids(spec, refs, query.category)
     if query.granularity is Granularity.DAILY:
         return _daily_records_table(services, spec, site, refs, query, ref_ids, meta, flavour)

@@ -35,8 +35,9 @@ from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[im
 
 from deskops_desktop.export.cells import DANGEROUS_PREFIXES, xml_safe
 from deskops_desktop.export.files import FileResult, atomic_output, digest
-from deskops_desktop.export.progress import Progress, RowTicker
+from deskops_desktop.export.progress import RowTicker
 from deskops_desktop.export.rows import NO_DATA, Column, ColumnKind, ExportTable, TotalsTable
+from deskops_desktop.models.progress import Progress
 
 MAX_SHEET_ROWS = 1_000_000
 """Data rows per sheet (Excel's limit is 1,048,576 including the header)."""

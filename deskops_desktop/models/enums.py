@@ -90,7 +90,12 @@ class Granularity(StrEnum):
 
 
 class Module(StrEnum):
-    """The record modules a clerk enters (and that import/export speak of)."""
+    """The one name of every kind of thing the app shows, exports and imports.
+
+    The record modules a clerk enters (``RECORD_MODULES``: each has a ``ModuleSpec``) and the
+    stock ledger, ``INVENTORY``, which is computed from them. Services, exports, pages and the
+    command line all use this one enum; a page for a module is keyed by the module itself.
+    """
 
     PRODUCTION = "production"
     DISPATCH = "dispatch"
@@ -98,3 +103,59 @@ class Module(StrEnum):
     EQUIPMENT = "equipment"
     MANPOWER = "manpower"
     ADJUSTMENTS = "adjustments"
+    INVENTORY = "inventory"
+
+    @property
+    def heading(self) -> str:
+        """The name people read ("Production", "Inventory")."""
+        return _MODULE_TITLES[self]
+
+    @property
+    def is_record(self) -> bool:
+        """A module of records a clerk types in (as opposed to a computed report)."""
+        return self in RECORD_MODULES
+
+
+_MODULE_TITLES = {
+    Module.PRODUCTION: "Production",
+    Module.DISPATCH: "Dispatch",
+    Module.RECEIVED: "Received",
+    Module.EQUIPMENT: "Equipment",
+    Module.MANPOWER: "Manpower",
+    Module.ADJUSTMENTS: "Adjustments",
+    Module.INVENTORY: "Inventory",
+}
+
+RECORD_MODULES: tuple[Module, ...] = (
+    Module.PRODUCTION,
+    Module.DISPATCH,
+    Module.RECEIVED,
+    Module.EQUIPMENT,
+    Module.MANPOWER,
+    Module.ADJUSTMENTS,
+)
+
+
+class ExportFormat(StrEnum):
+    """The file formats of an export (and of the "Preferred export format" setting)."""
+
+    XLSX = "xlsx"
+    CSV = "csv"
+    POWERBI = "powerbi"
+    PDF = "pdf"
+
+    @property
+    def extension(self) -> str:
+        return "csv" if self is ExportFormat.POWERBI else self.value
+
+    @property
+    def label(self) -> str:
+        return _FORMAT_LABELS[self]
+
+
+_FORMAT_LABELS = {
+    ExportFormat.XLSX: "Excel workbook (.xlsx)",
+    ExportFormat.CSV: "CSV (.csv)",
+    ExportFormat.POWERBI: "Power BI CSV (.csv)",
+    ExportFormat.PDF: "PDF report (.pdf)",
+}

@@ -29,7 +29,8 @@ def to_milli(value: Decimal) -> int:
 
 
 def from_milli(value: int) -> Decimal:
-    return (Decimal(value) / 1000).quantize(MILLI)
+    """Integer thousandths -> the exact Decimal with 3 places (``5000`` -> ``5.000``)."""
+    return Decimal(value).scaleb(-3)
 
 
 def to_centi(value: Decimal) -> int:

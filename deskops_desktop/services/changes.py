@@ -27,6 +27,11 @@ class Area(StrEnum):
     USERS = "users"
     EXPORTS = "exports"
 
+    @staticmethod
+    def of(module: Module) -> Area:
+        """The area a module's data lives in (the stock ledger, for ``INVENTORY``)."""
+        return Area.LEDGER if module is Module.INVENTORY else Area(module.value)
+
 
 @dataclass(frozen=True)
 class ChangeSet:
@@ -52,7 +57,8 @@ class ChangeSet:
 
 
 def for_module(module: Module, site_id: str) -> ChangeSet:
-    areas = {Area(module.value), Area.DASHBOARD}
+    """What a write of ``module`` records at ``site_id`` touches."""
+    areas = {Area.of(module), Area.DASHBOARD}
     if SPECS[module].flow is not None:
         areas.add(Area.LEDGER)
     return ChangeSet(frozenset(areas), frozenset({site_id}))

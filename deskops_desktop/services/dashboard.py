@@ -38,10 +38,9 @@ from sqlalchemy import Date, bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
+from deskops_desktop.models.display import summary
 from deskops_desktop.models.enums import (
     SHIFT_HOURS,
-    UOM_SUMMARY_DECIMALS,
-    UOM_SYMBOL,
     EquipmentStatus,
     Level,
     Module,
@@ -51,9 +50,9 @@ from deskops_desktop.models.enums import (
 from deskops_desktop.models.ledger_math import level_of
 from deskops_desktop.models.modules import ReferenceIndex, RefItem
 from deskops_desktop.models.reference import ProductionTarget
-from deskops_desktop.models.types import from_centi, to_milli
+from deskops_desktop.models.types import from_centi, from_milli, to_milli
 from deskops_desktop.services.access import Actor, require_site
-from deskops_desktop.services.ledger import check_range, milli_to_decimal
+from deskops_desktop.services.ledger import check_range
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
 from deskops_desktop.services.store import Store
 
@@ -314,12 +313,6 @@ def target_on(targets: Sequence[tuple[date, Decimal]], day: date) -> Decimal | N
     """The target valid on ``day``: latest ``from_date`` ≤ day. ``targets`` sorted by date."""
     index = bisect.bisect_right([t[0] for t in targets], day)
     return targets[index - 1][1] if index else None
-
-
-def format_quantity(value: Decimal, uom: str) -> str:
-    places = UOM_SUMMARY_DECIMALS.get(uom, 3)
-    rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    return f"{rounded:,.{places}f} {UOM_SYMBOL.get(uom, uom.lower())}"
 
 
 def _days(first: date, last: date) -> tuple[date, ...]:
@@ -803,13 +796,13 @@ class _Query:
         for m in stock.materials:
             series = stock.closing[m.id]
             latest = series[last]
-            shown = milli_to_decimal(latest)
+            shown = from_milli(latest)
             where = AttentionTarget(PAGE_INVENTORY, material_code=m.code, day=self.date_to)
             if latest < 0:
                 negative.append(
                     AttentionItem(
                         AttentionKind.NEGATIVE_STOCK,
-                        f"{m.code} {m.name}: stock is negative ({format_quantity(shown, m.uom)}"
+                        f"{m.code} {m.name}: stock is negative ({summary(shown, m.uom, unit=True)}"
                         f" on {self.date_to.isoformat()}) — an entry is missing or was late",
                         where,
                     )
@@ -822,7 +815,7 @@ class _Query:
                     AttentionItem(
                         AttentionKind.NEGATIVE_STOCK,
                         f"{m.code} {m.name}: stock was negative on {day.isoformat()}"
-                        f" ({format_quantity(milli_to_decimal(series[dipped]), m.uom)})",
+                        f" ({summary(from_milli(series[dipped]), m.uom, unit=True)})",
                         AttentionTarget(PAGE_INVENTORY, material_code=m.code, day=day),
                     )
                 )
@@ -830,8 +823,8 @@ class _Query:
                 low.append(
                     AttentionItem(
                         AttentionKind.LOW_STOCK,
-                        f"{m.code} {m.name} is LOW: {format_quantity(shown, m.uom)}"
-                        f" (below {format_quantity(m.low_threshold, m.uom)})",
+                        f"{m.code} {m.name} is LOW: {summary(shown, m.uom, unit=True)}"
+                        f" (below {summary(m.low_threshold, m.uom, unit=True)})",
                         where,
                     )
                 )
@@ -956,12 +949,12 @@ class _Query:
 
 
 def _figure(uom: str, current: int, previous: int, line: Iterable[int]) -> UnitFigure:
-    cur, prev = milli_to_decimal(current), milli_to_decimal(previous)
+    cur, prev = from_milli(current), from_milli(previous)
     return UnitFigure(uom, cur, prev, percent_change(cur, prev), _decimals(line))
 
 
 def _decimals(values: Iterable[int]) -> tuple[Decimal, ...]:
-    return tuple(milli_to_decimal(v) for v in values)
+    return tuple(from_milli(v) for v in values)
 
 
 def _average(total: int, days: int) -> Decimal:
@@ -976,7 +969,7 @@ def _level(m: RefItem, closing: int) -> MaterialLevel:
         m.name,
         m.category,
         m.uom,
-        milli_to_decimal(closing),
+        from_milli(closing),
         m.low_threshold,
         m.high_threshold,
         level_of(closing, to_milli(m.low_threshold), to_milli(m.high_threshold)),

@@ -42,6 +42,7 @@ from typing import Any
 
 from deskops_desktop.models import reference_data as ref
 from deskops_desktop.models.enums import (
+    RECORD_MODULES,
     AdjustmentReason,
     EquipmentStatus,
     Module,
@@ -51,6 +52,7 @@ from deskops_desktop.models.enums import (
 )
 from deskops_desktop.models.errors import Problem, ValidationError
 from deskops_desktop.models.modules import RefItem
+from deskops_desktop.models.progress import NullProgress, Progress
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.reference import SiteInfo
@@ -61,8 +63,6 @@ DEMO_USERS: tuple[tuple[str, Role, str], ...] = (
     ("demo.moderator", Role.MODERATOR, "Demo Site Supervisor"),
 )
 MAX_DAYS = 3660
-
-Progress = Callable[[int, str], None]
 
 
 @dataclass(frozen=True)
@@ -163,8 +163,8 @@ class DemoSummary:
             f"Demo data (seed {self.seed}) for {len(self.sites)} site(s): {', '.join(self.sites)}",
             f"  {self.date_from.isoformat()} to {self.date_to.isoformat()}",
         ]
-        width = max(len(m.value) for m in Module)
-        for module in Module:
+        width = max(len(m.value) for m in RECORD_MODULES)
+        for module in RECORD_MODULES:
             lines.append(f"  {module.value:<{width}}  {self.counts.get(module, 0):>9,}")
         lines.append(
             f"  {'total':<{width}}  {self.total:>9,} records in {self.elapsed_seconds:.1f} s"
@@ -231,7 +231,7 @@ def generate_demo(
         seed: the random seed; the same seed gives the same records and quantities.
         end: last day; default (and upper bound) is today in each site's time zone (from the
             store's clock), because validation refuses future dates.
-        progress: called with (percent 0-100, message) after each written chunk.
+        progress: told the percentage and a status line after each written chunk.
 
     Raises:
         ValidationError: bad arguments, or a site already has records in the demo's range (the
@@ -245,7 +245,7 @@ def generate_demo(
         problems.append(Problem("days", f"must be between 1 and {MAX_DAYS}"))
     if problems:
         raise ValidationError(problems)
-    report = progress or (lambda _percent, _message: None)
+    report = _reporter(progress or NullProgress())
     report(0, "preparing sites")
     refs = services.master.reference()
     clock = services.store.clock
@@ -280,7 +280,7 @@ def generate_demo(
         for module in _MODULE_ORDER
         if (rows := by_module.get(module))
     ]
-    counts = {m: 0 for m in Module}
+    counts = {m: 0 for m in RECORD_MODULES}
     for done, (info, module, month, rows) in enumerate(chunks, start=1):
         result = services.records.create_many(SYSTEM, module, info.id, rows)
         counts[module] += result.count
@@ -309,6 +309,14 @@ def generate_demo(
     return summary
 
 
+def _reporter(progress: Progress) -> Callable[[int, str], None]:
+    def report(percent: int, status: str) -> None:
+        progress.set_status(status)
+        progress.set_progress(percent)
+
+    return report
+
+
 # ----------------------------------------------------------------------------- set-up steps
 def _add_site(services: Services, site: DemoSite) -> SiteInfo:
     info, _ = services.master.add_site(
@@ -318,7 +326,7 @@ def _add_site(services: Services, site: DemoSite) -> SiteInfo:
 
 
 def _refuse_filled(services: Services, site: SiteInfo, first: date, last: date) -> None:
-    for module in Module:
+    for module in RECORD_MODULES:
         if services.records.count(SYSTEM, module, site.id, first, last):
             raise ValidationError(
                 [

@@ -32,7 +32,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from deskops_desktop.models.enums import Module, Role
+from deskops_desktop.models.enums import RECORD_MODULES, Module, Role
 from deskops_desktop.models.errors import DeskOpsError, PermissionDenied, Problem, ValidationError
 from deskops_desktop.models.modules import SPECS, FieldSpec, Kind, ModuleSpec
 from deskops_desktop.services.access import Actor
@@ -101,10 +101,10 @@ class ImportResult:
 def module_from_name(name: str) -> Module:
     """``production`` … ``adjustments`` (any case; ``adjustment`` too) to the ``Module``."""
     wanted = name.strip().lower()
-    for module in Module:
+    for module in RECORD_MODULES:
         if wanted in (module.value, module.value.rstrip("s")):
             return module
-    choices = ", ".join(m.value for m in Module)
+    choices = ", ".join(m.value for m in RECORD_MODULES)
     raise ImportFileError(f"unknown module '{name}'; choose one of {choices}")
 
 

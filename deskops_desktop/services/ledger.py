@@ -27,14 +27,10 @@ from deskops_desktop.models.ledger_math import net_flow, period_start
 from deskops_desktop.models.modules import RefItem
 from deskops_desktop.models.records import Dispatch, InventoryAdjustment, Production, Received
 from deskops_desktop.models.stock import StockDay
-from deskops_desktop.models.types import to_milli
+from deskops_desktop.models.types import from_milli, to_milli
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
 from deskops_desktop.services.store import Store
-
-
-def milli_to_decimal(value: int) -> Decimal:
-    return Decimal(value).scaleb(-3)
 
 
 class LedgerRow(NamedTuple):
@@ -58,27 +54,27 @@ class LedgerRow(NamedTuple):
 
     @property
     def opening(self) -> Decimal:
-        return milli_to_decimal(self.opening_m)
+        return from_milli(self.opening_m)
 
     @property
     def produced(self) -> Decimal:
-        return milli_to_decimal(self.produced_m)
+        return from_milli(self.produced_m)
 
     @property
     def received(self) -> Decimal:
-        return milli_to_decimal(self.received_m)
+        return from_milli(self.received_m)
 
     @property
     def dispatched(self) -> Decimal:
-        return milli_to_decimal(self.dispatched_m)
+        return from_milli(self.dispatched_m)
 
     @property
     def adjustment(self) -> Decimal:
-        return milli_to_decimal(self.adjustment_m)
+        return from_milli(self.adjustment_m)
 
     @property
     def closing(self) -> Decimal:
-        return milli_to_decimal(self.closing_m)
+        return from_milli(self.closing_m)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +102,7 @@ class LedgerTotal:
         )
 
     def values(self) -> tuple[Decimal, ...]:
-        return tuple(milli_to_decimal(v) for v in self.milli_values())
+        return tuple(from_milli(v) for v in self.milli_values())
 
 
 @dataclass(frozen=True)

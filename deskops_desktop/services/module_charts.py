@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from deskops_desktop.models.enums import UOM_SYMBOL, Uom
+from deskops_desktop.models.display import unit_symbol
+from deskops_desktop.models.enums import Uom
 from deskops_desktop.models.records import Dispatch, Production, Received
 from deskops_desktop.models.reference import Material
 from deskops_desktop.services.access import Actor, require_site
@@ -97,7 +98,7 @@ class ModuleChartService:
         trips: dict[date, Decimal] = defaultdict(Decimal)
         with self._store.read() as session:
             for uom, day, total, trip_count in session.execute(query):
-                named.setdefault((f"Dispatched ({UOM_SYMBOL.get(uom, uom)})", uom), {})[day] = total
+                named.setdefault((f"Dispatched ({unit_symbol(uom)})", uom), {})[day] = total
                 trips[day] += Decimal(trip_count or 0)
         named[("Trips", "trips")] = trips
         return _daily(_days(date_from, date_to), named)
@@ -117,7 +118,7 @@ class ModuleChartService:
             for source, uom, day, total in session.execute(query):
                 name = source or "(no source)"
                 if uom != Uom.LOAD:
-                    name = f"{name} ({UOM_SYMBOL.get(uom, uom)})"
+                    name = f"{name} ({unit_symbol(uom)})"
                 named.setdefault((name, uom), {})[day] = total
         return _daily(_days(date_from, date_to), named)
 

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskops_desktop.models.enums import UOM_SYMBOL, Granularity, Uom
+from deskops_desktop.models.display import unit_symbol
+from deskops_desktop.models.enums import Granularity, Uom
 from deskops_desktop.services.app_state import AppState
 from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.dashboard import AttentionItem, AttentionKind, DashboardSnapshot
@@ -293,7 +294,7 @@ class DashboardPage(QWidget):
         uom = self.rd_unit.currentData()
         flows = rd.unit(uom)
         labels = [d.strftime("%d %b") for d in rd.days]
-        unit = UOM_SYMBOL.get(uom, uom)
+        unit = unit_symbol(uom)
         if flows is None:
             self.rd_chart.set_data(labels, [], unit)
             return

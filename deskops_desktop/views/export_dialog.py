@@ -36,8 +36,8 @@ from deskops_desktop.export.jobs import (
     default_destination,
     limit_text,
 )
-from deskops_desktop.export.rows import MATERIAL_MODULES, ExportFormat, ExportModule
-from deskops_desktop.models.enums import Category, Granularity
+from deskops_desktop.export.rows import MATERIAL_MODULES
+from deskops_desktop.models.enums import Category, ExportFormat, Granularity, Module
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.date_ranges import PRESETS, preset_range
@@ -88,7 +88,7 @@ class ExportDialog(QDialog):
         submit: Callable[[ExportRequest], JobInfo],
         *,
         site_id: str | None = None,
-        module: ExportModule | None = None,
+        module: Module | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
         destination: str | Path | None = None,
@@ -104,7 +104,7 @@ class ExportDialog(QDialog):
         self.created: JobInfo | None = None
 
         self.module_combo = QComboBox()
-        for item in ExportModule:
+        for item in Module:
             self.module_combo.addItem(item.heading, item.value)
         self.format_combo = QComboBox()
         for fmt in ExportFormat:
@@ -237,7 +237,7 @@ class ExportDialog(QDialog):
     def request(self) -> ExportRequest:
         """The request the fields describe (not yet checked)."""
         return ExportRequest(
-            module=ExportModule(self.module_combo.currentData()),
+            module=Module(self.module_combo.currentData()),
             format=ExportFormat(self.format_combo.currentData()),
             site_id=str(self.site_combo.currentData() or ""),
             date_from=_pydate(self.from_edit.date()),
@@ -303,7 +303,7 @@ class ExportDialog(QDialog):
         self.preset_combo.blockSignals(False)
 
     def _on_module_combo_changed(self, *_args: object) -> None:
-        module = ExportModule(self.module_combo.currentData())
+        module = Module(self.module_combo.currentData())
         self.category_combo.setEnabled(module in MATERIAL_MODULES)
 
     def _on_site_combo_changed(self, *_args: object) -> None:

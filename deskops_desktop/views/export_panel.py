@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from deskops_desktop.export.files import human_size
 from deskops_desktop.export.jobs import ExportJobService, ExportRequest, JobInfo
-from deskops_desktop.export.rows import ExportModule
+from deskops_desktop.models.enums import Module
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.models.jobs import JOB_COMPLETED
 from deskops_desktop.services.access import Actor
@@ -226,7 +226,7 @@ class ExportPanel(QDockWidget):
         site_id: str | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
-        module: ExportModule | None = None,
+        module: Module | None = None,
     ) -> ExportDialog:
         """An export dialog whose Export button queues through ``enqueue``."""
         return ExportDialog(

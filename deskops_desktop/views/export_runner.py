@@ -32,7 +32,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from deskops_desktop.export.jobs import ExportJobService, JobInfo
-from deskops_desktop.export.progress import CancelFlag
+from deskops_desktop.models.progress import CancelFlag
 
 log = logging.getLogger(__name__)
 

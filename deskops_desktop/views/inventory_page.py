@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskops_desktop.models.display import unit_symbol
 from deskops_desktop.models.enums import Category, Granularity, Module, Role
 from deskops_desktop.models.modules import SPECS
 from deskops_desktop.services.changes import Area, ChangeSet
@@ -37,7 +38,7 @@ from deskops_desktop.services.ledger import Ledger, LedgerRow
 from deskops_desktop.services.records import RecordRow
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.movement_chart import MovementChart
-from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells, unit_label
+from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.refresh import ShowRefresher
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
@@ -283,7 +284,7 @@ class InventoryPage(QWidget):
         font = tabular_font()
         for r, total in enumerate(rows):
             name = total.category.replace("_", " ").title() if total.category else "Grand total"
-            cells = [name, unit_label(total.uom), *total_cells(total)]
+            cells = [name, unit_symbol(total.uom), *total_cells(total)]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c >= 2:

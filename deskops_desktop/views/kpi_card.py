@@ -9,7 +9,7 @@ from PySide6.QtCore import QEasingCurve, QPointF, QVariantAnimation
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from deskops_desktop.models.enums import UOM_SUMMARY_DECIMALS, UOM_SYMBOL
+from deskops_desktop.models.display import summary_places, unit_symbol
 from deskops_desktop.services.dashboard import Kpi
 from deskops_desktop.views.theme import tabular_font
 
@@ -20,13 +20,13 @@ UP_COLOR, DOWN_COLOR, FLAT_COLOR = "#2e9d6a", "#d13438", "#8a919c"
 def compact(value: Decimal, uom: str) -> str:
     """1,240 t · 2.4M t · 318 loads: full figures below 100,000, then k / M with one decimal."""
     magnitude = abs(value)
-    symbol = UOM_SYMBOL.get(uom, uom.lower())
+    symbol = unit_symbol(uom)
     if magnitude >= 1_000_000:
         text = f"{(value / 1_000_000).quantize(Decimal('0.1'), ROUND_HALF_UP)}M"
     elif magnitude >= 100_000:
         text = f"{(value / 1_000).quantize(Decimal('0.1'), ROUND_HALF_UP)}k"
     else:
-        places = UOM_SUMMARY_DECIMALS.get(uom, 2)
+        places = summary_places(uom)
         text = f"{value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):,.{places}f}"
         if places and "." in text and len(text.replace(",", "")) > 7:
             text = f"{value.quantize(Decimal(1), ROUND_HALF_UP):,.0f}"
@@ -138,7 +138,7 @@ class KpiCard(QFrame):
         for figure in kpi.figures:
             text, color = change_text(figure.change_pct)
             text = text.replace(" vs previous", "")
-            unit = f"{UOM_SYMBOL.get(figure.uom, figure.uom)} " if len(kpi.figures) > 1 else ""
+            unit = f"{unit_symbol(figure.uom)} " if len(kpi.figures) > 1 else ""
             parts.append(f'{unit}<span style="color:{color}">{text}</span>')
         return " · ".join(parts) + ' <span style="color:#8a919c">vs previous period</span>'
 
@@ -157,7 +157,7 @@ class KpiCard(QFrame):
         self.value.setText(self._text(fraction))
         self.value.setToolTip(
             "\n".join(
-                f"{x.current} {UOM_SYMBOL.get(x.uom, x.uom)} (previous {x.previous})"
+                f"{x.current} {unit_symbol(x.uom)} (previous {x.previous})"
                 for x in (self._kpi.figures if self._kpi else ())
             )
         )

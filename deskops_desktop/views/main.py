@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from deskops_desktop.logs import setup_logging
 from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
+from deskops_desktop.models.display import first_line
 from deskops_desktop.models.enums import Role
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services import backups
@@ -64,7 +65,7 @@ def check_connection(url: str, password: str) -> str | None:
             conn.execute(text("SELECT 1"))
         store.dispose()
     except Exception as exc:  # any driver or network failure is reported, not raised
-        return str(exc).splitlines()[0][:200]
+        return first_line(exc, 200)
     return None
 
 

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from deskops_desktop.export.jobs import ExportJobService
-from deskops_desktop.export.rows import ExportModule
 from deskops_desktop.models.enums import Module
 from deskops_desktop.services.app_state import AppState, save_state
 from deskops_desktop.services.changes import Area, ChangeSet
@@ -235,7 +234,7 @@ class MainWindow(QMainWindow):
         ctx = self._context
         return (ctx.site.id, ctx.date_from, ctx.date_to) if ctx else (None, None, None)
 
-    def open_export_dialog(self, module: ExportModule | None = None) -> None:
+    def open_export_dialog(self, module: Module | None = None) -> None:
         """The export dialog, preset to the current site, range and (from a page) module."""
         site_id, start, end = self._export_context()
         self.export_panel.make_dialog(self.sites, site_id, start, end, module).open()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from deskops_desktop.models.enums import UOM_SUMMARY_DECIMALS, UOM_SYMBOL
-from deskops_desktop.services.ledger import LedgerRow, LedgerTotal, milli_to_decimal
+from deskops_desktop.models.display import summary_milli, unit_symbol
+from deskops_desktop.models.types import from_milli
+from deskops_desktop.services.ledger import LedgerRow, LedgerTotal
 from deskops_desktop.views.theme import LEVEL_COLORS, LEVEL_TEXT, tabular_font
 
 PAGE_ROWS = 50
@@ -46,24 +46,17 @@ CLOSING_COLUMN = 7
 LEVEL_COLUMN = 8
 
 
-def format_milli(value: int, uom: str) -> str:
-    """The unit's display precision (TON 2 dp, LOAD 0 dp), rounded half-up, with separators."""
-    places = UOM_SUMMARY_DECIMALS.get(uom, 3)
-    rounded = milli_to_decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    return f"{rounded:,.{places}f}"
-
-
 def explain(row: LedgerRow) -> str:
     """The closing as a sum a supervisor can check by hand (exact, 3 dp)."""
-    unit = UOM_SYMBOL.get(row.material.uom, row.material.uom.lower())
+    unit = unit_symbol(row.material.uom)
 
     def q(value: int) -> str:
-        return "0" if value == 0 else f"{milli_to_decimal(value)}"
+        return "0" if value == 0 else f"{from_milli(value)}"
 
     return (
         f"opening {q(row.opening_m)} + produced {q(row.produced_m)} + received {q(row.received_m)}"
         f" − dispatched {q(row.dispatched_m)} + adjustment {q(row.adjustment_m)}"
-        f" = {milli_to_decimal(row.closing_m)} {unit}"
+        f" = {from_milli(row.closing_m)} {unit}"
     )
 
 
@@ -183,7 +176,7 @@ class LedgerTableModel(QAbstractTableModel):
             row.adjustment_m,
             row.closing_m,
         )
-        return format_milli(values[col - 2], uom)
+        return summary_milli(values[col - 2], uom)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.beginResetModel()
@@ -207,8 +200,4 @@ class LedgerTableModel(QAbstractTableModel):
 
 
 def total_cells(total: LedgerTotal) -> list[str]:
-    return [format_milli(v, total.uom) for v in total.milli_values()]
-
-
-def unit_label(uom: str) -> str:
-    return UOM_SYMBOL.get(uom, uom.lower())
+    return [summary_milli(v, total.uom) for v in total.milli_values()]

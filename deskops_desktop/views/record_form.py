@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskops_desktop.models.display import unit_symbol
 from deskops_desktop.models.enums import (
     OPERATION_NAMES,
-    UOM_SYMBOL,
     AdjustmentReason,
     EquipmentStatus,
     Operation,
@@ -361,7 +361,7 @@ class RecordForm(QWidget):
         if self._unit_label is None:
             return
         item = self._refs.by_code(Kind.MATERIAL, text) if text else None
-        self._unit_label.setText(UOM_SYMBOL.get(item.uom, "") if item else "")
+        self._unit_label.setText(unit_symbol(item.uom) if item else "")
 
 
 def _typed(values: dict[str, object]) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskops_desktop.export.rows import ExportModule
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.errors import (
     DeskOpsError,
@@ -178,9 +177,7 @@ class RecordPage(QWidget):
         self._filter_timer.timeout.connect(self.reload)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.paste_button.clicked.connect(lambda: self.paste_rows())
-        self.export_button.clicked.connect(
-            lambda: self.export_requested.emit(ExportModule(self.module.value))
-        )
+        self.export_button.clicked.connect(lambda: self.export_requested.emit(self.module))
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(self._update_count)
         QShortcut(QKeySequence.StandardKey.New, self).activated.connect(self._on_new_shortcut)

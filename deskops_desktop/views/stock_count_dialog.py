@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from deskops_desktop.models import validation as v
-from deskops_desktop.models.enums import UOM_SYMBOL, AdjustmentReason, Module
+from deskops_desktop.models.display import unit_symbol
+from deskops_desktop.models.enums import AdjustmentReason, Module
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
 from deskops_desktop.models.modules import RefItem
+from deskops_desktop.models.types import from_milli
 from deskops_desktop.services.data_service import DataService
-from deskops_desktop.services.ledger import milli_to_decimal
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.theme import tabular_font
 
@@ -102,22 +103,21 @@ class StockCountDialog(QDialog):
             counted = v.parse_decimal(self.counted.text())
         except v.FieldError:
             return None
-        if counted < 0 or counted != counted.quantize(milli_to_decimal(1)):
+        if counted < 0 or counted != counted.quantize(from_milli(1)):
             return None
         return int(counted * 1000) - self._book(item.id, day)
 
     def _update(self) -> None:
         item, day = self._selected()
-        unit = UOM_SYMBOL.get(item.uom, "")
-        self.book_label.setText(f"{milli_to_decimal(self._book(item.id, day))} {unit}")
+        unit = unit_symbol(item.uom)
+        self.book_label.setText(f"{from_milli(self._book(item.id, day))} {unit}")
         diff = self.difference()
         if diff is None:
             self.diff_label.setText("—")
         else:
             sign = "+" if diff > 0 else ""
             self.diff_label.setText(
-                f"{sign}{milli_to_decimal(diff)} {unit}"
-                + ("  (matches the book)" if diff == 0 else "")
+                f"{sign}{from_milli(diff)} {unit}" + ("  (matches the book)" if diff == 0 else "")
             )
 
     def save(self) -> bool:
@@ -132,7 +132,7 @@ class StockCountDialog(QDialog):
         if diff == 0:
             self.error.setText("The count matches the book: there is nothing to adjust")
             return False
-        quantity = str(milli_to_decimal(diff))
+        quantity = str(from_milli(diff))
         try:
             self._data.create(
                 Module.ADJUSTMENTS,

@@ -13,8 +13,7 @@ from PySide6.QtCore import QTimer, QUrl
 from pytestqt.qtbot import QtBot
 
 from deskops_desktop.export.jobs import CANCELLED, ExportJobService, ExportRequest, JobInfo
-from deskops_desktop.export.rows import ExportFormat, ExportModule
-from deskops_desktop.models.enums import Granularity
+from deskops_desktop.models.enums import ExportFormat, Granularity, Module
 from deskops_desktop.models.jobs import JOB_COMPLETED, JOB_FAILED
 from deskops_desktop.views.export_dialog import ExportDialog
 from deskops_desktop.views.export_panel import ExportPanel
@@ -41,7 +40,7 @@ def request(
     folder: Path,
     fmt: ExportFormat = ExportFormat.XLSX,
     days: int = 59,
-    module: ExportModule = ExportModule.PRODUCTION,
+    module: Module = Module.PRODUCTION,
 ) -> ExportRequest:
     return ExportRequest(module, fmt, demo.site.id, TODAY - timedelta(days=days), TODAY,
                          Granularity.DAILY, str(folder))  # fmt: skip
@@ -88,10 +87,10 @@ def test_gui_thread_is_not_blocked_while_exports_run(
     demo: Demo, jobs: ExportJobService, runner: ExportRunner, qtbot: QtBot, tmp_path: Path
 ) -> None:
     ids = [jobs.create(demo.actors.admin, request(demo, tmp_path / "out", fmt, module=module)).id
-           for fmt, module in ((ExportFormat.XLSX, ExportModule.PRODUCTION),
-                               (ExportFormat.PDF, ExportModule.EQUIPMENT),
-                               (ExportFormat.XLSX, ExportModule.EQUIPMENT),
-                               (ExportFormat.PDF, ExportModule.PRODUCTION))]  # fmt: skip
+           for fmt, module in ((ExportFormat.XLSX, Module.PRODUCTION),
+                               (ExportFormat.PDF, Module.EQUIPMENT),
+                               (ExportFormat.XLSX, Module.EQUIPMENT),
+                               (ExportFormat.PDF, Module.PRODUCTION))]  # fmt: skip
     finished: list[str] = []
     runner.signals.job_finished.connect(lambda job_id, _info, _error: finished.append(job_id))
     ticks: list[float] = []
@@ -134,7 +133,7 @@ def make_dialog(
         [demo.site],
         submit,
         site_id=demo.site.id,
-        module=ExportModule.DISPATCH,
+        module=Module.DISPATCH,
         destination=tmp_path or Path("/tmp"),
     )
     qtbot.addWidget(dialog)
@@ -166,7 +165,7 @@ def test_dialog_presets_and_validation_next_to_fields(
     assert not dialog.category_combo.isEnabled()
     assert dialog.try_export()
     assert dialog.created is not None
-    assert submitted[0].module is ExportModule.EQUIPMENT
+    assert submitted[0].module is Module.EQUIPMENT
 
 
 def test_dialog_shows_the_sixth_job_refusal(
@@ -265,7 +264,7 @@ def test_task_and_throttled_progress_run_in_the_calling_thread(
     demo: Demo, jobs: ExportJobService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What a pool thread does, run synchronously so it is traced and easy to assert."""
-    from deskops_desktop.export.progress import CancelFlag
+    from deskops_desktop.models.progress import CancelFlag
     from deskops_desktop.views import export_runner
 
     signals = export_runner.ExportRunnerSignals()

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from deskops_desktop.cli_support import TerminalProgress, iso_date
 from deskops_desktop.export.files import human_size
 from deskops_desktop.export.jobs import ExportJobService, ExportRequest
-from deskops_desktop.export.rows import ExportFormat, ExportModule
-from deskops_desktop.models.enums import Category, Granularity
+from deskops_desktop.models.enums import Category, ExportFormat, Granularity, Module
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
 from deskops_desktop.models.jobs import JOB_COMPLETED
 from deskops_desktop.services.access import Actor
@@ -33,15 +31,6 @@ _FIELD_OPTIONS = {
 }  # fmt: skip
 
 
-def _iso_date(text: str) -> date:
-    try:
-        if len(text.strip()) != 10:
-            raise ValueError
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
-
-
 def add_parser(subparsers: Any, **kwargs: Any) -> argparse.ArgumentParser:
     """Add ``export`` to ``subparsers`` (extra keyword arguments go to ``add_parser``)."""
     text = "write an export file (xlsx, csv, Power BI csv or pdf) with a progress bar"
@@ -49,12 +38,12 @@ def add_parser(subparsers: Any, **kwargs: Any) -> argparse.ArgumentParser:
         "export", help=text, description=text, **kwargs
     )
     parser.add_argument(
-        "module", metavar="MODULE", type=str.lower, choices=[m.value for m in ExportModule],
-        help=", ".join(m.value for m in ExportModule),
+        "module", metavar="MODULE", type=str.lower, choices=[m.value for m in Module],
+        help=", ".join(m.value for m in Module),
     )  # fmt: skip
     parser.add_argument("--site", required=True, metavar="CODE", help="site code")
-    parser.add_argument("--from", dest="date_from", required=True, type=_iso_date, metavar="DATE")
-    parser.add_argument("--to", dest="date_to", required=True, type=_iso_date, metavar="DATE")
+    parser.add_argument("--from", dest="date_from", required=True, type=iso_date, metavar="DATE")
+    parser.add_argument("--to", dest="date_to", required=True, type=iso_date, metavar="DATE")
     parser.add_argument(
         "--format", dest="fmt", required=True, type=str.lower,
         choices=[f.value for f in ExportFormat], help="xlsx, csv, powerbi or pdf",
@@ -80,7 +69,7 @@ def run(args: argparse.Namespace, services: Services, actor: Actor) -> int:
         site = services.master.site_by_code(actor, args.site)
         folder, name = _destination(args.out)
         request = ExportRequest(
-            ExportModule(args.module), ExportFormat(args.fmt), site.id, args.date_from,
+            Module(args.module), ExportFormat(args.fmt), site.id, args.date_from,
             args.date_to, Granularity(args.granularity), str(folder),
             getattr(args, "category", None), name, keep=True,
         )  # fmt: skip
@@ -117,46 +106,3 @@ def _destination(out: Path | None) -> tuple[Path, str]:
 
 def _error(message: str) -> None:
     sys.stderr.write(f"deskops: error: {message}\n")
-
-
-class TerminalProgress:
-    """A one-line progress bar on a terminal (nothing when the stream is not a terminal)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, *, force: bool = False) -> None:
-        self._stream = stream
-        self._enabled = force or (hasattr(stream, "isatty") and stream.isatty())
-        self._percent = 0
-        self._status = ""
-        self._drawn_at = 0.0
-        self._shown = False
-
-    def set_progress(self, percent: int) -> None:
-        self._percent = percent
-        self._draw()
-
-    def set_status(self, text: str) -> None:
-        self._status = text
-        self._draw(force=True)
-
-    def is_cancelled(self) -> bool:
-        return False  # Ctrl+C raises KeyboardInterrupt; the writer's cleanup removes the temp file
-
-    def _draw(self, *, force: bool = False) -> None:
-        if not self._enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self._drawn_at < 0.1 and self._percent < 100:
-            return
-        self._drawn_at = now
-        filled = self.WIDTH * self._percent // 100
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self._stream.write(f"\r[{bar}] {self._percent:3d}% {self._status[:40]:<40}")
-        self._stream.flush()
-        self._shown = True
-
-    def close(self) -> None:
-        if self._enabled and self._shown:
-            self._stream.write("\n")
-            self._stream.flush()
