@@ -39,7 +39,7 @@ from deskops_desktop.models.enums import Granularity, Module
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.app_state import AppState
 from deskops_desktop.services.bundle import build_services
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.services.store import open_store
 from deskops_desktop.views.context import PageContext
@@ -79,8 +79,8 @@ def main() -> int:
     end = _last_day(services, sites[0].id)
     rows: list[tuple[str, float, float | None, str]] = []
 
-    def fresh() -> DataService:
-        return DataService(services, SYSTEM)
+    def fresh() -> DataGateway:
+        return DataGateway(services, SYSTEM)
 
     # ---- inventory page
     page = InventoryPage(fresh())

@@ -45,7 +45,7 @@ from deskops_desktop.models.enums import RECORD_MODULES, Granularity, Module, Ro
 from deskops_desktop.models.errors import DeskOpsError, NotFound, ValidationError
 from deskops_desktop.services.access import require_admin
 from deskops_desktop.services.bundle import Services, build_services
-from deskops_desktop.services.imports import ImportRejected, ImportService
+from deskops_desktop.services.imports import ImportRejected
 from deskops_desktop.services.store import Store, describe_url, open_store, resolve_db_url
 
 PROG = "deskops"
@@ -369,9 +369,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _site_add(args: argparse.Namespace) -> int:
     with _services(args) as services:
         actor = require_actor(services)
-        site, _ = services.master.add_site(
+        site = services.master.add_site(
             actor, args.code, args.name, location=args.location, timezone=args.timezone
-        )
+        ).value
     print(f"added site {site.label} ({site.timezone})")
     return EXIT_OK
 
@@ -392,7 +392,8 @@ def _user_add(args: argparse.Namespace) -> int:
         if actor is None and role is not Role.ADMIN:
             raise CliError("the first user of a store must be an administrator (--role admin)")
         password = new_password(args.username)
-        user, _ = services.users.create(actor, args.username, password, role, args.sites, args.name)
+        created = services.users.create(actor, args.username, password, role, args.sites, args.name)
+        user = created.value
     sites = f" for {', '.join(user.site_codes)}" if user.site_codes else ""
     print(f"added {user.role.value.lower()} {user.username}{sites}")
     if actor is None:
@@ -441,9 +442,7 @@ def _import(args: argparse.Namespace) -> int:
     with _services(args) as services:
         actor = require_actor(services)
         site = services.master.site_by_code(actor, args.site)
-        result = ImportService(services.records).import_file(
-            actor, Module(args.module), site.id, args.file
-        )
+        result = services.imports.import_file(actor, Module(args.module), site.id, args.file).value
     noun = "record" if result.count == 1 else "records"
     print(f"added {result.count:,} {args.module} {noun} to {site.code} from {args.file.name}")
     if result.ignored:

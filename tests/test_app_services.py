@@ -9,11 +9,7 @@ from datetime import date
 import pytest
 
 from deskops_desktop.logs import log_path, setup_logging
-from deskops_desktop.models.enums import Module, Role
 from deskops_desktop.services.app_state import AppState, load_state, save_state, state_path
-from deskops_desktop.services.bundle import build_services
-from deskops_desktop.services.changes import Area, ChangeSet
-from deskops_desktop.services.data_service import DataService
 from deskops_desktop.services.date_ranges import preset_range
 from deskops_desktop.services.store import Store
 
@@ -28,36 +24,6 @@ def test_presets() -> None:
     assert preset_range("Last month", date(2026, 1, 5)) == (date(2025, 12, 1), date(2025, 12, 31))
     with pytest.raises(ValueError, match="Custom"):
         preset_range("Custom", today)
-
-
-def test_data_service_caches_and_invalidates_by_change_set(sqlite_store: Store) -> None:
-    services = build_services(sqlite_store)
-    services.users.create(None, "admin", "admin-pass-1", Role.ADMIN)
-    actor = services.users.authenticate("admin", "admin-pass-1")
-    data = DataService(services, actor)
-    heard: list[ChangeSet] = []
-    data.subscribe(heard.append)
-    site = services.master.site_by_code(actor, "ALASLA-29")
-    day = site.today(sqlite_store.clock.now())
-    assert data.count(Module.PRODUCTION, site.id, day, day) == 0
-    assert data.count(Module.PRODUCTION, site.id, day, day) == 0
-    assert (data.hits, data.misses) == (1, 1)
-    data.records(Module.DISPATCH, site.id, day, day)
-    data.ledger(site.id, day, day)
-    data.create(
-        Module.PRODUCTION,
-        site.id,
-        {"date": day, "operation": "CRU-PRO", "material": "AGG-G1", "quantity": "2"},
-    )
-    assert heard[-1].touches(Area.PRODUCTION, site.id)
-    assert heard[-1].touches(Area.LEDGER, site.id)
-    assert not heard[-1].touches(Area.DISPATCH, site.id)
-    hits = data.hits
-    data.records(Module.DISPATCH, site.id, day, day)  # untouched area: still cached
-    assert data.hits == hits + 1
-    assert data.count(Module.PRODUCTION, site.id, day, day) == 1  # touched: reloaded
-    ledger = data.ledger(site.id, day, day)
-    assert next(r for r in ledger.rows if r.material.code == "AGG-G1").closing_m == 2000
 
 
 def test_app_state_round_trip_and_bad_values(caplog: pytest.LogCaptureFixture) -> None:

@@ -75,14 +75,14 @@ def clerk(services: Services) -> Actor:
 
 def test_today_is_the_sites_date_not_utcs(services: Services, site: SiteInfo, today: date) -> None:
     assert today == services.store.clock.now().astimezone(ZoneInfo(site.timezone)).date()
-    row = services.records.create(SYSTEM, Module.PRODUCTION, site.id, production(today)).record
+    row = services.records.create(SYSTEM, Module.PRODUCTION, site.id, production(today)).value
     assert row.date == today
     with pytest.raises(ValidationError, match=f"must not be in the future \\(today is {today}\\)"):
         services.records.create(
             SYSTEM, Module.PRODUCTION, site.id, production(today + timedelta(days=1))
         )
     # A site west of UTC can be a day behind Riyadh at the same instant: its own date decides.
-    west, _ = services.master.add_site(SYSTEM, "NYC-01", "New York", timezone="America/New_York")
+    west = services.master.add_site(SYSTEM, "NYC-01", "New York", timezone="America/New_York").value
     west_today = services.store.clock.today(west.timezone)
     assert west_today <= today
     services.records.create(SYSTEM, Module.PRODUCTION, west.id, production(west_today))

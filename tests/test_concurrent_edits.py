@@ -45,8 +45,8 @@ def test_a_stale_save_is_refused_naming_who_changed_it(
     day = site.today(FIXED_NOW) - timedelta(days=1)
     created = first.records.create(boss, Module.PRODUCTION, site.id, production(day, quantity="10"))
     # Both clerks open the record (version 1).
-    mine = first.records.get(boss, Module.PRODUCTION, created.record.id)
-    theirs = second.records.get(sara, Module.PRODUCTION, created.record.id)
+    mine = first.records.get(boss, Module.PRODUCTION, created.value.id)
+    theirs = second.records.get(sara, Module.PRODUCTION, created.value.id)
     assert mine.version == theirs.version == 1
 
     first.records.update(

@@ -514,7 +514,7 @@ def test_snapshot_equals_the_smaller_calls(
 def test_dashboard_refuses_a_site_the_user_is_not_assigned_to(
     services: Services, dashboard: DashboardService, site: SiteInfo
 ) -> None:
-    other, _ = services.master.add_site(SYSTEM, "DEMO-DXB-03", "Dubai", timezone="Asia/Dubai")
+    other = services.master.add_site(SYSTEM, "DEMO-DXB-03", "Dubai", timezone="Asia/Dubai").value
     clerk = Actor("u-1", "clerk", Role.OPERATOR, frozenset({other.id}))
     today = day("2026-11-27")
     with pytest.raises(PermissionDenied):

@@ -399,7 +399,7 @@ def test_daily_csv_imports_back_into_an_empty_store(
         result = ImportService(fresh.records).import_file(
             SYSTEM, module, site.id, Path(done.file_path)
         )
-        assert result.count == done.record_count
+        assert result.value.count == done.record_count
         assert record_values(fresh, module, site.id) == record_values(
             demo.services, module, demo.site.id
         )

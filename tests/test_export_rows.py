@@ -192,7 +192,7 @@ def test_category_filter_and_site_access(demo: Demo) -> None:
     )
     categories = {row[5] for row in table.rows}
     assert categories == {"FINE"}
-    other, _ = demo.services.master.add_site(demo.actors.admin, "RUH-01", "Riyadh East")
+    other = demo.services.master.add_site(demo.actors.admin, "RUH-01", "Riyadh East").value
     with pytest.raises(PermissionDenied):
         build_table(
             demo.services,

@@ -104,11 +104,11 @@ def test_csv_import_writes_every_row_and_the_ledger_follows(
     result = do_import(services, path)
 
     site = default_site(services)
-    assert result.count == 3
-    assert result.module is Module.PRODUCTION
-    assert result.site_id == site.id
-    assert result.source == "production.csv"
-    assert result.ignored == ("Material", "UOM")
+    assert result.value.count == 3
+    assert result.value.module is Module.PRODUCTION
+    assert result.value.site_id == site.id
+    assert result.value.source == "production.csv"
+    assert result.value.ignored == ("Material", "UOM")
     assert result.changes.touches(Area.PRODUCTION, site.id)
     assert result.changes.touches(Area.LEDGER, site.id)
     rows = services.records.list(
@@ -171,7 +171,7 @@ def test_batch_rows_are_stored_like_single_records(services: Services, tmp_path:
     edited = services.records.update(
         SYSTEM, Module.PRODUCTION, row.id, {**row.values, "quantity": "121"}, expected_version=1
     )
-    assert edited.record.version == 2
+    assert edited.value.version == 2
     with services.store.read() as session:
         entries = session.execute(
             select(
@@ -201,14 +201,14 @@ def test_csv_with_and_without_bom(sqlite_services: Services, tmp_path: Path, bom
         "quantity": "120.5",
         "notes": "first shift",
     }
-    assert do_import(sqlite_services, path).count == 3
+    assert do_import(sqlite_services, path).value.count == 3
 
 
 def test_tab_separated_files(sqlite_services: Services, tmp_path: Path) -> None:
     text = "Date\tMaterial Code\tQuantity\tSource\n2026-11-20\tRAW-MIXED\t3\tTower, B\n"
     path = write(tmp_path, "received.tsv", text)
     assert read_table(path, Module.RECEIVED).rows[0]["source"] == "Tower, B"
-    assert do_import(sqlite_services, path, Module.RECEIVED).count == 1
+    assert do_import(sqlite_services, path, Module.RECEIVED).value.count == 1
 
 
 def test_one_bad_row_writes_nothing_and_every_bad_row_is_listed(
@@ -268,7 +268,7 @@ def test_duplicates_in_the_file_and_in_the_store_name_the_sheet_row(
 
 
 def test_operator_limits_come_from_the_services(services: Services, tmp_path: Path) -> None:
-    other, _ = services.master.add_site(SYSTEM, "OTHER-01", "Other plant")
+    other = services.master.add_site(SYSTEM, "OTHER-01", "Other plant").value
     services.users.create(SYSTEM, "clerk", "clerk-pass-1", Role.OPERATOR, ["ALASLA-29"])
     clerk = services.users.authenticate("clerk", "clerk-pass-1")
     header = "Date,Shift,Operation,Material Code,Quantity\n"
@@ -297,7 +297,7 @@ def test_operator_limits_come_from_the_services(services: Services, tmp_path: Pa
     )
     with pytest.raises(PermissionDenied, match="stock adjustments need a supervisor"):
         do_import(services, adjustments, Module.ADJUSTMENTS, actor=clerk)
-    assert do_import(services, recent, actor=clerk).count == 1
+    assert do_import(services, recent, actor=clerk).value.count == 1
     assert production_count(services) == 1
 
 
@@ -316,8 +316,8 @@ def test_xlsx_typed_cells_dates_floats_and_numbers_in_text_columns(
         ],
     )
     result = do_import(services, path, Module.DISPATCH)
-    assert result.count == 3
-    assert result.ignored == ("Customer name",)
+    assert result.value.count == 3
+    assert result.value.ignored == ("Customer name",)
     site = default_site(services)
     rows = services.records.list(
         SYSTEM,
@@ -378,7 +378,7 @@ def test_xlsx_imports_the_first_sheet_even_when_another_is_active(
     workbook.active = 1
     path = tmp_path / "received.xlsx"
     workbook.save(path)
-    assert do_import(sqlite_services, path, Module.RECEIVED).count == 1
+    assert do_import(sqlite_services, path, Module.RECEIVED).value.count == 1
 
 
 # ---------------------------------------------------------------------------- paste
@@ -417,7 +417,7 @@ def test_pasted_rows_import_through_the_same_rules(sqlite_services: Services) ->
         service.import_sheet(SYSTEM, site.id, sheet)
     assert problem_lines(exc) == ["row 2, Quantity: must be greater than 0"]
     ok = parse_tsv("2026-11-20\tAGG-G1\t2\n", Module.RECEIVED)
-    assert service.import_sheet(SYSTEM, site.id, ok).count == 1
+    assert service.import_sheet(SYSTEM, site.id, ok).value.count == 1
 
 
 @pytest.mark.parametrize(

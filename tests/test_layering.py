@@ -269,3 +269,44 @@ def _without_line(call: str) -> str:
     """``path:12 f()`` -> ``path:f()`` (the allow-list does not move with the line)."""
     location, what = call.split(" ", 1)
     return f"{location.rsplit(':', 1)[0]}:{what}"
+
+
+# ------------------------------------------------------------------------------ one door
+def _services_reached(path: Path, root: Path = ROOT) -> list[str]:
+    """``file:line`` of every ``<anything>.services`` attribute in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    lines = sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in {"services", "_services"}
+    )
+    return [f"{path.relative_to(root)}:{line}" for line in lines]
+
+
+def test_views_reach_data_only_through_the_gateway() -> None:
+    """One door (STYLE.md): pages read and write through ``DataGateway.read`` / ``write``,
+    never by reaching into a services bundle (which would skip the cache, the deadlock retry,
+    the offline path and the change announcement)."""
+    offenders = [
+        where
+        for path in sorted((PACKAGE / "views").rglob("*.py"))
+        for where in _services_reached(path)
+    ]
+    assert offenders == []
+
+
+def test_one_door_rule_sees_attribute_chains(tmp_path: Path) -> None:
+    fake = tmp_path / "deskops_desktop" / "views" / "probe.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(
+        "x = self._data.services.master.sites(actor)\ny = data._services.records\n",
+        encoding="utf-8",
+    )
+    assert [w.split(":")[1] for w in _services_reached(fake, tmp_path)] == ["1", "2"]
+
+
+def test_the_main_window_does_not_probe_its_pages() -> None:
+    """The page contract (views/page.py) replaces ``getattr`` probes and ``type: ignore``."""
+    source = (PACKAGE / "views" / "main_window.py").read_text(encoding="utf-8")
+    assert "getattr(" not in source
+    assert "type: ignore" not in source

@@ -73,10 +73,10 @@ def test_back_dated_edit_and_delete_roll_forward(services: Services) -> None:
     )
     assert closing(services, date(2026, 11, 26)) == Decimal("57.000")
     edited = services.records.update(
-        SYSTEM, Module.PRODUCTION, first.record.id, {**first.record.values, "quantity": "9.5"}
+        SYSTEM, Module.PRODUCTION, first.value.id, {**first.value.values, "quantity": "9.5"}
     )
     assert closing(services, date(2026, 11, 26)) == Decimal("59.500")
-    services.records.delete(SYSTEM, Module.PRODUCTION, edited.record.id)
+    services.records.delete(SYSTEM, Module.PRODUCTION, edited.value.id)
     assert closing(services, date(2026, 11, 26)) == Decimal("50.000")
     assert services.ledger.verify(SYSTEM, site.id) == []
 

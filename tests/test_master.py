@@ -64,9 +64,10 @@ def test_default_site_is_seeded(services: Services) -> None:
 
 
 def test_add_site(services: Services, store: Store, admin: Actor) -> None:
-    site, changes = services.master.add_site(
+    changed = services.master.add_site(
         admin, " north-01 ", " North Yard ", location=" Rabigh ", timezone="Asia/Dubai"
     )
+    site, changes = changed.value, changed.changes
     assert (site.code, site.name, site.location, site.timezone, site.active) == (
         "NORTH-01",
         "North Yard",
@@ -76,7 +77,7 @@ def test_add_site(services: Services, store: Store, admin: Actor) -> None:
     )
     assert Area.MASTER in changes.areas
     assert services.master.site_by_code(admin, "north-01") == site
-    default_tz, _ = services.master.add_site(admin, "SOUTH_2", "South")
+    default_tz = services.master.add_site(admin, "SOUTH_2", "South").value
     assert default_tz.timezone == "Asia/Riyadh"
     assert [s.code for s in services.master.sites(admin)] == ["ALASLA-29", "NORTH-01", "SOUTH_2"]
     with store.read() as session:
@@ -156,9 +157,8 @@ def test_duplicate_site_code_is_refused_case_insensitively(
 
 def test_update_site(services: Services, admin: Actor) -> None:
     site = default_site(services)
-    updated, changes = services.master.update_site(
-        admin, site.id, name="Al Asla", timezone="Asia/Dubai"
-    )
+    changed = services.master.update_site(admin, site.id, name="Al Asla", timezone="Asia/Dubai")
+    updated, changes = changed.value, changed.changes
     assert (updated.code, updated.name, updated.location, updated.timezone) == (
         "ALASLA-29",
         "Al Asla",
@@ -175,7 +175,7 @@ def test_update_site(services: Services, admin: Actor) -> None:
 
 
 def test_inactive_sites_are_hidden_unless_asked_for(services: Services, admin: Actor) -> None:
-    north, _ = services.master.add_site(admin, "NORTH-01", "North Yard")
+    north = services.master.add_site(admin, "NORTH-01", "North Yard").value
     services.master.update_site(admin, north.id, active=False)
     assert [s.code for s in services.master.sites(admin)] == ["ALASLA-29"]
     assert [s.code for s in services.master.sites(admin, include_inactive=True)] == [
@@ -185,7 +185,7 @@ def test_inactive_sites_are_hidden_unless_asked_for(services: Services, admin: A
 
 
 def test_users_see_only_their_sites(services: Services, admin: Actor, moderator: Actor) -> None:
-    north, _ = services.master.add_site(admin, "NORTH-01", "North Yard")
+    north = services.master.add_site(admin, "NORTH-01", "North Yard").value
     assert [s.code for s in services.master.sites(moderator)] == ["ALASLA-29"]
     with pytest.raises(PermissionDenied):
         services.master.site_by_code(moderator, "NORTH-01")
@@ -251,7 +251,7 @@ def test_thresholds_move_level_boundaries(services: Services, admin: Actor) -> N
     changes = services.master.update_material(
         admin, g1.id, low_threshold="99.999", high_threshold="500.001"
     )
-    assert Area.LEDGER in changes.areas
+    assert Area.LEDGER in changes.changes.areas
     assert [level for _, level in _levels(services, site.id)] == [
         Level.WARNING,
         Level.WARNING,
@@ -376,7 +376,7 @@ def test_add_equipment(services: Services, admin: Actor) -> None:
     changes = services.master.add_equipment(
         admin, " crusher-03 ", " Impact Crusher ", "crushing_screening"
     )
-    assert Area.MASTER in changes.areas
+    assert Area.MASTER in changes.changes.areas
     equipment = services.master.reference().equipment
     added = equipment[-1]
     assert (added.code, added.name, added.category, added.active) == (
@@ -434,7 +434,7 @@ def test_production_targets(services: Services, admin: Actor) -> None:
     changes = services.master.set_target(
         admin, site.id, "1200.5", "2026-12-01"
     )  # a future start is fine
-    assert Area.MASTER in changes.areas
+    assert Area.MASTER in changes.changes.areas
     services.master.set_target(admin, site.id, "300", date(2026, 1, 1), material_code="agg-g1")
     targets = services.master.targets(admin, site.id)
     assert [(t.material_code, t.daily_tons, t.from_date) for t in targets] == [

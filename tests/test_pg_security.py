@@ -109,17 +109,17 @@ def plant() -> Iterator[Plant]:
         services = build_services(store)
         boss_id = next(u.id for u in services.users.list(_system_admin()) if u.username == "boss")
         boss = services.users.actor(boss_id)
-        site_a, _ = services.master.add_site(boss, "SITE-A", "Site A")
-        site_b, _ = services.master.add_site(boss, "SITE-B", "Site B")
+        site_a = services.master.add_site(boss, "SITE-A", "Site A").value
+        site_b = services.master.add_site(boss, "SITE-B", "Site B").value
         services.users.create(boss, "op1", CLERK_PASSWORD, Role.OPERATOR, ["SITE-A"])
         services.users.create(boss, "mod1", CLERK_PASSWORD, Role.MODERATOR, ["SITE-A"])
         today_a, today_b = _site_today(store, site_a), _site_today(store, site_b)
         records = services.records
-        recent_a = records.create(boss, Module.PRODUCTION, site_a.id, production(today_a)).record.id
+        recent_a = records.create(boss, Module.PRODUCTION, site_a.id, production(today_a)).value.id
         old_a = records.create(
             boss, Module.PRODUCTION, site_a.id, production(today_a - timedelta(days=10))
-        ).record.id
-        recent_b = records.create(boss, Module.PRODUCTION, site_b.id, production(today_b)).record.id
+        ).value.id
+        recent_b = records.create(boss, Module.PRODUCTION, site_b.id, production(today_b)).value.id
         yield Plant(url, roles, services, boss, site_a, site_b, recent_a, old_a, recent_b)
     finally:
         if store is not None:
@@ -299,7 +299,7 @@ def test_clerk_signs_in_as_own_role_and_the_service_checks_still_apply(plant: Pl
         today = _site_today(plant.services.store, plant.site_a)
         row = services.records.create(
             actor, Module.PRODUCTION, plant.site_a.id, production(today, "AGG-3/4")
-        ).record
+        ).value
         assert services.ledger.verify(actor, plant.site_a.id) == []
         # The other site does not even exist for this clerk.
         with pytest.raises((PermissionDenied, NotFound)):
@@ -339,7 +339,7 @@ def test_sign_in_to_an_unreachable_server_says_so(plant: Plant) -> None:
 
 def test_user_changes_follow_into_login_roles(plant: Plant) -> None:
     users, boss = plant.services.users, plant.boss
-    info, _ = users.create(boss, "temp1", CLERK_PASSWORD, Role.OPERATOR, ["SITE-B"])
+    info = users.create(boss, "temp1", CLERK_PASSWORD, Role.OPERATOR, ["SITE-B"]).value
     login = plant.roles.login("temp1")
 
     def role_state() -> tuple[bool, set[str], bool]:

@@ -319,8 +319,8 @@ def test_ledger_always_equals_a_recomputation(store: Store, ops: list[Any]) -> N
                 assert "already recorded" in str(exc)  # noqa: PT017
             else:
                 assert not clash
-                model.records[result.record.id] = (module, material, day, qty, shift)
-                rows[result.record.id] = result.record
+                model.records[result.value.id] = (module, material, day, qty, shift)
+                rows[result.value.id] = result.value
         elif kind == "edit" and model.records:
             _, pick, material, day, qty, negative = op
             record_id = sorted(model.records)[pick % len(model.records)]
@@ -341,10 +341,10 @@ def test_ledger_always_equals_a_recomputation(store: Store, ops: list[Any]) -> N
                 unchanged = (row.ref_code, row.date, row.values["quantity"]) == (material, day, qty)
                 # A real edit bumps the version; one that changes nothing may issue no UPDATE at
                 # all (the test clock stands still, so not even updated_at changes).
-                bump = result.record.version - row.version
+                bump = result.value.version - row.version
                 assert bump == 1 or (unchanged and bump == 0)
                 model.records[record_id] = (module, material, day, qty, shift)
-                rows[record_id] = result.record
+                rows[record_id] = result.value
         elif kind == "delete" and model.records:
             record_id = sorted(model.records)[op[1] % len(model.records)]
             module = model.records[record_id][0]
@@ -356,7 +356,7 @@ def test_ledger_always_equals_a_recomputation(store: Store, ops: list[Any]) -> N
         elif kind == "batch":
             batch = [_raw(module_for_batch, m, d, q, "") for m, d, q in op[1]]
             result = services.records.create_many(SYSTEM, module_for_batch, site.id, batch)
-            assert result.count == len(batch)
+            assert result.value == len(batch)
             listed = services.records.list(
                 SYSTEM, module_for_batch, site.id, FIRST_DAY, TODAY, limit=None
             )

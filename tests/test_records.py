@@ -107,7 +107,7 @@ def site(services: Services) -> SiteInfo:
 
 @pytest.fixture
 def other_site(services: Services) -> SiteInfo:
-    info, _ = services.master.add_site(SYSTEM, "NORTH-01", "North Yard", timezone="Asia/Riyadh")
+    info = services.master.add_site(SYSTEM, "NORTH-01", "North Yard", timezone="Asia/Riyadh").value
     return info
 
 
@@ -131,7 +131,7 @@ def change_log(store: Store, record_id: str) -> list[Any]:
 @pytest.mark.parametrize("module", list(RECORD_MODULES))
 def test_crud_of_every_module(services: Services, site: SiteInfo, module: Module) -> None:
     created = services.records.create(SYSTEM, module, site.id, RAW[module])
-    row = created.record
+    row = created.value
     assert row.module is module
     assert row.site_id == site.id
     assert row.date == date(2026, 11, 25)
@@ -161,12 +161,12 @@ def test_crud_of_every_module(services: Services, site: SiteInfo, module: Module
     updated = services.records.update(
         SYSTEM, module, row.id, {**fetched.values, key: raw_value}, expected_version=1
     )
-    assert updated.record.values[key] == read_back
-    assert updated.record.version == 2
+    assert updated.value.values[key] == read_back
+    assert updated.value.version == 2
     assert services.records.get(SYSTEM, module, row.id).values[key] == read_back
 
     deleted = services.records.delete(SYSTEM, module, row.id, expected_version=2)
-    assert deleted.record.values[key] == read_back  # enough to undo with create()
+    assert deleted.value.values[key] == read_back  # enough to undo with create()
     with pytest.raises(NotFound):
         services.records.get(SYSTEM, module, row.id)
     assert (
@@ -178,7 +178,7 @@ def test_crud_of_every_module(services: Services, site: SiteInfo, module: Module
 
 
 def test_values_round_trip_exactly(services: Services, site: SiteInfo) -> None:
-    row = services.records.create(SYSTEM, Module.DISPATCH, site.id, RAW[Module.DISPATCH]).record
+    row = services.records.create(SYSTEM, Module.DISPATCH, site.id, RAW[Module.DISPATCH]).value
     assert row.values == {
         "date": date(2026, 11, 25),
         "reference": "DR-100",
@@ -193,8 +193,8 @@ def test_values_round_trip_exactly(services: Services, site: SiteInfo) -> None:
     # The values can be fed straight back (undo after delete).
     services.records.delete(SYSTEM, Module.DISPATCH, row.id)
     again = services.records.create(SYSTEM, Module.DISPATCH, site.id, row.values, record_id=row.id)
-    assert again.record.id == row.id
-    assert again.record.values == row.values
+    assert again.value.id == row.id
+    assert again.value.values == row.values
 
 
 def test_validation_errors_come_from_the_shared_rules(services: Services, site: SiteInfo) -> None:
@@ -219,9 +219,9 @@ def test_future_dates_are_judged_in_the_sites_time_zone(store: Store, clock: Fix
     clock.set(datetime(2026, 11, 27, 22, 0, tzinfo=UTC))
     late = build_services(store)
     riyadh = default_site(late)
-    new_york, _ = late.master.add_site(SYSTEM, "NYC-01", "New York", timezone="America/New_York")
+    new_york = late.master.add_site(SYSTEM, "NYC-01", "New York", timezone="America/New_York").value
     raw = production("2026-11-28")
-    assert late.records.create(SYSTEM, Module.PRODUCTION, riyadh.id, raw).record.date == date(
+    assert late.records.create(SYSTEM, Module.PRODUCTION, riyadh.id, raw).value.date == date(
         2026, 11, 28
     )
     with pytest.raises(ValidationError, match="must not be in the future"):
@@ -251,7 +251,7 @@ def test_unknown_site_and_record(services: Services, site: SiteInfo) -> None:
 def test_duplicate_key_names_the_existing_record(
     services: Services, site: SiteInfo, module: Module, expected: str
 ) -> None:
-    first = services.records.create(SYSTEM, module, site.id, RAW[module]).record
+    first = services.records.create(SYSTEM, module, site.id, RAW[module]).value
     ref_key = SPECS_REF[module]
     with pytest.raises(ValidationError) as info:
         # Same key, different payload, the code typed in lower case: still the same record.
@@ -290,7 +290,7 @@ def test_production_key_includes_operation_and_shift(services: Services, site: S
     services.records.create(
         SYSTEM, Module.PRODUCTION, site.id, {**RAW[Module.PRODUCTION], "shift": "AFTERNOON"}
     )
-    other = services.master.add_site(SYSTEM, "EAST-01", "East", timezone="Asia/Riyadh")[0]
+    other = services.master.add_site(SYSTEM, "EAST-01", "East", timezone="Asia/Riyadh").value
     services.records.create(
         SYSTEM, Module.PRODUCTION, other.id, RAW[Module.PRODUCTION]
     )  # other site
@@ -300,7 +300,7 @@ def test_edit_into_an_existing_key_is_refused(services: Services, site: SiteInfo
     services.records.create(SYSTEM, Module.PRODUCTION, site.id, RAW[Module.PRODUCTION])
     night = services.records.create(
         SYSTEM, Module.PRODUCTION, site.id, {**RAW[Module.PRODUCTION], "shift": "NIGHT"}
-    ).record
+    ).value
     with pytest.raises(ValidationError, match="already recorded: production 2026-11-25 MORNING"):
         services.records.update(
             SYSTEM, Module.PRODUCTION, night.id, {**night.values, "shift": "MORNING"}
@@ -324,7 +324,7 @@ def test_change_log_records_every_write_with_old_and_new_values(
     services: Services, store: Store, site: SiteInfo
 ) -> None:
     admin = make_user(services, "hq.admin", Role.ADMIN)
-    row = services.records.create(admin, Module.PRODUCTION, site.id, RAW[Module.PRODUCTION]).record
+    row = services.records.create(admin, Module.PRODUCTION, site.id, RAW[Module.PRODUCTION]).value
     services.records.update(admin, Module.PRODUCTION, row.id, {**row.values, "quantity": "20"})
     services.records.delete(admin, Module.PRODUCTION, row.id)
     log = change_log(store, row.id)
@@ -353,7 +353,7 @@ def test_change_log_for_batches(services: Services, store: Store, site: SiteInfo
         site.id,
         [RAW[Module.RECEIVED], {**RAW[Module.RECEIVED], "quantity": "5"}],
     )
-    assert result.count == 2
+    assert result.value == 2
     with store.read() as session:
         entries = session.scalars(select(ChangeLog).where(ChangeLog.table_name == "received")).all()
         assert sorted(e.new_values["quantity"] for e in entries if e.new_values) == [
@@ -369,7 +369,7 @@ def test_stale_edit_is_refused_naming_who_changed_it_and_when(
 ) -> None:
     alice = make_user(services, "alice", Role.MODERATOR, site)
     bob = make_user(services, "bob", Role.MODERATOR, site)
-    row = services.records.create(alice, Module.PRODUCTION, site.id, RAW[Module.PRODUCTION]).record
+    row = services.records.create(alice, Module.PRODUCTION, site.id, RAW[Module.PRODUCTION]).value
     opened_by_alice = services.records.get(alice, Module.PRODUCTION, row.id)
     services.records.update(
         bob, Module.PRODUCTION, row.id, {**row.values, "quantity": "99"}, expected_version=1
@@ -401,12 +401,12 @@ def test_operator_limits(services: Services, site: SiteInfo, other_site: SiteInf
     clerk = make_user(services, "clerk", Role.OPERATOR, site)
     records = services.records
     # Own site, within the last 7 days (today and the six days before): allowed.
-    ok = records.create(clerk, Module.PRODUCTION, site.id, production("2026-11-21")).record
+    ok = records.create(clerk, Module.PRODUCTION, site.id, production("2026-11-21")).value
     records.update(clerk, Module.PRODUCTION, ok.id, {**ok.values, "quantity": "11"})
     # Older than that: refused, for create, edit and delete.
     with pytest.raises(PermissionDenied, match="last 7 days only; 2026-11-20 is older"):
         records.create(clerk, Module.PRODUCTION, site.id, production("2026-11-20"))
-    old = records.create(SYSTEM, Module.PRODUCTION, site.id, production("2026-11-01")).record
+    old = records.create(SYSTEM, Module.PRODUCTION, site.id, production("2026-11-01")).value
     with pytest.raises(PermissionDenied):
         records.update(clerk, Module.PRODUCTION, old.id, {**old.values, "date": "2026-11-25"})
     with pytest.raises(PermissionDenied):
@@ -417,7 +417,7 @@ def test_operator_limits(services: Services, site: SiteInfo, other_site: SiteInf
     # Other sites: refused for writes and reads.
     with pytest.raises(PermissionDenied, match="not assigned"):
         records.create(clerk, Module.PRODUCTION, other_site.id, production("2026-11-25"))
-    foreign = records.create(SYSTEM, Module.RECEIVED, other_site.id, RAW[Module.RECEIVED]).record
+    foreign = records.create(SYSTEM, Module.RECEIVED, other_site.id, RAW[Module.RECEIVED]).value
     with pytest.raises(PermissionDenied):
         records.get(clerk, Module.RECEIVED, foreign.id)
     with pytest.raises(PermissionDenied):
@@ -465,11 +465,11 @@ def test_moderator_may_adjust_and_edit_old_records_of_assigned_sites(
     supervisor = make_user(services, "super", Role.MODERATOR, site)
     adj = services.records.create(
         supervisor, Module.ADJUSTMENTS, site.id, RAW[Module.ADJUSTMENTS]
-    ).record
+    ).value
     assert adj.values["quantity"] == Decimal("-2.500")
     old = services.records.create(
         supervisor, Module.PRODUCTION, site.id, production("2021-03-04")
-    ).record
+    ).value
     services.records.update(supervisor, Module.PRODUCTION, old.id, {**old.values, "quantity": "4"})
     services.records.delete(supervisor, Module.ADJUSTMENTS, adj.id)
     with pytest.raises(PermissionDenied):
@@ -503,7 +503,7 @@ def listed(services: Services, site: SiteInfo) -> list[str]:
     ids = []
     for day, material, qty, shift, notes in entries:
         raw = production(day, material=material, quantity=qty, shift=shift, notes=notes)
-        ids.append(services.records.create(SYSTEM, Module.PRODUCTION, site.id, raw).record.id)
+        ids.append(services.records.create(SYSTEM, Module.PRODUCTION, site.id, raw).value.id)
     services.records.create(
         SYSTEM, Module.PRODUCTION, site.id, production("2026-10-01")
     )  # out of range
@@ -609,7 +609,7 @@ def test_create_many_is_all_or_nothing_with_row_numbered_problems(
 ) -> None:
     existing = services.records.create(
         SYSTEM, Module.PRODUCTION, site.id, RAW[Module.PRODUCTION]
-    ).record
+    ).value
     rows = [
         production("2026-11-20", quantity="1"),  # row 2: fine
         production("2026-11-20", quantity="12,5t"),  # row 3: bad quantity
@@ -647,7 +647,7 @@ def test_create_many_is_all_or_nothing_with_row_numbered_problems(
 
     good = [rows[0], rows[5], production("2026-11-23", quantity="0.001")]
     result = services.records.create_many(SYSTEM, Module.PRODUCTION, site.id, good, first_row=2)
-    assert result.count == 3
+    assert result.value == 3
     assert Area.LEDGER in result.changes.areas
     assert (
         services.records.count(
@@ -666,7 +666,7 @@ def test_create_many_is_all_or_nothing_with_row_numbered_problems(
 
 def test_create_many_of_nothing(services: Services, site: SiteInfo) -> None:
     result = services.records.create_many(SYSTEM, Module.RECEIVED, site.id, [])
-    assert result.count == 0
+    assert result.value == 0
 
 
 def test_create_many_across_many_days_keeps_the_ledger(services: Services, site: SiteInfo) -> None:
@@ -696,7 +696,7 @@ def test_production_rows_are_stored_as_exact_integers(
     )
     with store.read() as session:
         raw = session.execute(
-            text("SELECT quantity FROM production WHERE id = :i"), {"i": row.record.id}
+            text("SELECT quantity FROM production WHERE id = :i"), {"i": row.value.id}
         ).scalar()
     assert raw == 100  # thousandths, an integer on both backends
     assert isinstance(raw, int)
@@ -745,7 +745,7 @@ def test_edits_moving_stock_between_two_materials_do_not_deadlock(
 
     def received(code: str) -> str:
         raw = {"date": "2026-11-20", "material": code, "quantity": "1.5"}
-        return services.records.create(SYSTEM, Module.RECEIVED, site.id, raw).record.id
+        return services.records.create(SYSTEM, Module.RECEIVED, site.id, raw).value.id
 
     first, second = received("AGG-G1"), received("AGG-S1")
     errors: list[BaseException] = []
@@ -788,7 +788,7 @@ def test_a_change_committed_mid_edit_is_reported_as_stale(pg_store: Store, actio
     services = build_services(pg_store)
     site = default_site(services)
     bob = make_user(services, "bob", Role.MODERATOR, site)
-    row = services.records.create(SYSTEM, Module.RECEIVED, site.id, RAW[Module.RECEIVED]).record
+    row = services.records.create(SYSTEM, Module.RECEIVED, site.id, RAW[Module.RECEIVED]).value
     services.records.update(bob, Module.RECEIVED, row.id, {**row.values, "quantity": "5"})
     table = Received.__table__
 

@@ -131,7 +131,8 @@ def test_first_user_needs_no_sign_in_and_must_be_admin(services: Services, store
     with pytest.raises(ValidationError) as info:
         users.create(None, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"])
     assert fields(info) == {"role": "the first user must be an administrator"}
-    info_, changes = users.create(None, "  Boss ", PASSWORD, Role.ADMIN)
+    changed = users.create(None, "  Boss ", PASSWORD, Role.ADMIN)
+    info_, changes = changed.value, changed.changes
     assert (info_.username, info_.display_name, info_.role, info_.active) == (
         "boss",
         "boss",
@@ -174,15 +175,15 @@ def test_create_reports_every_problem(services: Services, admin: Actor) -> None:
 
 
 def test_admin_adds_users_with_sites(services: Services, admin: Actor) -> None:
-    north, _ = services.master.add_site(admin, "NORTH-01", "North Yard")
-    info, _ = services.users.create(
+    north = services.master.add_site(admin, "NORTH-01", "North Yard").value
+    info = services.users.create(
         admin,
         "clerk.one",
         PASSWORD,
         Role.OPERATOR,
         ["alasla-29", "NORTH-01", "ALASLA-29"],
         display_name="Clerk 1",
-    )
+    ).value
     assert info.site_codes == ("ALASLA-29", "NORTH-01")
     assert info.display_name == "Clerk 1"
     clerk = services.users.authenticate("clerk.one", PASSWORD)
@@ -252,7 +253,7 @@ def test_unknown_user_costs_a_full_hash(
 
 
 def test_inactive_user_cannot_sign_in(services: Services, admin: Actor) -> None:
-    info, _ = services.users.create(admin, "leaver", PASSWORD, Role.OPERATOR, ["ALASLA-29"])
+    info = services.users.create(admin, "leaver", PASSWORD, Role.OPERATOR, ["ALASLA-29"]).value
     services.users.update(admin, info.id, active=False)
     with pytest.raises(AuthenticationError, match="wrong user name or password"):
         services.users.authenticate("leaver", PASSWORD)
@@ -262,7 +263,7 @@ def test_lockout_after_five_failures_and_unlock(store: Store, clock: FixedClock)
     users = UserService(store)
     users.create(None, "boss", PASSWORD, Role.ADMIN)
     boss = users.authenticate("boss", PASSWORD)
-    info, _ = users.create(boss, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"])
+    info = users.create(boss, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"]).value
     assert MAX_FAILED_LOGINS == 5
     for attempt in range(1, 5):
         with pytest.raises(AuthenticationError, match="wrong user name or password"):
@@ -314,7 +315,7 @@ def test_change_own_password(services: Services, admin: Actor) -> None:
 
 
 def test_admin_sets_a_password_and_clears_a_lock(services: Services, admin: Actor) -> None:
-    info, _ = services.users.create(admin, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"])
+    info = services.users.create(admin, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"]).value
     for _ in range(5):
         with pytest.raises(AuthenticationError):
             services.users.authenticate("clerk", "bad guess")
@@ -329,7 +330,7 @@ def test_admin_sets_a_password_and_clears_a_lock(services: Services, admin: Acto
 def test_no_change_log_entry_holds_a_password(
     services: Services, store: Store, admin: Actor
 ) -> None:
-    info, _ = services.users.create(admin, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"])
+    info = services.users.create(admin, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"]).value
     services.users.set_password(admin, info.id, "fresh start 2")
     services.users.change_password(admin, PASSWORD, "new password 1")
     with store.read() as session:
@@ -343,10 +344,11 @@ def test_no_change_log_entry_holds_a_password(
 # ------------------------------------------------------------------ roles and sites
 def test_update_role_sites_and_name(services: Services, admin: Actor) -> None:
     services.master.add_site(admin, "NORTH-01", "North Yard")
-    info, _ = services.users.create(admin, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"])
-    updated, changes = services.users.update(
+    info = services.users.create(admin, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"]).value
+    changed = services.users.update(
         admin, info.id, role=Role.MODERATOR, site_codes=["NORTH-01"], display_name=" Site Lead "
     )
+    updated, changes = changed.value, changed.changes
     assert (updated.role, updated.site_codes, updated.display_name) == (
         Role.MODERATOR,
         ("NORTH-01",),
@@ -357,18 +359,17 @@ def test_update_role_sites_and_name(services: Services, admin: Actor) -> None:
     assert actor.role is Role.MODERATOR
     assert len(actor.site_ids) == 1
     # Only the fields given change.
-    again, _ = services.users.update(admin, info.id, display_name="Lead")
+    again = services.users.update(admin, info.id, display_name="Lead").value
     assert (again.role, again.site_codes) == (Role.MODERATOR, ("NORTH-01",))
     # Promoting to admin needs no site; demoting back needs one.
-    promoted, _ = services.users.update(admin, info.id, role=Role.ADMIN, site_codes=[])
+    promoted = services.users.update(admin, info.id, role=Role.ADMIN, site_codes=[]).value
     assert promoted.role is Role.ADMIN
     with pytest.raises(ValidationError, match="need at least one site"):
         services.users.update(admin, info.id, role=Role.OPERATOR)
     with pytest.raises(ValidationError, match="unknown site 'MOON-01'"):
         services.users.update(admin, info.id, role=Role.OPERATOR, site_codes=["MOON-01"])
-    assert services.users.update(admin, info.id, role=Role.OPERATOR, site_codes=["ALASLA-29"])[
-        0
-    ].role is (Role.OPERATOR)
+    demoted = services.users.update(admin, info.id, role=Role.OPERATOR, site_codes=["ALASLA-29"])
+    assert demoted.value.role is Role.OPERATOR
     with pytest.raises(ValidationError, match="need at least one site"):
         services.users.update(admin, info.id, site_codes=[])
 
@@ -381,7 +382,7 @@ def test_admin_cannot_demote_or_deactivate_themself(services: Services, admin: A
     with pytest.raises(ValidationError, match="cannot demote or deactivate yourself"):
         services.users.update(admin, str(admin.user_id), active=False)
     assert (
-        services.users.update(admin, str(admin.user_id), display_name="Still Boss")[0].role
+        services.users.update(admin, str(admin.user_id), display_name="Still Boss").value.role
         is Role.ADMIN
     )
 
@@ -389,7 +390,7 @@ def test_admin_cannot_demote_or_deactivate_themself(services: Services, admin: A
 def test_role_change_is_logged_with_old_and_new(
     services: Services, store: Store, admin: Actor
 ) -> None:
-    info, _ = services.users.create(admin, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"])
+    info = services.users.create(admin, "clerk", PASSWORD, Role.OPERATOR, ["ALASLA-29"]).value
     services.users.update(admin, info.id, role=Role.MODERATOR)
     with store.read() as session:
         entry = session.scalars(

@@ -1,10 +1,14 @@
-"""App state that survives a restart (the desktop's persisted store).
+"""App state that survives a restart (the desktop's persisted settings).
 
-A typed model with a ``schema_version``, saved as JSON in the platformdirs config folder.
-Rules: unknown keys are dropped, wrong types fall back to the default for that key, an older
-schema is migrated forward, and an unreadable or foreign file is set aside (``.bad``) and the
-defaults are used with a logged warning — never a crash. The date range is deliberately not
+A typed, immutable model with a ``schema_version``, saved as JSON in the platformdirs config
+folder. Rules: unknown keys are dropped, wrong types fall back to the default for that key, an
+older schema is migrated forward, and an unreadable or foreign file is set aside (``.bad``) and
+the defaults are used with a logged warning — never a crash. The date range is deliberately not
 persisted: the app always starts at "Last 30 days".
+
+``Settings`` holds the current ``AppState``: a change replaces the value as a whole
+(``update(theme="dark")``) and is announced to every subscriber (the dashboard re-arms its
+refresh timer, the export dialog proposes the preferred format). Nobody mutates a shared object.
 """
 
 from __future__ import annotations
@@ -13,21 +17,25 @@ import contextlib
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from deskops_desktop.models.enums import ExportFormat
+
 SCHEMA_VERSION = 1
 THEMES = ("system", "light", "dark")
-EXPORT_FORMATS = ("xlsx", "csv", "powerbi", "pdf")
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class AppState:
+    """Everything the desktop remembers between starts (one immutable value)."""
+
     schema_version: int = SCHEMA_VERSION
     selected_site_id: str | None = None
     sidebar_collapsed: bool = False
@@ -36,7 +44,7 @@ class AppState:
     export_format: str = "xlsx"
     animations: bool = True
     window_geometry: str = ""
-    splitters: dict[str, str] = field(default_factory=dict)
+    splitters: Mapping[str, str] = field(default_factory=dict)
     db_url: str | None = None
     last_username: str = ""
 
@@ -49,7 +57,7 @@ def _valid(name: str, value: Any, default: Any) -> bool:
     if name == "theme":
         return value in THEMES
     if name == "export_format":
-        return value in EXPORT_FORMATS
+        return value in {f.value for f in ExportFormat}
     if name == "dashboard_refresh_minutes":
         return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 240
     if name == "splitters":
@@ -102,10 +110,50 @@ def save_state(state: AppState, path: Path | None = None) -> None:
     path = path or state_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(state), indent=2, sort_keys=True), encoding="utf-8")
+    data = asdict(state)
+    data["splitters"] = dict(state.splitters)
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
 
 
 def _set_aside(path: Path) -> None:
     with contextlib.suppress(OSError):  # best effort only
         os.replace(path, path.with_name(path.name + ".bad"))
+
+
+Listener = Callable[[AppState], None]
+
+
+class Settings:
+    """The current ``AppState``, replaced as a whole and announced (Qt-free).
+
+    Args:
+        state: the value to start from (``load_state()`` at start-up, defaults in tests).
+        path: where ``save`` writes (the platformdirs file by default).
+    """
+
+    def __init__(self, state: AppState | None = None, path: Path | None = None) -> None:
+        self._state = state or AppState()
+        self._path = path
+        self._listeners: list[Listener] = []
+
+    @property
+    def current(self) -> AppState:
+        return self._state
+
+    def subscribe(self, listener: Listener) -> None:
+        """``listener(new_state)`` after every change."""
+        self._listeners.append(listener)
+
+    def update(self, **changes: Any) -> AppState:
+        """Replace the value with ``changes`` applied; announce it when it differs."""
+        new = replace(self._state, **changes)
+        if new == self._state:
+            return new
+        self._state = new
+        for listener in list(self._listeners):
+            listener(new)
+        return new
+
+    def save(self) -> None:
+        save_state(self._state, self._path)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deskops_desktop.services.dashboard import DashboardService
+from deskops_desktop.services.imports import ImportService
 from deskops_desktop.services.ledger import LedgerService
 from deskops_desktop.services.master import MasterDataService
+from deskops_desktop.services.module_charts import ModuleChartService
 from deskops_desktop.services.records import RecordService
 from deskops_desktop.services.store import Store
 from deskops_desktop.services.users import UserService
@@ -14,21 +16,28 @@ from deskops_desktop.services.users import UserService
 
 @dataclass(frozen=True)
 class Services:
+    """Every service over one store. Pages reach them only through the ``DataGateway``."""
+
     store: Store
     records: RecordService
     ledger: LedgerService
     users: UserService
     master: MasterDataService
     dashboard: DashboardService
+    charts: ModuleChartService
+    imports: ImportService
 
 
 def build_services(store: Store) -> Services:
     """Every service over ``store``; they all read "now" from ``store.clock``."""
+    records = RecordService(store)
     return Services(
         store=store,
-        records=RecordService(store),
+        records=records,
         ledger=LedgerService(store),
         users=UserService(store),
         master=MasterDataService(store),
         dashboard=DashboardService(store),
+        charts=ModuleChartService(store),
+        imports=ImportService(records),
     )

@@ -1,14 +1,17 @@
 """Change-sets: what a write touched, so caches and pages refresh only what they show.
 
 This is the desktop's equivalent of React Query invalidation (and of Anki's ``OpChanges``): every
-write returns a ``ChangeSet``; the data service drops matching cache entries and the Qt side
-re-emits it as one app-level signal.
+write in every service returns one shape, ``Changed[T]`` — the value it made and the
+``ChangeSet`` of what it touched. The data gateway (``services.gateway``) drops the cache entries
+the change touches and announces it; the Qt side re-emits it as one app-level signal, and each
+page reloads only when an area it shows was touched.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.modules import SPECS
@@ -35,6 +38,11 @@ class Area(StrEnum):
 
 @dataclass(frozen=True)
 class ChangeSet:
+    """Which areas a write touched, and at which sites (``site_ids`` empty: every site).
+
+    ``Area.MASTER`` means reference data changed: every page reloads, whatever it shows.
+    """
+
     areas: frozenset[Area] = field(default_factory=frozenset)
     site_ids: frozenset[str] = field(default_factory=frozenset)  # empty: every site
 
@@ -67,3 +75,15 @@ def for_module(module: Module, site_id: str) -> ChangeSet:
 MASTER_CHANGED = ChangeSet(frozenset({Area.MASTER, Area.LEDGER, Area.DASHBOARD}))
 USERS_CHANGED = ChangeSet(frozenset({Area.USERS}))
 EXPORTS_CHANGED = ChangeSet(frozenset({Area.EXPORTS}))
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Changed(Generic[T_co]):
+    """What every service write returns: the value it made (a record, a site, a count, or
+    ``None`` when there is nothing to hand back) and the ``ChangeSet`` of what it touched."""
+
+    value: T_co
+    changes: ChangeSet

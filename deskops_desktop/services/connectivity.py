@@ -1,6 +1,6 @@
 """Telling "the server is gone" apart from every other database error.
 
-The data service (``DataService``) turns the first kind into ``StoreOfflineError`` and tells its
+The data gateway (``DataGateway``) turns the first kind into ``StoreOfflineError`` and tells its
 listeners the store went offline; the desktop shows a banner, keeps the clerk's unsaved form and
 saves it when a probe (``probe``) finds the server again. Every other error stays what it is.
 
@@ -64,7 +64,7 @@ def is_transient_conflict(exc: BaseException) -> bool:
 def with_retries(call: Callable[[], T], attempts: int = RETRY_ATTEMPTS) -> T:
     """Run one unit of work, again (after a short random pause) when it lost a deadlock.
 
-    The one place DeskOps retries: ``DataService`` wraps every call in it, and so do the stress
+    The one place DeskOps retries: ``DataGateway`` wraps every call in it, and so do the stress
     test's writers. Any other error, or the last attempt's conflict, is raised.
     """
     for attempt in range(1, attempts + 1):

@@ -283,10 +283,10 @@ def generate_demo(
     counts = {m: 0 for m in RECORD_MODULES}
     for done, (info, module, month, rows) in enumerate(chunks, start=1):
         result = services.records.create_many(SYSTEM, module, info.id, rows)
-        counts[module] += result.count
+        counts[module] += result.value
         report(
             min(99, done * 97 // max(len(chunks), 1) + 1),
-            f"{info.code} {month} {module.value}: {result.count} records",
+            f"{info.code} {month} {module.value}: {result.value} records",
         )
 
     report(99, "targets and users")
@@ -319,10 +319,9 @@ def _reporter(progress: Progress) -> Callable[[int, str], None]:
 
 # ----------------------------------------------------------------------------- set-up steps
 def _add_site(services: Services, site: DemoSite) -> SiteInfo:
-    info, _ = services.master.add_site(
+    return services.master.add_site(
         SYSTEM, site.code, site.name, location=site.location, timezone=site.timezone
-    )
-    return info
+    ).value
 
 
 def _refuse_filled(services: Services, site: SiteInfo, first: date, last: date) -> None:

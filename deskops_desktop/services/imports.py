@@ -36,7 +36,7 @@ from deskops_desktop.models.enums import RECORD_MODULES, Module, Role
 from deskops_desktop.models.errors import DeskOpsError, PermissionDenied, Problem, ValidationError
 from deskops_desktop.models.modules import SPECS, FieldSpec, Kind, ModuleSpec
 from deskops_desktop.services.access import Actor
-from deskops_desktop.services.changes import ChangeSet
+from deskops_desktop.services.changes import Changed
 from deskops_desktop.services.records import RecordService
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -87,13 +87,16 @@ class SheetData:
 
 
 @dataclass(frozen=True)
-class ImportResult:
-    """What an import wrote: how many records, and which areas the app must refresh."""
+class ImportReport:
+    """What an import wrote: how many records of which module, from where, what was ignored.
+
+    An import returns ``Changed[ImportReport]``, like every write (the change-set says which
+    areas the app must refresh).
+    """
 
     module: Module
     site_id: str
     count: int
-    changes: ChangeSet
     source: str = ""
     ignored: tuple[str, ...] = ()
 
@@ -197,14 +200,14 @@ class ImportService:
 
     def import_file(
         self, actor: Actor, module: Module, site_id: str, path: str | Path
-    ) -> ImportResult:
+    ) -> Changed[ImportReport]:
         """Read ``path`` and add every row, or nothing (see the module docstring)."""
         sheet = read_table(path, module)
         return self.import_sheet(actor, site_id, sheet, source=Path(path).name)
 
     def import_sheet(
         self, actor: Actor, site_id: str, sheet: SheetData, *, source: str = ""
-    ) -> ImportResult:
+    ) -> Changed[ImportReport]:
         """Add the rows of an already read table (a file, or text pasted in the desktop)."""
         if sheet.module is Module.ADJUSTMENTS and actor.role is Role.OPERATOR:
             raise PermissionDenied(
@@ -216,9 +219,8 @@ class ImportService:
             )
         except ValidationError as exc:
             raise ImportRejected(_by_header(SPECS[sheet.module], exc.problems)) from None
-        return ImportResult(
-            sheet.module, site_id, result.count, result.changes, source, sheet.ignored
-        )
+        report = ImportReport(sheet.module, site_id, result.value, source, sheet.ignored)
+        return Changed(report, result.changes)
 
 
 # --------------------------------------------------------------------------- internals
@@ -483,7 +485,7 @@ __all__ = [
     "MAX_ROWS",
     "ImportFileError",
     "ImportRejected",
-    "ImportResult",
+    "ImportReport",
     "ImportService",
     "SheetData",
     "describe_problems",

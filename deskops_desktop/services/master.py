@@ -27,7 +27,7 @@ from deskops_desktop.models.reference import (
 )
 from deskops_desktop.services.access import Actor, require_admin, require_site
 from deskops_desktop.services.audit import log_change
-from deskops_desktop.services.changes import MASTER_CHANGED, ChangeSet
+from deskops_desktop.services.changes import MASTER_CHANGED, Changed
 from deskops_desktop.services.reference import SiteInfo, find_site, load_reference_index, site_info
 from deskops_desktop.services.store import Store
 
@@ -66,7 +66,7 @@ class MasterDataService:
         *,
         location: str = "",
         timezone: str = "Asia/Riyadh",
-    ) -> tuple[SiteInfo, ChangeSet]:
+    ) -> Changed[SiteInfo]:
         require_admin(actor, "add sites")
         clean_code = code.strip().upper()
         problems = _site_problems(clean_code, name, timezone)
@@ -96,9 +96,9 @@ class MasterDataService:
                 None,
                 {"code": clean_code, "name": site.name, "timezone": timezone},
             )
-            return site_info(site), MASTER_CHANGED
+            return Changed(site_info(site), MASTER_CHANGED)
 
-    def update_site(self, actor: Actor, site_id: str, **changes: Any) -> tuple[SiteInfo, ChangeSet]:
+    def update_site(self, actor: Actor, site_id: str, **changes: Any) -> Changed[SiteInfo]:
         require_admin(actor, "change sites")
         with self._store.write() as session:
             site = _get(session, Site, site_id)
@@ -115,14 +115,14 @@ class MasterDataService:
             for key in ("name", "location", "timezone", "active"):
                 setattr(site, key, merged[key])
             log_change(session, actor, "sites", site.id, "UPDATE", old, merged)
-            return site_info(site), MASTER_CHANGED
+            return Changed(site_info(site), MASTER_CHANGED)
 
     # ----- materials, equipment, roles
     def reference(self) -> ReferenceIndex:
         with self._store.read() as session:
             return load_reference_index(session)
 
-    def update_material(self, actor: Actor, material_id: str, **changes: Any) -> ChangeSet:
+    def update_material(self, actor: Actor, material_id: str, **changes: Any) -> Changed[None]:
         """Change name, category, uom, thresholds, notes or active of one material."""
         require_admin(actor)
         with self._store.write() as session:
@@ -155,19 +155,21 @@ class MasterDataService:
             for key, value in clean.items():
                 setattr(material, key, value)
             log_change(session, actor, "materials", material.id, "UPDATE", old, clean)
-            return MASTER_CHANGED
+            return Changed(None, MASTER_CHANGED)
 
-    def add_equipment(self, actor: Actor, code: str, name: str, type_: str) -> ChangeSet:
+    def add_equipment(self, actor: Actor, code: str, name: str, type_: str) -> Changed[str]:
+        """Add a piece of equipment; the value is its id."""
         require_admin(actor)
         return self._add_coded(
             actor, Equipment, code, name, type=_choice("type", type_, EquipmentType)
         )
 
-    def add_role(self, actor: Actor, code: str, name: str) -> ChangeSet:
+    def add_role(self, actor: Actor, code: str, name: str) -> Changed[str]:
+        """Add a manpower role; the value is its id."""
         require_admin(actor)
         return self._add_coded(actor, ManpowerRole, code, name)
 
-    def set_active(self, actor: Actor, table: str, item_id: str, active: bool) -> ChangeSet:
+    def set_active(self, actor: Actor, table: str, item_id: str, active: bool) -> Changed[None]:
         require_admin(actor)
         model = {"materials": Material, "equipment": Equipment, "manpower_roles": ManpowerRole}[
             table
@@ -179,9 +181,11 @@ class MasterDataService:
             log_change(
                 session, actor, table, item_id, "UPDATE", {"active": old}, {"active": active}
             )
-        return MASTER_CHANGED
+        return Changed(None, MASTER_CHANGED)
 
-    def _add_coded(self, actor: Actor, model: Any, code: str, name: str, **extra: Any) -> ChangeSet:
+    def _add_coded(
+        self, actor: Actor, model: Any, code: str, name: str, **extra: Any
+    ) -> Changed[str]:
         clean = code.strip().upper()
         problems = []
         if not 2 <= len(clean) <= 40:
@@ -208,7 +212,8 @@ class MasterDataService:
                 None,
                 {"code": clean, "name": name.strip(), **extra},
             )
-        return MASTER_CHANGED
+            item_id: str = item.id
+        return Changed(item_id, MASTER_CHANGED)
 
     # ----- production targets
     def targets(self, actor: Actor, site_id: str) -> list[TargetInfo]:
@@ -231,7 +236,8 @@ class MasterDataService:
         daily_tons: object,
         from_date: object,
         material_code: str | None = None,
-    ) -> ChangeSet:
+    ) -> Changed[str]:
+        """Add a daily production target from ``from_date``; the value is its id."""
         require_admin(actor, "set production targets")
         problems: list[Problem] = []
         try:
@@ -270,7 +276,8 @@ class MasterDataService:
                 None,
                 {"daily_tons": tons, "from_date": start, "material": material_code},
             )
-        return MASTER_CHANGED
+            target_id: str = target.id
+        return Changed(target_id, MASTER_CHANGED)
 
 
 def _get(session: Session, model: Any, item_id: str) -> Any:

@@ -3,7 +3,8 @@
 Each public method is one unit of work. Writes validate with ``models.modules.validate_record``
 (the same rules as imports and the CLI), check the role, refuse unique-key clashes naming the
 existing record, maintain ``stock_days`` in the same transaction, write the change log and
-return a ``ChangeSet``. Reads return ``RecordRow`` values, never ORM objects.
+return ``Changed[...]`` (the record or the count, with its ``ChangeSet``). Reads return
+``RecordRow`` values, never ORM objects.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from deskops_desktop.models.types import to_milli
 from deskops_desktop.services.access import Actor, require_record_change, require_site
 from deskops_desktop.services.audit import log_change, log_changes
 from deskops_desktop.services.bulk import insert_rows
-from deskops_desktop.services.changes import ChangeSet, for_module
+from deskops_desktop.services.changes import Changed, for_module
 from deskops_desktop.services.ledger_writer import Movement, apply_movements
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
 from deskops_desktop.services.store import Store
@@ -76,18 +77,6 @@ class RecordRow:
         return str(self.values[SPECS[self.module].reference_field.key])
 
 
-@dataclass(frozen=True)
-class WriteResult:
-    record: RecordRow
-    changes: ChangeSet
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    count: int
-    changes: ChangeSet
-
-
 class RecordService:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -102,7 +91,7 @@ class RecordService:
         raw: Mapping[str, object],
         *,
         record_id: str | None = None,
-    ) -> WriteResult:
+    ) -> Changed[RecordRow]:
         spec = SPECS[module]
         with self._store.write() as session:
             site = load_site(session, site_id)
@@ -124,7 +113,7 @@ class RecordService:
             apply_movements(session, self._movements(spec, site_id, clean, +1))
             log_change(session, actor, spec.table.__tablename__, record.id, "INSERT", None, clean)
             row = self._row(spec, record, refs)
-        return WriteResult(row, for_module(module, site_id))
+        return Changed(row, for_module(module, site_id))
 
     def update(
         self,
@@ -134,7 +123,7 @@ class RecordService:
         raw: Mapping[str, object],
         *,
         expected_version: int | None = None,
-    ) -> WriteResult:
+    ) -> Changed[RecordRow]:
         spec = SPECS[module]
         try:
             with self._store.write() as session:
@@ -173,11 +162,11 @@ class RecordService:
                 row = self._row(spec, record, refs)
         except StaleDataError:
             raise self._stale(spec, record_id) from None
-        return WriteResult(row, for_module(module, row.site_id))
+        return Changed(row, for_module(module, row.site_id))
 
     def delete(
         self, actor: Actor, module: Module, record_id: str, *, expected_version: int | None = None
-    ) -> WriteResult:
+    ) -> Changed[RecordRow]:
         """Delete one record; the returned row holds everything ``create`` needs to undo it."""
         spec = SPECS[module]
         try:
@@ -197,7 +186,7 @@ class RecordService:
                 log_change(session, actor, spec.table.__tablename__, record_id, "DELETE", old, None)
         except StaleDataError:  # another writer changed it after we read it
             raise self._stale(spec, record_id) from None
-        return WriteResult(row, for_module(module, row.site_id))
+        return Changed(row, for_module(module, row.site_id))
 
     def create_many(
         self,
@@ -208,7 +197,7 @@ class RecordService:
         *,
         first_row: int = 1,
         row_numbers: Sequence[int] | None = None,
-    ) -> BatchResult:
+    ) -> Changed[int]:
         """All or nothing: every bad row is reported (``Problem.row``), else all are written.
 
         Rows are numbered ``first_row``, ``first_row + 1``, ... unless ``row_numbers`` gives each
@@ -253,7 +242,7 @@ class RecordService:
                     "INSERT",
                     [(p["id"], None, c) for p, (_, c) in zip(payload, cleaned, strict=True)],
                 )
-        return BatchResult(len(payload), for_module(module, site_id))
+        return Changed(len(payload), for_module(module, site_id))
 
     # ------------------------------------------------------------------ reads
     def get(self, actor: Actor, module: Module, record_id: str) -> RecordRow:

@@ -35,7 +35,7 @@ from deskops_desktop.models.reference import Site
 from deskops_desktop.services import passwords, pg_security
 from deskops_desktop.services.access import Actor, require_admin
 from deskops_desktop.services.audit import log_change
-from deskops_desktop.services.changes import USERS_CHANGED, ChangeSet
+from deskops_desktop.services.changes import USERS_CHANGED, Changed
 from deskops_desktop.services.connectivity import is_offline_error
 from deskops_desktop.services.passwords import hash_password, password_problem, verify_password
 from deskops_desktop.services.store import Store
@@ -74,7 +74,7 @@ class UserService:
         role: Role,
         site_codes: Sequence[str] = (),
         display_name: str = "",
-    ) -> tuple[UserInfo, ChangeSet]:
+    ) -> Changed[UserInfo]:
         with self._store.write() as session:
             first = session.scalar(select(func.count()).select_from(User)) == 0
             if actor is None:
@@ -129,7 +129,7 @@ class UserService:
                 {"username": name, "role": role.value, "sites": list(site_codes)},
             )
             session.flush()
-            return _info(session, user), USERS_CHANGED
+            return Changed(_info(session, user), USERS_CHANGED)
 
     def authenticate(self, username: str, password: str) -> Actor:
         if self._store.sign_in_by_role:
@@ -213,10 +213,11 @@ class UserService:
                 raise NotFound("user not found")
             return _actor(session, user)
 
-    def change_password(self, actor: Actor, old: str, new: str) -> None:
+    def change_password(self, actor: Actor, old: str, new: str) -> Changed[None]:
+        """The signed-in user's own password (the old one must be right)."""
         if self._store.sign_in_by_role:
             self._change_role_password(actor, old, new)
-            return
+            return Changed(None, USERS_CHANGED)
         with self._store.write() as session:
             user = _get(session, actor.user_id)
             if not verify_password(old, user.password_hash):
@@ -226,6 +227,7 @@ class UserService:
                 raise ValidationError([Problem("new_password", weak)])
             user.password_hash = hash_password(new)
             log_change(session, actor, "users", user.id, "UPDATE", None, {"password": "changed"})
+        return Changed(None, USERS_CHANGED)
 
     def _change_role_password(self, actor: Actor, old: str, new: str) -> None:
         """A clerk's own password on a secured store: the old one must open a connection."""
@@ -262,7 +264,8 @@ class UserService:
             )
         self._store.use_credentials(login, new)
 
-    def set_password(self, actor: Actor, user_id: str, new: str) -> None:
+    def set_password(self, actor: Actor, user_id: str, new: str) -> Changed[None]:
+        """Reset a user's password (an administrator, or the user themselves)."""
         if actor.user_id != user_id:
             require_admin(actor, "reset other users' passwords")
         weak = password_problem(new)
@@ -281,6 +284,7 @@ class UserService:
             user.failed_logins = 0
             user.locked_until = None
             log_change(session, actor, "users", user.id, "UPDATE", None, {"password": "reset"})
+        return Changed(None, USERS_CHANGED)
 
     def update(
         self,
@@ -291,7 +295,7 @@ class UserService:
         site_codes: Sequence[str] | None = None,
         active: bool | None = None,
         display_name: str | None = None,
-    ) -> tuple[UserInfo, ChangeSet]:
+    ) -> Changed[UserInfo]:
         require_admin(actor, "change users")
         with self._store.write() as session:
             user = _get(session, user_id)
@@ -340,15 +344,17 @@ class UserService:
             if server is not None:
                 # Sites need nothing here: the policies read user_sites at every query.
                 pg_security.sync_login(session, server, user.username, user.role, user.active)
-            return _info(session, user), USERS_CHANGED
+            return Changed(_info(session, user), USERS_CHANGED)
 
-    def unlock(self, actor: Actor, user_id: str) -> None:
+    def unlock(self, actor: Actor, user_id: str) -> Changed[None]:
+        """Lift a lock after repeated failed sign-ins."""
         require_admin(actor, "unlock accounts")
         with self._store.write() as session:
             user = _get(session, user_id)
             user.failed_logins = 0
             user.locked_until = None
             log_change(session, actor, "users", user.id, "UPDATE", None, {"unlocked": True})
+        return Changed(None, USERS_CHANGED)
 
     def usernames(self, user_ids: Sequence[str]) -> dict[str, str]:
         """User id -> user name, for "who" columns (names are not secret; hashes never leave)."""

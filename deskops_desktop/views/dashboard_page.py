@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -28,14 +28,13 @@ from PySide6.QtWidgets import (
 
 from deskops_desktop.models.display import unit_symbol
 from deskops_desktop.models.enums import Granularity, Uom
-from deskops_desktop.services.app_state import AppState
-from deskops_desktop.services.changes import Area, ChangeSet
+from deskops_desktop.services.app_state import AppState, Settings
+from deskops_desktop.services.changes import Area
 from deskops_desktop.services.dashboard import AttentionItem, AttentionKind, DashboardSnapshot
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.module_charts import Series
-from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
-from deskops_desktop.views.refresh import ShowRefresher
+from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import LEVEL_COLORS
 
 _ATTENTION_COLORS = {
@@ -64,20 +63,26 @@ def _card(title: str, body: QWidget, extra: QWidget | None = None) -> QFrame:
     return frame
 
 
-class DashboardPage(QWidget):
-    """Signals:
-    navigate_requested(str, str): open a page (key) focused on a code (may be empty).
+class DashboardPage(Page):
+    """The site's figures for the period at a glance (a ``Page`` showing ``Area.DASHBOARD``).
+
+    It follows the settings: a new "Dashboard refresh" interval re-arms the timer at once, and
+    "Animate dashboard counters" applies to the next refresh.
+
+    Signals:
+        navigate_requested(str, str): open a page (key) focused on a code (may be empty).
     """
 
     navigate_requested = Signal(str, str)
+    areas = frozenset({Area.DASHBOARD})
 
-    def __init__(self, data: DataService, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._data = data
-        self._state = state
-        self._context: PageContext | None = None
+    def __init__(
+        self, data: DataGateway, settings: Settings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(data, parent)
+        self._settings = settings
         self._snapshot: DashboardSnapshot | None = None
-        self._refresher = ShowRefresher(self, self.refresh)
+        self._dark = False
         self._columns = (0, 0)
         title = QLabel("Dashboard")
         title.setProperty("role", "title")
@@ -136,9 +141,11 @@ class DashboardPage(QWidget):
         self.timer = QTimer(self)
         self._reflow(1366)
         self._connect_signals()
-        self.set_refresh_minutes(state.dashboard_refresh_minutes)
+        self._refresh_minutes = 0
+        self._on_settings_changed(settings.current)
 
     def _connect_signals(self) -> None:
+        self._settings.subscribe(self._on_settings_changed)
         self.refresh_button.clicked.connect(self.refresh)
         self.timer.timeout.connect(self.refresh)
         self.rd_unit.currentIndexChanged.connect(lambda _i: self._show_received_dispatched())
@@ -182,8 +189,7 @@ class DashboardPage(QWidget):
         ]
         for card in self.chart_cards:
             card.setMinimumHeight(250)
-        app = QGuiApplication.instance()
-        self.apply_theme(bool(app.property("deskops_dark")) if app else False)
+        self.apply_theme(self._dark)
         self._columns = (0, 0)
         self._reflow(self.width())
 
@@ -227,6 +233,7 @@ class DashboardPage(QWidget):
         self._reflow(self.width())
 
     def apply_theme(self, dark: bool) -> None:
+        self._dark = dark
         if not self.chart_cards:
             return
         for chart in (
@@ -239,19 +246,15 @@ class DashboardPage(QWidget):
         ):
             chart.apply_colors(dark)
 
-    def set_refresh_minutes(self, minutes: int) -> None:
-        self.timer.start(max(1, minutes) * 60_000)
+    def _on_settings_changed(self, state: AppState) -> None:
+        """Re-arm the refresh timer when the interval changed (the setting applies at once)."""
+        if state.dashboard_refresh_minutes != self._refresh_minutes:
+            self._refresh_minutes = state.dashboard_refresh_minutes
+            self.timer.start(max(1, self._refresh_minutes) * 60_000)
 
     # --------------------------------------------------------------- context
-    def set_context(self, context: PageContext) -> None:
-        self._context = context
-        self._refresher.request()
-
-    def on_changes(self, changes: ChangeSet) -> None:
-        if self._context is None:
-            return
-        if changes.touches(Area.DASHBOARD, self._context.site.id) or Area.MASTER in changes.areas:
-            self._refresher.request()
+    def reload(self) -> None:
+        self.refresh()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -261,10 +264,18 @@ class DashboardPage(QWidget):
         ctx = self._context
         if ctx is None:
             return
-        self._data.invalidate(ChangeSet(frozenset({Area.DASHBOARD}), frozenset({ctx.site.id})))
-        snap = self._data.dashboard(ctx.site.id, ctx.date_from, ctx.date_to)
+        site_id, start, end = ctx.site.id, ctx.date_from, ctx.date_to
+        # Always fresh: the timer and the button exist for what other clerks wrote on a shared
+        # server, which this app never hears of.
+        snap = self._data.read(
+            lambda s, a: s.dashboard.snapshot(a, site_id, start, end),
+            area=Area.DASHBOARD,
+            site_id=site_id,
+            key=("snapshot", start, end),
+            fresh=True,
+        )
         self._snapshot = snap
-        animate = self._state.animations and not reduced_motion()
+        animate = self._settings.current.animations and not reduced_motion()
         for card, kpi in zip(self.cards.values(), snap.kpis.cards, strict=True):
             card.set_kpi(kpi, animate=animate)
         self._show_attention(snap.attention)
@@ -280,7 +291,14 @@ class DashboardPage(QWidget):
             return
         self._show_received_dispatched()
         self._show_production(snap)
-        ledger = self._data.ledger(ctx.site.id, snap.date_from, snap.date_to, Granularity.DAILY)
+        site_id, start, end = ctx.site.id, snap.date_from, snap.date_to
+        ledger = self._data.read(
+            lambda s, a: s.ledger.ledger(a, site_id, start, end, Granularity.DAILY),
+            area=Area.LEDGER,
+            site_id=site_id,
+            key=("ledger", start, end, Granularity.DAILY, None),
+            fresh=True,
+        )
         self.inventory_chart.set_rows([r for r in ledger.rows if r.material.uom == Uom.TON])
         self._show_levels(snap)
         self._show_utilisation(snap)

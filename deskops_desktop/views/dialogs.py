@@ -218,7 +218,7 @@ class SetupDialog(QDialog):
 
 
 class ChangePasswordDialog(QDialog):
-    def __init__(self, change: Callable[[str, str], None], parent: QWidget | None = None) -> None:
+    def __init__(self, change: Callable[[str, str], object], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Change password")
         self._change = change

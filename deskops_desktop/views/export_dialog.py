@@ -77,6 +77,7 @@ class ExportDialog(QDialog):
         submit: queues a checked request and returns the job (raises ``DeskOpsError`` to refuse).
         site_id, module, date_from, date_to: the presets (the header's site and range, the page's
             module).
+        export_format: the format to propose (the "Preferred export format" setting).
         destination: the folder to propose (default: Documents/DeskOps exports).
     """
 
@@ -91,6 +92,7 @@ class ExportDialog(QDialog):
         module: Module | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
+        export_format: ExportFormat = ExportFormat.XLSX,
         destination: str | Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -190,6 +192,7 @@ class ExportDialog(QDialog):
         self._connect_signals()
         self._select(self.site_combo, site_id)
         self._select(self.module_combo, module.value if module else None)
+        self._select(self.format_combo, export_format.value)
         if date_from is not None and date_to is not None:
             self.set_range(date_from, date_to)
         else:

@@ -41,10 +41,11 @@ from PySide6.QtWidgets import (
 
 from deskops_desktop.export.files import human_size
 from deskops_desktop.export.jobs import ExportJobService, ExportRequest, JobInfo
-from deskops_desktop.models.enums import Module
+from deskops_desktop.models.enums import ExportFormat, Module
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.models.jobs import JOB_COMPLETED
 from deskops_desktop.services.access import Actor
+from deskops_desktop.services.app_state import Settings
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.export_dialog import ExportDialog
 from deskops_desktop.views.export_runner import ExportRunner
@@ -93,6 +94,7 @@ class ExportPanel(QDockWidget):
         jobs: ExportJobService,
         runner: ExportRunner,
         actor: Actor,
+        settings: Settings | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__("Exports", parent)
@@ -100,6 +102,7 @@ class ExportPanel(QDockWidget):
         self.jobs = jobs
         self.runner = runner
         self.actor = actor
+        self.settings = settings or Settings()
         self.history: list[JobInfo] = []
         self.active_rows: dict[str, _ActiveRow] = {}
         self.last_notification: tuple[str, str] | None = None
@@ -230,9 +233,17 @@ class ExportPanel(QDockWidget):
     ) -> ExportDialog:
         """An export dialog whose Export button queues through ``enqueue``."""
         return ExportDialog(
-            self.jobs, self.actor, sites, self.enqueue, site_id=site_id, module=module,
-            date_from=date_from, date_to=date_to, parent=self.window(),
-        )  # fmt: skip
+            self.jobs,
+            self.actor,
+            sites,
+            self.enqueue,
+            site_id=site_id,
+            module=module,
+            date_from=date_from,
+            date_to=date_to,
+            export_format=ExportFormat(self.settings.current.export_format),
+            parent=self.window(),
+        )
 
     def _on_new_button_clicked(self) -> None:
         if self._dialog_factory is not None:

@@ -70,7 +70,7 @@ class FormDialog(QDialog):
         self,
         title: str,
         fields: Sequence[tuple[str, str, QWidget]],
-        submit: Callable[[dict[str, Any]], None],
+        submit: Callable[[dict[str, Any]], object],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

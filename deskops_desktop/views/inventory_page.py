@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,34 +31,35 @@ from PySide6.QtWidgets import (
 from deskops_desktop.models.display import unit_symbol
 from deskops_desktop.models.enums import Category, Granularity, Module, Role
 from deskops_desktop.models.modules import SPECS
-from deskops_desktop.services.changes import Area, ChangeSet
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.changes import Area
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.ledger import Ledger, LedgerRow
 from deskops_desktop.services.records import RecordRow
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.movement_chart import MovementChart
+from deskops_desktop.views.page import Page
 from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells
 from deskops_desktop.views.qt_records_model import RecordTableModel
-from deskops_desktop.views.refresh import ShowRefresher
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
 from deskops_desktop.views.theme import tabular_font
 
 
-class InventoryPage(QWidget):
-    """Signals:
-    message_posted(str): a short status line for the main window.
+class InventoryPage(Page):
+    """The stock ledger of one site: movement chart, ledger table, totals, adjustments.
+
+    A ``Page`` (``views.page``) showing ``Area.LEDGER``.
+
+    Signals:
+        message_posted(str): see ``Page``.
     """
 
-    message_posted = Signal(str)
+    areas = frozenset({Area.LEDGER})
 
-    def __init__(self, data: DataService, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._data = data
-        self._context: PageContext | None = None
+    def __init__(self, data: DataGateway, parent: QWidget | None = None) -> None:
+        super().__init__(data, parent)
         self._ledger: Ledger | None = None
         self._daily: Ledger | None = None
         self._brush: tuple[date, date] | None = None
-        self._refresher = ShowRefresher(self, self.reload)
         title = QLabel("Inventory")
         title.setProperty("role", "title")
         self.category = QComboBox()
@@ -152,21 +152,21 @@ class InventoryPage(QWidget):
         self.tabs.addTab(ledger_box, "Ledger")
         self.tabs.addTab(self.adjustments_view, "Adjustments")
 
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.setObjectName("splitter_inventory")
-        self.splitter.addWidget(self.chart)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.setSizes([300, 460])
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("splitter_inventory")
+        splitter.addWidget(self.chart)
+        splitter.addWidget(self.tabs)
+        splitter.setSizes([300, 460])
+        self.splitter = splitter
+        self.search_box = self.search
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(title)
         layout.addLayout(filters)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(splitter, 1)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(250)
-        app = QGuiApplication.instance()
-        self.chart.apply_colors(bool(app.property("deskops_dark")) if app else False)
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -184,16 +184,9 @@ class InventoryPage(QWidget):
         self.count_button.clicked.connect(self.open_stock_count)
 
     # --------------------------------------------------------------- context
-    def set_context(self, context: PageContext) -> None:
-        self._context = context
+    def context_changed(self, context: PageContext) -> None:
+        del context
         self._brush = None
-        self._refresher.request()
-
-    def on_changes(self, changes: ChangeSet) -> None:
-        if self._context is None:
-            return
-        if changes.touches(Area.LEDGER, self._context.site.id) or Area.MASTER in changes.areas:
-            self._refresher.request()
 
     def apply_theme(self, dark: bool) -> None:
         self.chart.apply_colors(dark)
@@ -204,45 +197,63 @@ class InventoryPage(QWidget):
             return
         category = self.category.currentData()
         granularity = Granularity(self.granularity.currentData())
-        self._daily = self._data.ledger(
-            ctx.site.id, ctx.date_from, ctx.date_to, Granularity.DAILY, category
-        )
+        self._daily = self._read_ledger(ctx, Granularity.DAILY, category)
         self._ledger = (
             self._daily
             if granularity is Granularity.DAILY
-            else self._data.ledger(ctx.site.id, ctx.date_from, ctx.date_to, granularity, category)
+            else self._read_ledger(ctx, granularity, category)
         )
         self._load_adjustments()
         self._apply_filters(redraw_chart=True)
+
+    def _read_ledger(
+        self, ctx: PageContext, granularity: Granularity, category: str | None
+    ) -> Ledger:
+        site_id, start, end = ctx.site.id, ctx.date_from, ctx.date_to
+        return self._data.read(
+            lambda s, a: s.ledger.ledger(a, site_id, start, end, granularity, category),
+            area=Area.LEDGER,
+            site_id=site_id,
+            key=("ledger", start, end, granularity, category),
+        )
 
     def _load_adjustments(self) -> None:
         ctx = self._context
         if ctx is None:
             return
+        site_id, start, end, module = ctx.site.id, ctx.date_from, ctx.date_to, Module.ADJUSTMENTS
 
         def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
-            return self._data.records(
-                Module.ADJUSTMENTS,
-                ctx.site.id,
-                ctx.date_from,
-                ctx.date_to,
-                sort=sort,
-                descending=descending,
-                offset=offset,
-                limit=limit,
+            return self._data.read(
+                lambda s, a: s.records.list(
+                    a,
+                    module,
+                    site_id,
+                    start,
+                    end,
+                    sort=sort,
+                    descending=descending,
+                    offset=offset,
+                    limit=limit,
+                ),
+                area=Area.ADJUSTMENTS,
+                site_id=site_id,
+                key=("list", start, end, sort, descending, offset, limit),
             )
 
-        self.adjustments.set_source(
-            fetch,
-            lambda: self._data.count(Module.ADJUSTMENTS, ctx.site.id, ctx.date_from, ctx.date_to),
-            lambda _row: False,
-        )
-        names = self._data.services.users.usernames(
-            [
-                self.adjustments.row_at(i).created_by or ""
-                for i in range(self.adjustments.rowCount())
-            ]
-        )
+        def count() -> int:
+            return self._data.read(
+                lambda s, a: s.records.count(a, module, site_id, start, end),
+                area=Area.ADJUSTMENTS,
+                site_id=site_id,
+                key=("count", start, end),
+            )
+
+        self.adjustments.set_source(fetch, count, lambda _row: False)
+        authors = [
+            self.adjustments.row_at(i).created_by or "" for i in range(self.adjustments.rowCount())
+        ]
+        names = self._data.read(lambda s, _a: s.users.usernames(authors))
         self.adjustments.set_who(names)
 
     def _matches(self, row: LedgerRow) -> bool:
@@ -328,11 +339,13 @@ class InventoryPage(QWidget):
         ctx = self._context
         if ctx is None:
             return None
-        materials = [m for m in self._data.services.master.reference().materials if m.active]
-        ledger = self._data.services.ledger
+        refs = self._data.read(lambda s, _a: s.master.reference(), area=Area.MASTER)
+        materials = [m for m in refs.materials if m.active]
+        site_id = ctx.site.id
 
         def book(material_id: str, day: date) -> int:
-            return ledger.latest_closings(self._data.actor, ctx.site.id, day).get(material_id, 0)
+            closings = self._data.read(lambda s, a: s.ledger.latest_closings(a, site_id, day))
+            return closings.get(material_id, 0)
 
         dialog = StockCountDialog(self._data, ctx.site, materials, book, self)
         dialog.setModal(True)

@@ -14,7 +14,9 @@ import threading
 import time
 
 from PySide6.QtWidgets import QApplication, QMessageBox
+from sqlalchemy.engine import make_url
 
+from deskops_desktop.export.jobs import ExportJobService
 from deskops_desktop.logs import setup_logging
 from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.models.display import first_line
@@ -22,9 +24,10 @@ from deskops_desktop.models.enums import Role
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services import backups
 from deskops_desktop.services.access import Actor
-from deskops_desktop.services.app_state import AppState, load_state, save_state
+from deskops_desktop.services.app_state import Settings, load_state
 from deskops_desktop.services.bundle import Services, build_services
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.connectivity import probe
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.secrets import set_db_password
 from deskops_desktop.services.store import (
     ENV_DB_URL,
@@ -57,16 +60,14 @@ def check_connection(url: str, password: str) -> str | None:
     if not url.startswith(("postgresql", "postgres")):
         return "the URL must start with postgresql://"
     try:
-        from sqlalchemy import text
-        from sqlalchemy.engine import make_url
-
         store = Store(make_url(url).set(password=password or None))
-        with store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        store.dispose()
+        try:
+            answered = probe(store)
+        finally:
+            store.dispose()
     except Exception as exc:  # any driver or network failure is reported, not raised
         return first_line(exc, 200)
-    return None
+    return None if answered else "the server does not answer (is it running, is the port open?)"
 
 
 def open_checked_store(url: str | None, clock: Clock) -> Store | None:
@@ -112,10 +113,54 @@ def start_daily_backup(store: Store) -> threading.Thread:
     return thread
 
 
-def build_window(services: Services, actor: Actor, state: AppState) -> MainWindow:
-    window = MainWindow(DataService(services, actor), state)
+def build_window(services: Services, actor: Actor, settings: Settings) -> MainWindow:
+    """The main window for ``actor``: the composition of gateway, export jobs and store."""
+    window = MainWindow(
+        DataGateway(services, actor),
+        settings,
+        ExportJobService(services),
+        backups_store=services.store,
+    )
     window.theme_change_requested.connect(lambda theme: apply_theme(application(), theme))
     return window
+
+
+class FirstStart:
+    """The first-start dialog's work: where the data lives, and the first administrator.
+
+    ``chosen`` ends as the services of the store the clerk chose (this computer's file, or a
+    PostgreSQL server).
+    """
+
+    def __init__(self, services: Services, settings: Settings, clock: Clock) -> None:
+        self.chosen = services
+        self._settings = settings
+        self._clock = clock
+
+    def create_admin(
+        self,
+        remote: str | None,
+        db_password: str | None,
+        username: str,
+        display_name: str,
+        password: str,
+    ) -> None:
+        target = self.chosen
+        if remote is not None:
+            if db_password:
+                set_db_password(remote, db_password)
+            try:
+                target = build_services(open_store(remote, clock=self._clock))
+            except Exception as exc:
+                raise DeskOpsError(f"cannot open the PostgreSQL store: {exc}") from None
+            self._settings.update(db_url=remote)
+        if not target.store.needs_sign_in and target.users.count() == 0:
+            if remote is not None and not password:
+                raise DeskOpsError(
+                    "this server has no DeskOps users yet: fill in the first administrator"
+                )
+            target.users.create(None, username, password, Role.ADMIN, display_name=display_name)
+        self.chosen = target
 
 
 def run(db_url: str | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
@@ -123,9 +168,9 @@ def run(db_url: str | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
     log_file = setup_logging()
     app = application()
     install_excepthook(log_file)
-    state = load_state()
-    apply_theme(app, state.theme)
-    url = db_url or os.environ.get(ENV_DB_URL) or state.db_url
+    settings = Settings(load_state())
+    apply_theme(app, settings.current.theme)
+    url = db_url or os.environ.get(ENV_DB_URL) or settings.current.db_url
     try:
         store = open_checked_store(url, clock)
     except Exception as exc:
@@ -140,53 +185,21 @@ def run(db_url: str | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
     # A secured company server (no user name in its URL) is set up by `deskops db init-server`
     # and cannot be read before sign-in: straight to the sign-in dialog.
     if not store.needs_sign_in and services.users.count() == 0:
-        holder: dict[str, Services] = {"services": services}
-
-        def create_admin(
-            remote: str | None,
-            db_password: str | None,
-            username: str,
-            display_name: str,
-            password: str,
-        ) -> None:
-            target = holder["services"]
-            if remote is not None:
-                if db_password:
-                    set_db_password(remote, db_password)
-                try:
-                    target = build_services(open_store(remote, clock=clock))
-                except Exception as exc:
-                    raise DeskOpsError(f"cannot open the PostgreSQL store: {exc}") from None
-                state.db_url = remote
-            if not target.store.needs_sign_in and target.users.count() == 0:
-                if remote is not None and not password:
-                    raise DeskOpsError(
-                        "this server has no DeskOps users yet: fill in the first administrator"
-                    )
-                target.users.create(None, username, password, Role.ADMIN, display_name=display_name)
-            holder["services"] = target
-
-        if not SetupDialog(check_connection, create_admin).exec():
+        first = FirstStart(services, settings, clock)
+        if not SetupDialog(check_connection, first.create_admin).exec():
             return 0
-        services = holder["services"]
-        save_state(state)
+        services = first.chosen
+        settings.save()
 
     while True:
         login = LoginDialog(
-            services.users.authenticate, state.last_username, services.store.display_url
+            services.users.authenticate, settings.current.last_username, services.store.display_url
         )
         if not login.exec() or login.actor is None:
             return 0
-        state.last_username = login.actor.username
-        window = build_window(services, login.actor, state)
-        signed_out = {"flag": False}
-
-        def on_sign_out(w: MainWindow = window, flag: dict[str, bool] = signed_out) -> None:
-            flag["flag"] = True
-            w.close()
-
-        window.sign_out_requested.connect(on_sign_out)
+        settings.update(last_username=login.actor.username)
+        window = build_window(services, login.actor, settings)
         window.show()
         app.exec()
-        if not signed_out["flag"]:
+        if not window.signing_out:
             return 0

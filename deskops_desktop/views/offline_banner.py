@@ -1,6 +1,6 @@
 """The strip that says the server is unreachable, and the probe that notices when it is back.
 
-Shown when ``DataService`` reports the PostgreSQL server gone (a save or read raised
+Shown when ``DataGateway`` reports the PostgreSQL server gone (a save or read raised
 ``StoreOfflineError``); while shown it probes the server every ``PROBE_MS`` and on "Retry now".
 When the server answers again it hides and emits ``connection_restored``: record pages then save
 the entry they kept in their form. A connection error that escapes some other page's slot is
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from deskops_desktop.models.errors import StoreOfflineError
 from deskops_desktop.services.connectivity import is_offline_error
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class OfflineBanner(QFrame):
     connection_restored = Signal()
     _state_changed = Signal(bool)  # listeners may be called on a worker thread: queue to GUI
 
-    def __init__(self, data: DataService, parent: QWidget | None = None) -> None:
+    def __init__(self, data: DataGateway, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._data = data
         self.setObjectName("offline_banner")
@@ -80,7 +80,7 @@ class OfflineBanner(QFrame):
     def _on_state_changed(self, online: bool) -> None:
         if not online:
             if self.isHidden():
-                log.warning("store offline: %s", self._data.services.store.display_url)
+                log.warning("store offline: %s", self._data.store_label)
             self.show()
             self.timer.start()
             return

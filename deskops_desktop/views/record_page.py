@@ -7,7 +7,10 @@ Ctrl+Z brings the last deleted row back, Ctrl+V pastes rows copied from Excel (a
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,17 +37,21 @@ from deskops_desktop.models.errors import (
 )
 from deskops_desktop.models.ids import new_id
 from deskops_desktop.models.modules import SPECS, ReferenceIndex
-from deskops_desktop.services.changes import Area, ChangeSet, for_module
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.access import Actor
+from deskops_desktop.services.bundle import Services
+from deskops_desktop.services.changes import Area, Changed, for_module
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.imports import describe_problems, parse_tsv
-from deskops_desktop.services.module_charts import ModuleChartService
-from deskops_desktop.services.records import RecordRow, WriteResult
+from deskops_desktop.services.module_charts import DailySeries
+from deskops_desktop.services.records import RecordRow
 from deskops_desktop.views.charts import BarChart, show_categories, show_daily
 from deskops_desktop.views.compare_dialog import KEEP_MINE, RELOAD, CompareDialog
 from deskops_desktop.views.context import PageContext
+from deskops_desktop.views.page import Page
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_form import RecordForm, current_shift
-from deskops_desktop.views.refresh import ShowRefresher
+
+T = TypeVar("T")
 
 _CHART_TITLES = {
     Module.PRODUCTION: "Production by material per day",
@@ -55,30 +62,28 @@ _CHART_TITLES = {
 }
 
 
-class RecordPage(QWidget):
-    """Signals:
-    message_posted(str): a short status line for the main window's status bar.
-    """
+class RecordPage(Page):
+    """The page of one record module: the entry form, its records and a chart.
 
-    message_posted = Signal(str)
-    export_requested = Signal(object)
+    A ``Page`` (``views.page``): it shows ``Area.of(module)`` and saves an entry kept by an
+    offline save when the server is back (``retry_pending``).
+
+    Signals:
+        message_posted(str), export_requested(object): see ``Page``.
+    """
 
     def __init__(
         self,
         module: Module,
-        data: DataService,
-        charts: ModuleChartService,
+        data: DataGateway,
         refs: ReferenceIndex,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(data, parent)
         self.module = module
         self.spec = SPECS[module]
-        self._data = data
-        self._charts = charts
-        self._context: PageContext | None = None
+        self.areas = frozenset({Area.of(module)})
         self._undo: RecordRow | None = None
-        self._refresher = ShowRefresher(self, self.reload)
         # An offline save keeps the form and these: the new record's id (chosen before the
         # first try, so a create that reached the server just before the connection died is
         # found on retry instead of written twice) and whether a retry is wanted.
@@ -144,16 +149,16 @@ class RecordPage(QWidget):
         table_layout.setContentsMargins(0, 0, 0, 0)
         table_layout.addLayout(toolbar)
         table_layout.addWidget(self.table)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName(f"splitter_{module.value}")
-        self.splitter.addWidget(table_box)
-        self.splitter.addWidget(self.chart)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([640, 560])
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter
+        splitter.setObjectName(f"splitter_{module.value}")
+        splitter.addWidget(table_box)
+        splitter.addWidget(self.chart)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([640, 560])
+        self.search_box = self.filter
         self._columns_fitted = False
-        app = QGuiApplication.instance()
-        self.chart.apply_colors(bool(app.property("deskops_dark")) if app else False)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -164,7 +169,7 @@ class RecordPage(QWidget):
         heading.addWidget(hint)
         layout.addLayout(heading)
         layout.addWidget(form_card)
-        layout.addWidget(self.splitter, 1)
+        layout.addWidget(splitter, 1)
 
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -184,23 +189,15 @@ class RecordPage(QWidget):
         QShortcut(QKeySequence.StandardKey.Undo, self).activated.connect(self.undo_delete)
 
     # ------------------------------------------------------------------ context
-    def set_context(self, context: PageContext) -> None:
-        self._context = context
+    def context_changed(self, context: PageContext) -> None:
         now = self._data.clock.site_now(context.site.timezone)
         self.form.set_defaults(now.date(), current_shift(now))
-        self._refresher.request()
 
     def set_references(self, refs: ReferenceIndex) -> None:
         self.form.set_references(refs)
 
-    def on_changes(self, changes: ChangeSet) -> None:
-        if self._context is None:
-            return
-        if (
-            changes.touches(Area(self.module.value), self._context.site.id)
-            or Area.MASTER in changes.areas
-        ):
-            self._refresher.request()
+    def focus_first(self) -> None:
+        self.form.focus_first()
 
     def reload(self) -> None:
         ctx = self._context
@@ -209,24 +206,38 @@ class RecordPage(QWidget):
         search = self.filter.text()
         site_id = ctx.site.id
 
+        module, start, end = self.module, ctx.date_from, ctx.date_to
+        area = Area.of(module)
+
         def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
-            return self._data.records(
-                self.module,
-                site_id,
-                ctx.date_from,
-                ctx.date_to,
-                search=search,
-                sort=sort,
-                descending=descending,
-                offset=offset,
-                limit=limit,
+            return self._data.read(
+                lambda s, a: s.records.list(
+                    a,
+                    module,
+                    site_id,
+                    start,
+                    end,
+                    search=search,
+                    sort=sort,
+                    descending=descending,
+                    offset=offset,
+                    limit=limit,
+                ),
+                area=area,
+                site_id=site_id,
+                key=("list", start, end, search, sort, descending, offset, limit),
             )
 
         def count() -> int:
-            return self._data.count(self.module, site_id, ctx.date_from, ctx.date_to, search)
+            return self._data.read(
+                lambda s, a: s.records.count(a, module, site_id, start, end, search=search),
+                area=area,
+                site_id=site_id,
+                key=("count", start, end, search),
+            )
 
         def may_change(row: RecordRow) -> bool:
-            return self._data.services.records.may_change(self._data.actor, row, ctx.site)
+            return self._data.read(lambda s, a: s.records.may_change(a, row, ctx.site))
 
         self.model.set_source(fetch, count, may_change)
         self._refresh_chart()
@@ -235,17 +246,27 @@ class RecordPage(QWidget):
         ctx = self._context
         if ctx is None:
             return
-        actor, args = self._data.actor, (ctx.site.id, ctx.date_from, ctx.date_to)
+        site_id, start, end = ctx.site.id, ctx.date_from, ctx.date_to
+
+        def read(load: Callable[[Services, Actor], T]) -> T:
+            area = Area.of(self.module)
+            return self._data.read(load, area=area, site_id=site_id, key=("chart", start, end))
+
         if self.module is Module.PRODUCTION:
-            show_daily(self.chart, self._charts.production(actor, *args), "t / loads")
+            daily: DailySeries = read(lambda s, a: s.charts.production(a, site_id, start, end))
+            show_daily(self.chart, daily, "t / loads")
         elif self.module is Module.DISPATCH:
-            show_daily(self.chart, self._charts.dispatch(actor, *args), "dispatched")
+            daily = read(lambda s, a: s.charts.dispatch(a, site_id, start, end))
+            show_daily(self.chart, daily, "dispatched")
         elif self.module is Module.RECEIVED:
-            show_daily(self.chart, self._charts.received(actor, *args), "received")
+            daily = read(lambda s, a: s.charts.received(a, site_id, start, end))
+            show_daily(self.chart, daily, "received")
         elif self.module is Module.EQUIPMENT:
-            show_categories(self.chart, self._charts.equipment(actor, *args), "hours")
+            units = read(lambda s, a: s.charts.equipment(a, site_id, start, end))
+            show_categories(self.chart, units, "hours")
         elif self.module is Module.MANPOWER:
-            show_categories(self.chart, self._charts.manpower(actor, *args), "people")
+            roles = read(lambda s, a: s.charts.manpower(a, site_id, start, end))
+            show_categories(self.chart, roles, "people")
 
     def apply_theme(self, dark: bool) -> None:
         self.chart.apply_colors(dark)
@@ -273,7 +294,12 @@ class RecordPage(QWidget):
                 result = self._create_once(ctx.site.id, raw, self._pending_id)
                 verb = "Saved"
             else:
-                result = self._data.update(self.module, editing.id, raw, editing.version)
+                module, record_id, version = self.module, editing.id, editing.version
+                result = self._data.write(
+                    lambda s, a: s.records.update(
+                        a, module, record_id, raw, expected_version=version
+                    )
+                )
                 verb = "Updated"
         except ValidationError as exc:
             self.form.show_problems(exc.problems)
@@ -290,22 +316,31 @@ class RecordPage(QWidget):
             return
         self._pending_id, self._retry_wanted = None, False
         self.form.reset_after_save()
-        self._select(result.record.id)
-        self.message_posted.emit(
-            f"{verb} {self.spec.title.lower()} {result.record.ref_code} {result.record.date}"
-        )
+        saved = result.value
+        self._select(saved.id)
+        self.message_posted.emit(f"{verb} {self.spec.title.lower()} {saved.ref_code} {saved.date}")
 
-    def _create_once(self, site_id: str, raw: dict[str, object], record_id: str) -> WriteResult:
+    def _create_once(
+        self, site_id: str, raw: dict[str, object], record_id: str
+    ) -> Changed[RecordRow]:
+        module = self.module
         if self._retry_wanted:
             try:
-                existing = self._data.record(self.module, record_id)
+                existing = self._current(record_id)
             except NotFound:
                 existing = None
             if existing is not None:  # the first try had committed before the line dropped
-                changes = for_module(self.module, site_id)
+                changes = for_module(module, site_id)
                 self._data.announce(changes)
-                return WriteResult(existing, changes)
-        return self._data.create(self.module, site_id, raw, record_id=record_id)
+                return Changed(existing, changes)
+        return self._data.write(
+            lambda s, a: s.records.create(a, module, site_id, raw, record_id=record_id)
+        )
+
+    def _current(self, record_id: str) -> RecordRow:
+        """The record as it is now in the store (never cached: compared with a stale copy)."""
+        module = self.module
+        return self._data.read(lambda s, a: s.records.get(a, module, record_id))
 
     def retry_pending(self) -> bool:
         """Save the entry an offline save kept in the form (called when the server is back)."""
@@ -321,7 +356,7 @@ class RecordPage(QWidget):
         if editing is None or choice not in ("reload", "compare"):
             return
         try:
-            fresh = self._data.record(self.module, editing.id)
+            fresh = self._current(editing.id)
         except DeskOpsError as exc:
             self.form.show_message(str(exc))
             return
@@ -398,8 +433,11 @@ class RecordPage(QWidget):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
+        module = self.module
         try:
-            self._data.delete(self.module, record.id, record.version)
+            self._data.write(
+                lambda s, a: s.records.delete(a, module, record.id, expected_version=record.version)
+            )
         except DeskOpsError as exc:
             QMessageBox.warning(self, "Not deleted", str(exc))
             return False
@@ -411,8 +449,13 @@ class RecordPage(QWidget):
         record, ctx = self._undo, self._context
         if record is None or ctx is None:
             return False
+        module, values = self.module, dict(record.values)
         try:
-            self._data.create(self.module, record.site_id, dict(record.values), record_id=record.id)
+            self._data.write(
+                lambda s, a: s.records.create(
+                    a, module, record.site_id, values, record_id=record.id
+                )
+            )
         except DeskOpsError as exc:
             QMessageBox.warning(self, "Undo failed", str(exc))
             return False
@@ -433,7 +476,10 @@ class RecordPage(QWidget):
             return False
         try:
             sheet = parse_tsv(text, self.module)
-            result = self._data.import_sheet(ctx.site.id, sheet, source="clipboard")
+            site_id = ctx.site.id
+            result = self._data.write(
+                lambda s, a: s.imports.import_sheet(a, site_id, sheet, source="clipboard")
+            )
         except ValidationError as exc:
             lines = describe_problems(exc.problems, limit=30)
             QMessageBox.warning(
@@ -445,7 +491,7 @@ class RecordPage(QWidget):
         except DeskOpsError as exc:
             QMessageBox.warning(self, "Nothing pasted", str(exc))
             return False
-        self.message_posted.emit(f"Pasted {result.count} {self.spec.title.lower()} rows")
+        self.message_posted.emit(f"Pasted {result.value.count} {self.spec.title.lower()} rows")
         return True
 
     def _on_new_shortcut(self) -> None:

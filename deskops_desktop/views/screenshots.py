@@ -8,7 +8,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication
 
 from deskops_desktop.services.access import SYSTEM, Actor
-from deskops_desktop.services.app_state import AppState
+from deskops_desktop.services.app_state import AppState, Settings
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.views.main import application, build_window
 from deskops_desktop.views.shell import PAGES
@@ -32,10 +32,9 @@ def take_screenshots(
 ) -> list[Path]:
     app = application()
     apply_theme(app, theme)
-    state = AppState(theme=theme, animations=False)
-    if site_code:
-        state.selected_site_id = services.master.site_by_code(actor, site_code).id
-    window = build_window(services, actor, state)
+    site_id = services.master.site_by_code(actor, site_code).id if site_code else None
+    settings = Settings(AppState(theme=theme, animations=False, selected_site_id=site_id))
+    window = build_window(services, actor, settings)
     window.resize(*size)
     window.show()
     out_dir.mkdir(parents=True, exist_ok=True)

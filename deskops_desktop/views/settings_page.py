@@ -1,7 +1,8 @@
 """Settings: the signed-in user's profile and preferences; master data and users for admins.
 
-Every change goes through ``MasterDataService`` / ``UserService`` (which enforce roles again),
-then the page announces the change-set so open pages pick up new names, thresholds or sites.
+Every change is a ``data.write`` of ``MasterDataService`` / ``UserService`` (which enforce roles
+again); the gateway announces its change-set, so open pages pick up new names, thresholds or
+sites, and this page reloads its tables when master data or users changed.
 """
 
 from __future__ import annotations
@@ -28,14 +29,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskops_desktop.models.enums import Category, EquipmentType, Role, Uom
+from deskops_desktop.models.enums import Category, EquipmentType, ExportFormat, Role, Uom
 from deskops_desktop.models.errors import DeskOpsError
-from deskops_desktop.services.app_state import EXPORT_FORMATS, AppState
-from deskops_desktop.services.changes import MASTER_CHANGED, USERS_CHANGED, ChangeSet
-from deskops_desktop.services.connectivity import connection_security
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.models.modules import ReferenceIndex
+from deskops_desktop.services.app_state import Settings
+from deskops_desktop.services.changes import Area, ChangeSet
+from deskops_desktop.services.gateway import DataGateway
+from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.services.store import Store
+from deskops_desktop.services.users import UserInfo
+from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
+from deskops_desktop.views.page import Page
 
 
 class _Table(QWidget):
@@ -86,11 +92,27 @@ class _Table(QWidget):
         return self.ids[row] if 0 <= row < len(self.ids) else None
 
 
-class SettingsPage(QWidget):
-    def __init__(self, data: DataService, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._data = data
-        self._state = state
+class SettingsPage(Page):
+    """The profile and preferences of the signed-in user; master data, users and backups for
+    administrators. A ``Page`` showing ``Area.USERS`` (and, like every page, master data).
+
+    Args:
+        data: the gateway every read and write goes through.
+        settings: the app's settings; a preference changed here replaces them (and is announced).
+        backups_store: the store whose backups the Backups tab lists and restores (admins).
+    """
+
+    areas = frozenset({Area.USERS})
+
+    def __init__(
+        self,
+        data: DataGateway,
+        settings: Settings,
+        backups_store: Store | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(data, parent)
+        self._settings = settings
         actor = data.actor
         title = QLabel("Settings")
         title.setProperty("role", "title")
@@ -143,8 +165,9 @@ class SettingsPage(QWidget):
             # Admins only: a restore replaces everyone's data.
             from deskops_desktop.views.backups_tab import BackupsTab
 
-            self.backups = BackupsTab(data.services.store)
-            self.tabs.addTab(self.backups, "Backups")
+            self.backups = BackupsTab(backups_store) if backups_store is not None else None
+            if self.backups is not None:
+                self.tabs.addTab(self.backups, "Backups")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(title)
@@ -159,7 +182,7 @@ class SettingsPage(QWidget):
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.setContentsMargins(16, 16, 16, 16)
-        sites = [s.code for s in self._data.services.master.sites(actor)]
+        sites = [s.code for s in self._sites()]
         form.addRow("User name", QLabel(actor.username))
         form.addRow("Role", QLabel(actor.role.value.title()))
         form.addRow("Sites", QLabel(", ".join(sites) if not actor.is_admin else "All sites"))
@@ -167,55 +190,57 @@ class SettingsPage(QWidget):
         change.clicked.connect(self._change_password)
         form.addRow("", change)
         self.animations = QCheckBox("Animate dashboard counters")
-        self.animations.setChecked(self._state.animations)
-        self.animations.toggled.connect(lambda on: setattr(self._state, "animations", on))
+        state = self._settings.current
+        self.animations.setChecked(state.animations)
+        self.animations.toggled.connect(lambda on: self._settings.update(animations=on))
         self.refresh_minutes = QSpinBox()
         self.refresh_minutes.setRange(1, 240)
         self.refresh_minutes.setSuffix(" min")
-        self.refresh_minutes.setValue(self._state.dashboard_refresh_minutes)
+        self.refresh_minutes.setValue(state.dashboard_refresh_minutes)
         self.refresh_minutes.valueChanged.connect(
-            lambda v: setattr(self._state, "dashboard_refresh_minutes", v)
+            lambda v: self._settings.update(dashboard_refresh_minutes=v)
         )
-        self.export_format = combo([(f, f) for f in EXPORT_FORMATS], self._state.export_format)
+        self.export_format = combo([(f.label, f.value) for f in ExportFormat], state.export_format)
         self.export_format.currentIndexChanged.connect(
-            lambda _i: setattr(self._state, "export_format", self.export_format.currentData())
+            lambda _i: self._settings.update(export_format=self.export_format.currentData())
         )
         form.addRow("Dashboard", self.animations)
         form.addRow("Dashboard refresh", self.refresh_minutes)
         form.addRow("Preferred export format", self.export_format)
-        form.addRow("Store", QLabel(self._data.services.store.display_url))
-        self.connection_label = QLabel(connection_security(self._data.services.store))
+        form.addRow("Store", QLabel(self._data.store_label))
+        self.connection_label = QLabel(self._data.connection_label)
         self.connection_label.setObjectName("connection_security")
         form.addRow("Connection", self.connection_label)
         return box
 
     def _change_password(self) -> None:
         ChangePasswordDialog(
-            lambda old, new: self._data.services.users.change_password(self._data.actor, old, new),
+            lambda old, new: self._data.write(lambda s, a: s.users.change_password(a, old, new)),
             self,
         ).exec()
 
     # --------------------------------------------------------------- context
-    def set_context(self, context: Any) -> None:
+    def context_changed(self, context: PageContext) -> None:
         self._site_id = context.site.id
-        if self._data.actor.is_admin:
-            self._fill_targets()
+
+    def reload(self) -> None:
+        self.refresh()
 
     def on_changes(self, changes: ChangeSet) -> None:
-        if changes.areas & (MASTER_CHANGED.areas | USERS_CHANGED.areas):
-            self.refresh()
+        """Master data and users are not per site: any change to them reloads the tables."""
+        if changes.areas & {Area.MASTER, Area.USERS}:
+            self._refresher.request()
 
     def refresh(self) -> None:
         if not self._data.actor.is_admin:
             return
-        actor, master = self._data.actor, self._data.services.master
         self.sites.fill(
             [
                 (s.id, (s.code, s.name, s.location, s.timezone, _yes(s.active)))
-                for s in master.sites(actor, include_inactive=True)
+                for s in self._sites(include_inactive=True)
             ]
         )
-        refs = master.reference()
+        refs = self._references()
         self.materials.fill(
             [
                 (
@@ -250,7 +275,7 @@ class SettingsPage(QWidget):
                         u.locked_until.strftime("%Y-%m-%d %H:%M") if u.locked_until else "",
                     ),
                 )
-                for u in self._data.services.users.list(actor)
+                for u in self._users()
             ]
         )
         self._fill_targets()
@@ -258,7 +283,10 @@ class SettingsPage(QWidget):
     def _fill_targets(self) -> None:
         if self._site_id is None:
             return
-        targets = self._data.services.master.targets(self._data.actor, self._site_id)
+        site_id = self._site_id
+        targets = self._data.read(
+            lambda s, a: s.master.targets(a, site_id), area=Area.MASTER, key=("targets", site_id)
+        )
         self.targets.fill(
             [
                 (t.id, (t.from_date, t.material_code or "All materials", t.daily_tons))
@@ -266,18 +294,28 @@ class SettingsPage(QWidget):
             ]
         )
 
-    def _done(self, changes: ChangeSet) -> None:
-        self._data.announce(changes)
+    # -------------------------------------------------------------------- reads
+    def _sites(self, *, include_inactive: bool = False) -> list[SiteInfo]:
+        return self._data.read(
+            lambda s, a: s.master.sites(a, include_inactive=include_inactive),
+            area=Area.MASTER,
+            key=("sites", include_inactive),
+        )
+
+    def _references(self) -> ReferenceIndex:
+        return self._data.read(lambda s, _a: s.master.reference(), area=Area.MASTER)
+
+    def _users(self) -> list[UserInfo]:
+        return self._data.read(lambda s, a: s.users.list(a), area=Area.USERS, key="users")
 
     # ------------------------------------------------------------ admin forms
     def _add_site(self) -> None:
-        master, actor = self._data.services.master, self._data.actor
-
         def submit(v: dict[str, Any]) -> None:
-            _site, changes = master.add_site(
-                actor, v["code"], v["name"], location=v["location"], timezone=v["timezone"]
+            self._data.write(
+                lambda s, a: s.master.add_site(
+                    a, v["code"], v["name"], location=v["location"], timezone=v["timezone"]
+                )
             )
-            self._done(changes)
 
         FormDialog(
             "Add site",
@@ -295,21 +333,21 @@ class SettingsPage(QWidget):
         site_id = self.sites.selected_id()
         if site_id is None:
             return
-        master, actor = self._data.services.master, self._data.actor
-        site = next(s for s in master.sites(actor, include_inactive=True) if s.id == site_id)
+        site = next(s for s in self._sites(include_inactive=True) if s.id == site_id)
         active = QCheckBox("Active")
         active.setChecked(site.active)
 
         def submit(v: dict[str, Any]) -> None:
-            _site, changes = master.update_site(
-                actor,
-                site_id,
-                name=v["name"],
-                location=v["location"],
-                timezone=v["timezone"],
-                active=v["active"],
+            self._data.write(
+                lambda s, a: s.master.update_site(
+                    a,
+                    site_id,
+                    name=v["name"],
+                    location=v["location"],
+                    timezone=v["timezone"],
+                    active=v["active"],
+                )
             )
-            self._done(changes)
 
         FormDialog(
             f"Edit site {site.code}",
@@ -327,11 +365,10 @@ class SettingsPage(QWidget):
         material_id = self.materials.selected_id()
         if material_id is None:
             return
-        master, actor = self._data.services.master, self._data.actor
-        m = next(x for x in master.reference().materials if x.id == material_id)
+        m = next(x for x in self._references().materials if x.id == material_id)
 
         def submit(v: dict[str, Any]) -> None:
-            self._done(master.update_material(actor, material_id, **v))
+            self._data.write(lambda s, a: s.master.update_material(a, material_id, **v))
 
         FormDialog(
             f"Edit material {m.code}",
@@ -369,16 +406,13 @@ class SettingsPage(QWidget):
         ):
             return
         try:
-            self._done(
-                self._data.services.master.set_active(
-                    self._data.actor, table_name, item_id, not currently
-                )
+            self._data.write(
+                lambda s, a: s.master.set_active(a, table_name, item_id, not currently)
             )
         except DeskOpsError as exc:
             QMessageBox.warning(self, "Not changed", str(exc))
 
     def _add_equipment(self) -> None:
-        master, actor = self._data.services.master, self._data.actor
         FormDialog(
             "Add equipment",
             [
@@ -386,25 +420,26 @@ class SettingsPage(QWidget):
                 ("name", "Name", QLineEdit()),
                 ("type", "Type", combo([(t.value, t.value) for t in EquipmentType])),
             ],
-            lambda v: self._done(master.add_equipment(actor, v["code"], v["name"], v["type"])),
+            lambda v: self._data.write(
+                lambda s, a: s.master.add_equipment(a, v["code"], v["name"], v["type"])
+            ),
             self,
         ).exec()
 
     def _add_role(self) -> None:
-        master, actor = self._data.services.master, self._data.actor
         FormDialog(
             "Add manpower role",
             [("code", "Code", QLineEdit()), ("name", "Name", QLineEdit())],
-            lambda v: self._done(master.add_role(actor, v["code"], v["name"])),
+            lambda v: self._data.write(lambda s, a: s.master.add_role(a, v["code"], v["name"])),
             self,
         ).exec()
 
     def _add_target(self) -> None:
         if self._site_id is None:
             return
-        master, actor, site_id = self._data.services.master, self._data.actor, self._site_id
+        site_id = self._site_id
         materials = [("All materials", "")] + [
-            (m.label, m.code) for m in master.reference().materials if m.uom == "TON"
+            (m.label, m.code) for m in self._references().materials if m.uom == "TON"
         ]
         FormDialog(
             "Add production target",
@@ -413,27 +448,27 @@ class SettingsPage(QWidget):
                 ("material", "Material", combo(materials)),
                 ("daily_tons", "Daily target (t)", QLineEdit()),
             ],
-            lambda v: self._done(
-                master.set_target(
-                    actor, site_id, v["daily_tons"], v["from_date"], v["material"] or None
+            lambda v: self._data.write(
+                lambda s, a: s.master.set_target(
+                    a, site_id, v["daily_tons"], v["from_date"], v["material"] or None
                 )
             ),
             self,
         ).exec()
 
     def _site_options(self) -> list[tuple[str, str]]:
-        return [(s.label, s.code) for s in self._data.services.master.sites(self._data.actor)]
+        return [(s.label, s.code) for s in self._sites()]
 
     def _add_user(self) -> None:
-        users, actor = self._data.services.users, self._data.actor
         password = QLineEdit()
         password.setEchoMode(QLineEdit.EchoMode.Password)
 
         def submit(v: dict[str, Any]) -> None:
-            _info, changes = users.create(
-                actor, v["username"], v["password"], Role(v["role"]), v["sites"], v["display_name"]
+            self._data.write(
+                lambda s, a: s.users.create(
+                    a, v["username"], v["password"], Role(v["role"]), v["sites"], v["display_name"]
+                )
             )
-            self._done(changes)
 
         FormDialog(
             "Add user",
@@ -452,21 +487,21 @@ class SettingsPage(QWidget):
         user_id = self.users.selected_id()
         if user_id is None:
             return
-        users, actor = self._data.services.users, self._data.actor
-        info = next(u for u in users.list(actor) if u.id == user_id)
+        info = next(u for u in self._users() if u.id == user_id)
         active = QCheckBox("Active")
         active.setChecked(info.active)
 
         def submit(v: dict[str, Any]) -> None:
-            _info, changes = users.update(
-                actor,
-                user_id,
-                role=Role(v["role"]),
-                site_codes=v["sites"],
-                active=v["active"],
-                display_name=v["display_name"],
+            self._data.write(
+                lambda s, a: s.users.update(
+                    a,
+                    user_id,
+                    role=Role(v["role"]),
+                    site_codes=v["sites"],
+                    active=v["active"],
+                    display_name=v["display_name"],
+                )
             )
-            self._done(changes)
 
         FormDialog(
             f"Edit user {info.username}",
@@ -488,13 +523,14 @@ class SettingsPage(QWidget):
         user_id = self.users.selected_id()
         if user_id is None:
             return
-        users, actor = self._data.services.users, self._data.actor
         password = QLineEdit()
         password.setEchoMode(QLineEdit.EchoMode.Password)
         FormDialog(
             "Reset password",
             [("password", "New password", password)],
-            lambda v: users.set_password(actor, user_id, v["password"]),
+            lambda v: self._data.write(
+                lambda s, a: s.users.set_password(a, user_id, v["password"])
+            ),
             self,
         ).exec()
 
@@ -502,8 +538,7 @@ class SettingsPage(QWidget):
         user_id = self.users.selected_id()
         if user_id is None:
             return
-        self._data.services.users.unlock(self._data.actor, user_id)
-        self._done(USERS_CHANGED)
+        self._data.write(lambda s, a: s.users.unlock(a, user_id))
 
 
 def _yes(flag: bool) -> str:

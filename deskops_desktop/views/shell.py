@@ -20,20 +20,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from deskops_desktop.models.enums import Module
 from deskops_desktop.services.date_ranges import DEFAULT_PRESET, PRESETS, preset_range
 from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.views.page import AppPage, PageKey
 from deskops_desktop.views.theme import icon
 
-PAGES: tuple[tuple[str, str], ...] = (
-    ("dashboard", "Dashboard"),
-    ("production", "Production"),
-    ("dispatch", "Dispatch"),
-    ("received", "Received"),
-    ("equipment", "Equipment"),
-    ("manpower", "Manpower"),
-    ("inventory", "Inventory"),
-    ("exports", "Exports"),
-    ("settings", "Settings"),
+# The sidebar in order; Ctrl+1 … Ctrl+9 follow it. Icons are named after the key.
+PAGES: tuple[tuple[PageKey, str], ...] = (
+    (AppPage.DASHBOARD, "Dashboard"),
+    (Module.PRODUCTION, Module.PRODUCTION.heading),
+    (Module.DISPATCH, Module.DISPATCH.heading),
+    (Module.RECEIVED, Module.RECEIVED.heading),
+    (Module.EQUIPMENT, Module.EQUIPMENT.heading),
+    (Module.MANPOWER, Module.MANPOWER.heading),
+    (Module.INVENTORY, Module.INVENTORY.heading),
+    (AppPage.EXPORTS, "Exports"),
+    (AppPage.SETTINGS, "Settings"),
 )
 EXPANDED_WIDTH = 188
 COLLAPSED_WIDTH = 56

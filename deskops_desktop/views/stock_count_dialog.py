@@ -25,7 +25,7 @@ from deskops_desktop.models.enums import AdjustmentReason, Module
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
 from deskops_desktop.models.modules import RefItem
 from deskops_desktop.models.types import from_milli
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.theme import tabular_font
 
@@ -33,7 +33,7 @@ from deskops_desktop.views.theme import tabular_font
 class StockCountDialog(QDialog):
     def __init__(
         self,
-        data: DataService,
+        data: DataGateway,
         site: SiteInfo,
         materials: list[RefItem],
         book: Callable[[str, date], int],
@@ -133,18 +133,16 @@ class StockCountDialog(QDialog):
             self.error.setText("The count matches the book: there is nothing to adjust")
             return False
         quantity = str(from_milli(diff))
+        site_id = self._site.id
+        raw = {
+            "date": day,
+            "material": item.code,
+            "quantity": quantity,
+            "reason": self.reason.currentData(),
+            "notes": self.notes.text(),
+        }
         try:
-            self._data.create(
-                Module.ADJUSTMENTS,
-                self._site.id,
-                {
-                    "date": day,
-                    "material": item.code,
-                    "quantity": quantity,
-                    "reason": self.reason.currentData(),
-                    "notes": self.notes.text(),
-                },
-            )
+            self._data.write(lambda s, a: s.records.create(a, Module.ADJUSTMENTS, site_id, raw))
         except ValidationError as exc:
             self.error.setText("\n".join(str(p) for p in exc.problems))
             return False

@@ -92,7 +92,6 @@ def apply_theme(app: QApplication, theme: str) -> bool:
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#7c838d"))
     app.setPalette(palette)
     app.setStyleSheet(_STYLE_DARK if dark else _STYLE_LIGHT)
-    app.setProperty("deskops_dark", dark)
     return dark
 
 

@@ -57,7 +57,7 @@ def mixed(url: str, seconds: float, seed: int) -> dict[str, int]:
                     raw |= {"operation": "CRU-PRO", "shift": rng.choice(("MORNING", "NIGHT", ""))}
                 elif module is Module.ADJUSTMENTS:
                     raw |= {"reason": "CORRECTION", "quantity": rng.choice(("", "-")) + quantity}
-                row = with_retries(partial(records.create, SYSTEM, module, site.id, raw)).record
+                row = with_retries(partial(records.create, SYSTEM, module, site.id, raw)).value
                 mine.append((module, row.id))
                 counts["created"] += 1
             elif action < 0.85:

@@ -12,7 +12,7 @@ import pytest
 from deskops_desktop.models.enums import Role
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services, build_services
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.store import Store
 
 
@@ -28,5 +28,5 @@ def admin(services: Services) -> Actor:
 
 
 @pytest.fixture
-def data(services: Services, admin: Actor) -> DataService:
-    return DataService(services, admin)
+def data(services: Services, admin: Actor) -> DataGateway:
+    return DataGateway(services, admin)

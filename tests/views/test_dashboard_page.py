@@ -10,14 +10,15 @@ from pytestqt.qtbot import QtBot
 
 from deskops_desktop.models.enums import Module
 from deskops_desktop.services.access import Actor
-from deskops_desktop.services.app_state import AppState
+from deskops_desktop.services.app_state import AppState, Settings
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.dashboard import Kpi, UnitFigure
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.dashboard_page import DashboardPage
 from deskops_desktop.views.kpi_card import KpiCard, change_text, compact
 from deskops_desktop.views.main import build_window
+from tests.helpers import site_of, write_record
 
 
 def test_compact_numbers_and_change_text() -> None:
@@ -54,11 +55,11 @@ def test_card_counts_up_and_ends_exact(qtbot: QtBot) -> None:
     assert card.value.text() == card.final_text()
 
 
-def make_page(qtbot: QtBot, data: DataService) -> DashboardPage:
-    page = DashboardPage(data, AppState(animations=False))
+def make_page(qtbot: QtBot, data: DataGateway, settings: Settings | None = None) -> DashboardPage:
+    page = DashboardPage(data, settings or Settings(AppState(animations=False)))
     qtbot.addWidget(page)
     data.subscribe(page.on_changes)
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    site = site_of(data, "ALASLA-29")
     today = site.today(data.clock.now())
     page.resize(1300, 800)
     page.show()
@@ -67,11 +68,12 @@ def make_page(qtbot: QtBot, data: DataService) -> DashboardPage:
     return page
 
 
-def test_cards_follow_writes(qtbot: QtBot, data: DataService) -> None:
+def test_cards_follow_writes(qtbot: QtBot, data: DataGateway) -> None:
     page = make_page(qtbot, data)
     assert page.cards["production"].value.text() == "0.00 t"
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(
+    site = site_of(data, "ALASLA-29")
+    write_record(
+        data,
         Module.PRODUCTION,
         site.id,
         {
@@ -81,7 +83,8 @@ def test_cards_follow_writes(qtbot: QtBot, data: DataService) -> None:
             "quantity": "120.5",
         },
     )
-    data.create(
+    write_record(
+        data,
         Module.RECEIVED,
         site.id,
         {"date": site.today(data.clock.now()), "material": "RAW-MIXED", "quantity": "12"},
@@ -111,7 +114,7 @@ def test_attention_item_opens_the_page_that_fixes_it(
             "quantity": "5",
         },
     )
-    window = build_window(services, admin, AppState(animations=False))
+    window = build_window(services, admin, Settings(AppState(animations=False)))
     qtbot.addWidget(window)
     window.show()
     page = window.pages["dashboard"]
@@ -125,7 +128,7 @@ def test_attention_item_opens_the_page_that_fixes_it(
     assert inventory.search.text() == "AGG-G1"  # type: ignore[attr-defined]
 
 
-def test_reflows_from_four_columns_to_one(qtbot: QtBot, data: DataService) -> None:
+def test_reflows_from_four_columns_to_one(qtbot: QtBot, data: DataGateway) -> None:
     page = make_page(qtbot, data)
     page.resize(1300, 800)
     QApplication.processEvents()
@@ -138,9 +141,13 @@ def test_reflows_from_four_columns_to_one(qtbot: QtBot, data: DataService) -> No
     assert page.columns == (1, 1)
 
 
-def test_refresh_interval_follows_settings(qtbot: QtBot, data: DataService) -> None:
-    page = make_page(qtbot, data)
+def test_refresh_interval_follows_settings(qtbot: QtBot, data: DataGateway) -> None:
+    settings = Settings(AppState(animations=False))
+    page = make_page(qtbot, data, settings)
     assert page.timer.interval() == 5 * 60_000
-    page.set_refresh_minutes(2)
+    # The setting changes while the dashboard is open: the timer is re-armed at once.
+    settings.update(dashboard_refresh_minutes=2)
     assert page.timer.interval() == 2 * 60_000
     assert page.timer.isActive()
+    settings.update(animations=True)  # another setting: the interval stays
+    assert page.timer.interval() == 2 * 60_000

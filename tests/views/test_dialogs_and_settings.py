@@ -11,9 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from deskops_desktop.models.enums import Role
 from deskops_desktop.services.access import Actor
-from deskops_desktop.services.app_state import AppState
+from deskops_desktop.services.app_state import AppState, Settings
 from deskops_desktop.services.bundle import Services
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.views.dialogs import ChangePasswordDialog, LoginDialog, SetupDialog
 from deskops_desktop.views.form_dialog import FormDialog
 from deskops_desktop.views.main import check_connection
@@ -142,17 +142,18 @@ def test_form_dialog_shows_problems_per_field(
 
 
 def test_settings_page_lists_master_data_and_refreshes(
-    qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, data: DataGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    page = SettingsPage(data, AppState())
+    settings = Settings()
+    page = SettingsPage(data, settings)
     qtbot.addWidget(page)
+    page.show()  # a hidden page reloads when it is next shown, not at once
     data.subscribe(page.on_changes)
     assert page.materials.table.rowCount() == 17
     assert page.equipment.table.rowCount() == 9
     assert page.roles.table.rowCount() == 5
     assert page.users.table.item(0, 0).text() == "admin"
-    _site, changes = data.services.master.add_site(data.actor, "JED-02", "Jeddah North")
-    data.announce(changes)
+    data.write(lambda s, a: s.master.add_site(a, "JED-02", "Jeddah North"))
     assert page.sites.table.rowCount() == 2
     # Deactivating asks first; "No" changes nothing.
     page.materials.table.selectRow(0)
@@ -162,8 +163,11 @@ def test_settings_page_lists_master_data_and_refreshes(
     monkeypatch.setattr(QMessageBox, "question", lambda *_a, **_k: QMessageBox.StandardButton.Yes)
     page._toggle_material()
     assert page.materials.table.item(0, 6).text() == "No"
+    heard: list[AppState] = []
+    settings.subscribe(heard.append)
     page.refresh_minutes.setValue(10)
-    assert page._state.dashboard_refresh_minutes == 10
+    assert settings.current.dashboard_refresh_minutes == 10
+    assert [s.dashboard_refresh_minutes for s in heard] == [10]  # announced, as a new value
 
 
 def test_screenshots_write_one_png_per_page(
@@ -232,8 +236,10 @@ def test_cli_self_test_flag(qtbot: QtBot, capsys: pytest.CaptureFixture[str]) ->
     assert status == (0 if "Verdict: PASS" in out else 1)
 
 
-def test_admin_settings_has_a_backups_tab(qtbot: QtBot, data: DataService) -> None:
-    page = SettingsPage(data, AppState())
+def test_admin_settings_has_a_backups_tab(
+    qtbot: QtBot, data: DataGateway, services: Services
+) -> None:
+    page = SettingsPage(data, Settings(), services.store)
     qtbot.addWidget(page)
     names = [page.tabs.tabText(i) for i in range(page.tabs.count())]
     assert names[-1] == "Backups"

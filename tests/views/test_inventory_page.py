@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush
 from pytestqt.qtbot import QtBot
 
 from deskops_desktop.models.enums import Granularity, Module
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.inventory_page import InventoryPage
 from deskops_desktop.views.qt_ledger_model import (
@@ -20,22 +20,24 @@ from deskops_desktop.views.qt_ledger_model import (
     explain,
 )
 from deskops_desktop.views.theme import LEVEL_COLORS
+from tests.helpers import site_of, write_record
 
 
-def make_page(qtbot: QtBot, data: DataService, days: int = 10) -> InventoryPage:
+def make_page(qtbot: QtBot, data: DataGateway, days: int = 10) -> InventoryPage:
     page = InventoryPage(data)
     qtbot.addWidget(page)
     data.subscribe(page.on_changes)
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    site = site_of(data, "ALASLA-29")
     today = site.today(data.clock.now())
     page.show()
     page.set_context(PageContext(site, today - timedelta(days=days - 1), today))
     return page
 
 
-def produce(data: DataService, days_ago: int, material: str, quantity: str) -> None:
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(
+def produce(data: DataGateway, days_ago: int, material: str, quantity: str) -> None:
+    site = site_of(data, "ALASLA-29")
+    write_record(
+        data,
         Module.PRODUCTION,
         site.id,
         {
@@ -47,7 +49,7 @@ def produce(data: DataService, days_ago: int, material: str, quantity: str) -> N
     )
 
 
-def test_closing_colours_at_the_thresholds(qtbot: QtBot, data: DataService) -> None:
+def test_closing_colours_at_the_thresholds(qtbot: QtBot, data: DataGateway) -> None:
     for material, qty in (
         ("AGG-G1", "99.999"),
         ("AGG-3/4", "100"),
@@ -84,7 +86,7 @@ def test_closing_colours_at_the_thresholds(qtbot: QtBot, data: DataService) -> N
     )
 
 
-def test_filters_pages_and_totals(qtbot: QtBot, data: DataService) -> None:
+def test_filters_pages_and_totals(qtbot: QtBot, data: DataGateway) -> None:
     produce(data, 3, "AGG-G1", "10.5")
     produce(data, 1, "FINE-WASHED", "2.25")
     page = make_page(qtbot, data, days=10)
@@ -113,7 +115,7 @@ def test_filters_pages_and_totals(qtbot: QtBot, data: DataService) -> None:
     assert page.totals.item(0, 7).text() == "2.25"  # closing
 
 
-def test_sorting_inside_the_model(qtbot: QtBot, data: DataService) -> None:
+def test_sorting_inside_the_model(qtbot: QtBot, data: DataGateway) -> None:
     produce(data, 0, "AGG-G1", "7")
     produce(data, 0, "AGG-S1", "70")
     page = make_page(qtbot, data, days=1)
@@ -123,7 +125,7 @@ def test_sorting_inside_the_model(qtbot: QtBot, data: DataService) -> None:
     assert page.model.row_at(page.model.rowCount() - 1).material.code == "AGG-S1"
 
 
-def test_brush_filters_the_table(qtbot: QtBot, data: DataService) -> None:
+def test_brush_filters_the_table(qtbot: QtBot, data: DataGateway) -> None:
     produce(data, 5, "AGG-G1", "1")
     page = make_page(qtbot, data, days=10)
     ctx = page._context
@@ -143,7 +145,7 @@ def test_brush_filters_the_table(qtbot: QtBot, data: DataService) -> None:
     assert page.model.total == 10 * 17
 
 
-def test_stock_count_saves_the_difference_as_an_adjustment(qtbot: QtBot, data: DataService) -> None:
+def test_stock_count_saves_the_difference_as_an_adjustment(qtbot: QtBot, data: DataGateway) -> None:
     produce(data, 1, "AGG-G1", "412")
     page = make_page(qtbot, data, days=3)
     page.show()
@@ -158,10 +160,9 @@ def test_stock_count_saves_the_difference_as_an_adjustment(qtbot: QtBot, data: D
     assert "nothing to adjust" in dialog.error.text()
     dialog.counted.setText("400.5")
     assert dialog.save() is True
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    ledger = data.services.ledger.ledger(
-        data.actor, site.id, site.today(data.clock.now()), site.today(data.clock.now())
-    )
+    site = site_of(data, "ALASLA-29")
+    day = site.today(data.clock.now())
+    ledger = data.read(lambda s, a: s.ledger.ledger(a, site.id, day, day))
     assert next(r for r in ledger.rows if r.material.code == "AGG-G1").closing == Decimal("400.500")
     # The adjustments list shows who and why; the ledger refreshed through the change-set.
     assert page.adjustments.rowCount() == 1
@@ -178,20 +179,22 @@ def test_stock_count_saves_the_difference_as_an_adjustment(qtbot: QtBot, data: D
     assert g1_today[0].closing_m == 400_500
 
 
-def test_ledger_model_passes_qtmodeltester(qtmodeltester: object, data: DataService) -> None:
+def test_ledger_model_passes_qtmodeltester(qtmodeltester: object, data: DataGateway) -> None:
     produce(data, 0, "AGG-G1", "1")
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    site = site_of(data, "ALASLA-29")
     model = LedgerTableModel()
     model.set_rows(
-        data.services.ledger.ledger(
-            data.actor, site.id, site.today(data.clock.now()), site.today(data.clock.now())
+        data.read(
+            lambda s, a: s.ledger.ledger(
+                a, site.id, site.today(data.clock.now()), site.today(data.clock.now())
+            )
         ).rows
     )
     qtmodeltester.check(model)  # type: ignore[attr-defined]
 
 
 def test_page_figures_equal_the_cli_inventory_csv(
-    qtbot: QtBot, data: DataService, capsys: object, monkeypatch: object
+    qtbot: QtBot, data: DataGateway, capsys: object, monkeypatch: object
 ) -> None:
     import csv
     import io
@@ -200,14 +203,15 @@ def test_page_figures_equal_the_cli_inventory_csv(
 
     produce(data, 2, "AGG-G1", "412.125")
     produce(data, 1, "FINE-WASHED", "7.5")
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(
+    site = site_of(data, "ALASLA-29")
+    write_record(
+        data,
         Module.DISPATCH,
         site.id,
         {"date": site.today(data.clock.now()), "material": "AGG-G1", "quantity": "88.005"},
     )
     page = make_page(qtbot, data, days=3)
-    url = data.services.store.url.render_as_string(hide_password=False)
+    url = data.read(lambda s, _a: s.store.url.render_as_string(hide_password=False))
     monkeypatch.setenv("DESKOPS_USER", "admin")  # type: ignore[attr-defined]
     monkeypatch.setenv("DESKOPS_PASSWORD", "admin-pass-1")  # type: ignore[attr-defined]
     start = (site.today(data.clock.now()) - timedelta(days=2)).isoformat()

@@ -12,18 +12,19 @@ from pytestqt.qtbot import QtBot
 
 from deskops_desktop.models.enums import Module, Role
 from deskops_desktop.services.access import Actor
-from deskops_desktop.services.app_state import AppState, load_state, state_path
+from deskops_desktop.services.app_state import AppState, Settings, load_state, state_path
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.views.main import build_window
 from deskops_desktop.views.main_window import MainWindow
 from deskops_desktop.views.record_page import RecordPage
 from deskops_desktop.views.settings_page import SettingsPage
+from tests.helpers import write_record
 
 
 def window_for(
     qtbot: QtBot, services: Services, actor: Actor, state: AppState | None = None
 ) -> MainWindow:
-    window = build_window(services, actor, state or AppState())
+    window = build_window(services, actor, Settings(state or AppState()))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -61,7 +62,7 @@ def test_operator_sees_only_assigned_sites(qtbot: QtBot, services: Services, adm
 def test_changing_site_and_range_refreshes_pages(
     qtbot: QtBot, services: Services, admin: Actor
 ) -> None:
-    site2, _ = services.master.add_site(admin, "JED-02", "Jeddah North")
+    site2 = services.master.add_site(admin, "JED-02", "Jeddah North").value
     services.records.create(
         admin,
         Module.PRODUCTION,
@@ -96,7 +97,8 @@ def test_write_on_one_page_refreshes_another(
     assert isinstance(production, RecordPage)
     site = window.context.site if window.context else None
     assert site is not None
-    window.data.create(
+    write_record(
+        window.data,
         Module.PRODUCTION,
         site.id,
         {
@@ -113,7 +115,7 @@ def test_write_on_one_page_refreshes_another(
 def test_state_survives_a_restart(
     qtbot: QtBot, services: Services, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site2, _ = services.master.add_site(admin, "JED-02", "Jeddah North")
+    site2 = services.master.add_site(admin, "JED-02", "Jeddah North").value
     state = load_state()
     window = window_for(qtbot, services, admin, state)
     window.sidebar.set_collapsed(True)

@@ -22,16 +22,16 @@ from deskops_desktop.models.enums import Module, Role
 from deskops_desktop.models.errors import StoreOfflineError
 from deskops_desktop.models.modules import SPECS
 from deskops_desktop.services.access import Actor
-from deskops_desktop.services.app_state import AppState
+from deskops_desktop.services.app_state import Settings
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.connectivity import connection_security
-from deskops_desktop.services.data_service import DataService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.store import Store, open_store
 from deskops_desktop.views import offline_banner
 from deskops_desktop.views.compare_dialog import KEEP_MINE, RELOAD, CompareDialog, differences
-from deskops_desktop.views.main_window import MainWindow
+from deskops_desktop.views.main import build_window
 from deskops_desktop.views.record_page import RecordPage
-from tests.helpers import default_site, production
+from tests.helpers import default_site, production, write_record
 from tests.pg_throwaway import ThrowawayServer, start_throwaway
 from tests.views.test_record_page import make_page
 
@@ -62,23 +62,23 @@ def test_data_service_reports_offline_and_back(
     pg_session: tuple[Services, Actor], own_server: ThrowawayServer
 ) -> None:
     services, actor = pg_session
-    data = DataService(services, actor)
+    data = DataGateway(services, actor)
     heard: list[bool] = []
     data.subscribe_connection(heard.append)
     site = default_site(services)
     today = site.today(data.clock.now())
     own_server.stop()
     with pytest.raises(StoreOfflineError, match="cannot be reached"):
-        data.create(Module.PRODUCTION, site.id, production(today, "AGG-3/8"))
+        write_record(data, Module.PRODUCTION, site.id, production(today, "AGG-3/8"))
     with pytest.raises(StoreOfflineError):
-        data.records(Module.PRODUCTION, site.id, today, today)
+        data.read(lambda s, a: s.records.list(a, Module.PRODUCTION, site.id, today, today))
     assert data.check_connection() is False
     assert heard == [False]
     assert connection_security(services.store).startswith("unknown")
     own_server.start()
     assert data.check_connection() is True  # pool pre-ping replaces the dead connections
     assert heard == [False, True]
-    data.create(Module.PRODUCTION, site.id, production(today, "AGG-3/8"))
+    write_record(data, Module.PRODUCTION, site.id, production(today, "AGG-3/8"))
     assert connection_security(services.store).startswith("NOT encrypted")
 
 
@@ -90,7 +90,7 @@ def test_window_keeps_the_entry_offline_and_saves_it_when_the_server_is_back(
 ) -> None:
     monkeypatch.setattr(offline_banner, "PROBE_MS", 200)
     services, actor = pg_session
-    window = MainWindow(DataService(services, actor), AppState())
+    window = build_window(services, actor, Settings())
     qtbot.addWidget(window)
     window.show()
     window.show_page("production")
@@ -126,20 +126,20 @@ def test_window_keeps_the_entry_offline_and_saves_it_when_the_server_is_back(
     window.close()
 
 
-def test_settings_shows_how_the_store_is_reached(qtbot: QtBot, data: DataService) -> None:
+def test_settings_shows_how_the_store_is_reached(qtbot: QtBot, data: DataGateway) -> None:
     from deskops_desktop.views.settings_page import SettingsPage
 
-    page = SettingsPage(data, AppState())
+    page = SettingsPage(data, Settings())
     qtbot.addWidget(page)
     assert page.connection_label.text() == "local file on this computer (no network)"
 
 
 # --------------------------------------------------------------------------- stale copies
-def test_compare_marks_the_fields_that_differ(services: Services, data: DataService) -> None:
+def test_compare_marks_the_fields_that_differ(services: Services, data: DataGateway) -> None:
     site = default_site(services)
-    row = data.create(
-        Module.PRODUCTION, site.id, production(site.today(data.clock.now()), quantity="10")
-    ).record
+    row = write_record(
+        data, Module.PRODUCTION, site.id, production(site.today(data.clock.now()), quantity="10")
+    )
     mine = {**{k: str(v) for k, v in row.values.items()}, "quantity": "12.5", "notes": "mine"}
     mine["date"] = row.date.isoformat()
     marked = {
@@ -150,11 +150,11 @@ def test_compare_marks_the_fields_that_differ(services: Services, data: DataServ
     assert marked == {"Quantity", "Notes"}
 
 
-def test_compare_dialog_buttons(qtbot: QtBot, services: Services, data: DataService) -> None:
+def test_compare_dialog_buttons(qtbot: QtBot, services: Services, data: DataGateway) -> None:
     site = default_site(services)
-    row = data.create(
-        Module.PRODUCTION, site.id, production(site.today(data.clock.now()), quantity="10")
-    ).record
+    row = write_record(
+        data, Module.PRODUCTION, site.id, production(site.today(data.clock.now()), quantity="10")
+    )
     dialog = CompareDialog(SPECS[Module.PRODUCTION], {"quantity": "11"}, row, "changed by x")
     qtbot.addWidget(dialog)
     dialog.keep_button.click()
@@ -169,7 +169,7 @@ def test_compare_dialog_buttons(qtbot: QtBot, services: Services, data: DataServ
 def test_stale_save_offers_reload_or_compare(
     qtbot: QtBot,
     services: Services,
-    data: DataService,
+    data: DataGateway,
     admin: Actor,
     choice: str,
     monkeypatch: pytest.MonkeyPatch,
@@ -181,7 +181,7 @@ def test_stale_save_offers_reload_or_compare(
     page = make_page(qtbot, data)
     site = default_site(services)
     day = site.today(data.clock.now()) - timedelta(days=1)
-    row = data.create(Module.PRODUCTION, site.id, production(day, quantity="10")).record
+    row = write_record(data, Module.PRODUCTION, site.id, production(day, quantity="10"))
     page.form.edit(row)
     page.form.set_values({**row.values, "quantity": "11"})
     other.records.update(

@@ -12,19 +12,19 @@ from pytestqt.qtbot import QtBot
 
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.modules import SPECS
-from deskops_desktop.services.data_service import DataService
-from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_page import RecordPage
+from tests.helpers import site_of, write_record
 
 
-def make_page(qtbot: QtBot, data: DataService, module: Module = Module.PRODUCTION) -> RecordPage:
-    services = data.services
-    page = RecordPage(module, data, ModuleChartService(services.store), services.master.reference())
+def make_page(qtbot: QtBot, data: DataGateway, module: Module = Module.PRODUCTION) -> RecordPage:
+    refs = data.read(lambda s, _a: s.master.reference())
+    page = RecordPage(module, data, refs)
     qtbot.addWidget(page)
     data.subscribe(page.on_changes)  # what MainWindow does through its app-level signal
-    site = services.master.site_by_code(data.actor, "ALASLA-29")
+    site = site_of(data)
     today = site.today(data.clock.now())
     page.set_context(PageContext(site, today - timedelta(days=29), today))
     page.resize(1300, 760)
@@ -43,14 +43,14 @@ def press(qtbot: QtBot, key: Qt.Key) -> None:
     qtbot.keyClick(QApplication.focusWidget(), key)
 
 
-def g1_closing(data: DataService) -> Decimal:
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+def g1_closing(data: DataGateway) -> Decimal:
+    site = site_of(data, "ALASLA-29")
     day = site.today(data.clock.now())
-    ledger = data.services.ledger.ledger(data.actor, site.id, day, day)
+    ledger = data.read(lambda s, a: s.ledger.ledger(a, site.id, day, day))
     return next(r.closing for r in ledger.rows if r.material.code == "AGG-G1")
 
 
-def test_keyboard_only_entry_reaches_table_and_inventory(qtbot: QtBot, data: DataService) -> None:
+def test_keyboard_only_entry_reaches_table_and_inventory(qtbot: QtBot, data: DataGateway) -> None:
     page = make_page(qtbot, data)
     page.form.focus_first()
     assert QApplication.focusWidget() is page.form.input("shift")
@@ -78,7 +78,7 @@ def test_keyboard_only_entry_reaches_table_and_inventory(qtbot: QtBot, data: Dat
 
 
 def test_invalid_entry_shows_every_error_and_writes_nothing(
-    qtbot: QtBot, data: DataService
+    qtbot: QtBot, data: DataGateway
 ) -> None:
     page = make_page(qtbot, data)
     material = page.form.input("material")
@@ -95,10 +95,12 @@ def test_invalid_entry_shows_every_error_and_writes_nothing(
     assert "is not a number" in page.form.error_text("quantity")
     assert "at most 500 characters" in page.form.error_text("notes")
     assert page.model.rowCount() == 0
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    site = site_of(data, "ALASLA-29")
     assert (
-        data.services.records.count(
-            data.actor, Module.PRODUCTION, site.id, date(2000, 1, 1), site.today(data.clock.now())
+        data.read(
+            lambda s, a: s.records.count(
+                a, Module.PRODUCTION, site.id, date(2000, 1, 1), site.today(data.clock.now())
+            )
         )
         == 0
     )
@@ -112,11 +114,12 @@ def test_invalid_entry_shows_every_error_and_writes_nothing(
 
 
 def test_edit_then_delete_and_undo(
-    qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, data: DataGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     page = make_page(qtbot, data)
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(
+    site = site_of(data, "ALASLA-29")
+    write_record(
+        data,
         Module.PRODUCTION,
         site.id,
         {
@@ -151,11 +154,12 @@ def test_edit_then_delete_and_undo(
 
 
 def test_delete_asks_first_and_no_keeps_the_row(
-    qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, data: DataGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     page = make_page(qtbot, data)
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(
+    site = site_of(data, "ALASLA-29")
+    write_record(
+        data,
         Module.PRODUCTION,
         site.id,
         {
@@ -179,12 +183,12 @@ def test_delete_asks_first_and_no_keeps_the_row(
 
 
 def test_paste_is_all_or_nothing(
-    qtbot: QtBot, data: DataService, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, data: DataGateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     page = make_page(qtbot, data)
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))
-    today = data.services.master.site_by_code(data.actor, "ALASLA-29").today(data.clock.now())
+    today = site_of(data, "ALASLA-29").today(data.clock.now())
     bad = (
         "Date\tShift\tOperation\tMaterial Code\tQuantity\tNotes\n"
         f"{today}\tMORNING\tCRU-PRO\tAGG-G1\t10\t\n"
@@ -199,9 +203,9 @@ def test_paste_is_all_or_nothing(
     assert page.model.rowCount() == 2
 
 
-def test_table_sorts_in_the_query(qtbot: QtBot, data: DataService) -> None:
+def test_table_sorts_in_the_query(qtbot: QtBot, data: DataGateway) -> None:
     page = make_page(qtbot, data)
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
+    site = site_of(data, "ALASLA-29")
     rows = [
         {
             "date": site.today(data.clock.now()) - timedelta(days=i),
@@ -211,7 +215,7 @@ def test_table_sorts_in_the_query(qtbot: QtBot, data: DataService) -> None:
         }
         for i, q in enumerate((5, 50, 0.5))
     ]
-    data.create_many(Module.PRODUCTION, site.id, rows)
+    data.write(lambda s, a: s.records.create_many(a, Module.PRODUCTION, site.id, rows))
     column = next(i for i, c in enumerate(page.model.columns) if c.key == "quantity")
     page.model.sort(column, Qt.SortOrder.AscendingOrder)
     assert [page.model.row_at(i).values["quantity"] for i in range(3)] == [
@@ -226,9 +230,10 @@ def test_table_sorts_in_the_query(qtbot: QtBot, data: DataService) -> None:
     assert page.model.rowCount() == 0
 
 
-def test_model_passes_qtmodeltester(qtmodeltester: object, data: DataService) -> None:
-    site = data.services.master.site_by_code(data.actor, "ALASLA-29")
-    data.create(
+def test_model_passes_qtmodeltester(qtmodeltester: object, data: DataGateway) -> None:
+    site = site_of(data, "ALASLA-29")
+    write_record(
+        data,
         Module.DISPATCH,
         site.id,
         {
@@ -240,20 +245,14 @@ def test_model_passes_qtmodeltester(qtmodeltester: object, data: DataService) ->
         },
     )
     model = RecordTableModel(SPECS[Module.DISPATCH])
+    day = site.today(data.clock.now())
     model.set_source(
-        lambda o, n, s, d: data.records(
-            Module.DISPATCH,
-            site.id,
-            site.today(data.clock.now()),
-            site.today(data.clock.now()),
-            offset=o,
-            limit=n,
-            sort=s,
-            descending=d,
+        lambda o, n, by, d: data.read(
+            lambda s, a: s.records.list(
+                a, Module.DISPATCH, site.id, day, day, offset=o, limit=n, sort=by, descending=d
+            )
         ),
-        lambda: data.count(
-            Module.DISPATCH, site.id, site.today(data.clock.now()), site.today(data.clock.now())
-        ),
+        lambda: data.read(lambda s, a: s.records.count(a, Module.DISPATCH, site.id, day, day)),
         lambda _row: True,
     )
     qtmodeltester.check(model)  # type: ignore[attr-defined]
