@@ -359,6 +359,8 @@ def test_layout_joins_letters_and_orders_them_right_to_left() -> None:
     assert mixed.runs[0].text.startswith("Order 12 ")
     assert [run.font for run in mixed.runs].count(pdf_text.EMOJI) == 1
     assert pdf_text.layout("Ünïcödé Ltd").actual is None  # drawn as typed: no ActualText
+    assert pdf_text.plain("AGG-3/4 1,234.500")
+    assert not pdf_text.plain("bell\x07")  # control characters go the long way (.notdef)
 
 
 def test_unknown_characters_fall_back_to_a_box_but_keep_their_text() -> None:

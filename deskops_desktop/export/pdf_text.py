@@ -79,6 +79,7 @@ _RTL_CLASSES = frozenset(("R", "AL"))
 _ARABIC_LETTERS = (0x0600, 0x08FF)
 _PRESENTATION_FORMS = (0xFB50, 0xFEFF)
 _LAYOUT_CACHE = 8192
+_PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,9 @@ def _load_fonts() -> _Fonts:
         font = _EmbeddedFont(name, str(path), asciiReadable=1, shapable=False)
         pdfmetrics.registerFont(font)
         cmaps[name] = frozenset(font.face.charToGlyph)
+    for name in (SANS, SANS_BOLD):  # plain(): the writer draws printable ASCII without lookups
+        if missing := _PRINTABLE_ASCII - cmaps[name]:
+            raise ValueError(f"{FONT_FILES[name]} lacks {''.join(map(chr, sorted(missing)))!r}")
     # Harakat are kept: the clerk typed them. Ligatures: the reshaper's defaults (lam-alef and
     # the word Allah), all of which the Arabic font has.
     reshaper = ArabicReshaper(configuration={"delete_harakat": False})
@@ -213,10 +217,10 @@ def register_fonts() -> None:
 def plain(text: str) -> bool:
     """Whether ``text`` is drawn as typed in the base font, with no shaping or fallback.
 
-    ASCII is (the Latin font has all of it): that keeps numbers, dates and codes — most of a
-    report — on the fast path.
+    Printable ASCII is (the Latin fonts have all of it): that keeps numbers, dates and codes —
+    most of a report — on the fast path.
     """
-    return text.isascii()
+    return text.isascii() and text.isprintable()
 
 
 @lru_cache(maxsize=_LAYOUT_CACHE)
