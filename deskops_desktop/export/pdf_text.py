@@ -5,13 +5,15 @@ has each character, join Arabic letters, and put right-to-left runs in visual or
 
 1. Arabic letters become their joined forms with ``arabic-reshaper``. The result is Unicode's
    presentation forms (U+FB50–U+FEFF): one code point per glyph, so reportlab's plain TrueType
-   path draws them with exact widths. HarfBuzz was measured as the alternative (bench/README.md,
-   "Arabic text"): it looks the same for the text clerks type, is slower here, and adds about
-   5 MB to the bundle.
+   path draws them with exact widths, and each glyph maps back to a letter. HarfBuzz through
+   reportlab was measured as the alternative (bench/README.md, "Arabic, emoji and embedded
+   fonts"): it looks the same for the text clerks type, is 1.6x slower, gives glyphs without a
+   code point (extracted as private-use characters) and adds 4.6 MB to the bundle.
 2. ``python-bidi`` (the Unicode Bidirectional Algorithm) puts the string in visual order. The
    paragraph direction is that of the first strong character, as in a spreadsheet cell.
 3. Each character goes to the first font of the chain that has it (Latin, Arabic, math, symbols,
-   emoji). Spaces, punctuation and marks stay in the font of the run they are in.
+   emoji). Marks stay with their letter; spaces and punctuation stay in the Latin or Arabic font
+   of the run they are in.
 
 Invariants a newcomer must not break:
 
@@ -23,7 +25,12 @@ Invariants a newcomer must not break:
   reject, and its map would give presentation forms.
 - A string whose glyphs are not the typed characters in typed order (reordered, shaped, or with
   invisible characters removed) carries the typed string as ``/ActualText`` (ISO 32000-1
-  §14.9.4). A reader that honours it copies and searches exactly what the clerk typed.
+  §14.9.4). A reader that honours it copies and searches exactly what the clerk typed. (poppler's
+  pdftotext lays ActualText out left to right and then reverses Arabic as if it were glyphs in
+  visual order: its Arabic comes out reversed. pypdf ignores ActualText and reads the glyphs.)
+- Printable ASCII skips all of this (``plain``) and the writer puts it into the page without
+  reportlab's per-character lookups: the Latin fonts must keep every printable ASCII glyph
+  (checked when they are registered).
 - This module and the writer are Qt-free.
 """
 
