@@ -14,7 +14,14 @@ What it measures (issue 5, "Benchmarks"), each case in a fresh child process so 
    same row tuples; target ≤ 1.5x;
 3. ``--pdf-rows`` inventory rows (20,000 and 50,000) to pdf with ``write_pdf``; targets: 20k in
    ≤ 10 s, and 50k ≤ 2.7x the 20k time (linear). ``--pdf-reference N`` also times one reportlab
-   platypus ``LongTable`` over N rows, the naive approach, to show why the writer draws per page.
+   platypus ``LongTable`` over N rows, the naive approach, to show why the writer draws per page;
+4. ``--pdf-text N`` dispatch rows (default 20,000) whose customer and notes are Arabic, mixed
+   Arabic/English/numbers and emoji, to pdf: with the writer's shaping (``arabic-reshaper`` +
+   ``python-bidi``), with HarfBuzz shaping instead (``uharfbuzz`` through reportlab, the
+   alternative that was measured; skipped when uharfbuzz is not installed), and the same rows in
+   Latin text, so the ratios say what shaping costs and which shaper is faster.
+
+``--pdf-only`` runs the pdf cases only.
 
 Rows come from one deterministic generator (pools of dates, materials and quantities cycled), so
 both sides of a comparison consume identical values and the generator cost is in both timings.
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import platform
@@ -147,6 +155,96 @@ def inventory_table(n: int) -> ExportTable:
                        lambda: totals, (10, 12, 13))  # fmt: skip
 
 
+TEXT_COLUMNS = (
+    Column("Date", "date", ColumnKind.DATE, 10),
+    Column("Material Code", "material_code", width=14),
+    Column("Owner", "owner", label="Customer"),
+    Column("Quantity", "quantity", ColumnKind.QUANTITY),
+    Column("Trips", "trips", ColumnKind.INTEGER),
+    Column("Reference", "reference", width=10),
+    Column("Notes", "notes"),
+)
+# What clerks at Saudi and Emirati sites type: Arabic names, names mixing scripts and numbers,
+# notes with emoji, symbols and harakat. The Latin set has strings of about the same lengths.
+ARABIC_CUSTOMERS = ("مؤسسة الراجحي للمقاولات", "شركة البناء الحديث", "Saudi Binladin Group",
+                    "نسما للمقاولات Nesma", "مصنع جدة للخرسانة 2", "مؤسسة عبدالله الغامدي",
+                    "El Seif Engineering", "شركة الطرق المتحدة")  # fmt: skip
+ARABIC_NOTES = ("تسليم الموقع", "شاحنة 🚚 رقم", "توقف بسبب المطر ⚠", "Order تسليم الموقع",
+                "الكمية ✓ طن", "مُحَمَّد: لا بأس")  # fmt: skip
+LATIN_CUSTOMERS = ("Al Rajhi Contracting Est.", "Modern Building Company", "Saudi Binladin Group",
+                   "Nesma Contracting Nesma", "Jeddah Concrete Factory 2", "Abdullah Ghamdi Est.",
+                   "El Seif Engineering", "United Roads Company")  # fmt: skip
+LATIN_NOTES = ("Site delivery", "Truck number", "Stopped for rain", "Order site delivery",
+               "Quantity ok ton", "Mohammed: fine")  # fmt: skip
+
+
+def text_table(n: int, *, arabic: bool) -> ExportTable:
+    """``n`` dispatch rows; every note is new (``… 1234``), so each one is shaped afresh."""
+    customers = ARABIC_CUSTOMERS if arabic else LATIN_CUSTOMERS
+    notes = ARABIC_NOTES if arabic else LATIN_NOTES
+    materials = [m.code for m in ref.MATERIALS]
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for i in range(n):
+            yield (START + timedelta(days=i // 40), materials[i % len(materials)],
+                   customers[i % len(customers)], Decimal(5000 + (i * 7919) % 60000).scaleb(-3),
+                   1 + i % 9, f"DR-{100000 + i}", f"{notes[i % len(notes)]} {i}")  # fmt: skip
+
+    totals = TotalsTable((Column("Category", "c"), Column("Records", "n", ColumnKind.INTEGER)),
+                         (("All", n),))  # fmt: skip
+    return ExportTable(meta(Module.DISPATCH, n), TEXT_COLUMNS, rows(), n, lambda: totals)
+
+
+def use_harfbuzz_shaping() -> None:
+    """Swap the writer's shaping for HarfBuzz (uharfbuzz, through reportlab's ``shapeStr``).
+
+    Same bidi order (python-bidi) and font fallback; Arabic runs are shaped by HarfBuzz with the
+    Arabic fonts' own GSUB/GPOS instead of being replaced by presentation forms. Enough to time
+    it and to look at it, not a finished writer: glyphs that have no code point get private-use
+    code points in the ToUnicode map, and mirrored brackets inside an Arabic run mirror twice.
+    """
+    import unicodedata
+    from functools import lru_cache
+
+    import uharfbuzz  # noqa: F401  (fails early when it is not installed)
+    from bidi import get_base_level, get_display
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import shapeStr
+
+    from deskops_desktop.export import pdf_text as pt
+
+    pt.register_fonts()
+    arabic_fonts = (pt.ARABIC, pt.ARABIC_BOLD)
+    for name in arabic_fonts:
+        pdfmetrics.getFont(name).shapable = True
+    cmaps = pt._fonts().cmaps
+    plain_layout = pt.layout
+
+    def strong_rtl(text: str) -> bool:
+        return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
+
+    @lru_cache(maxsize=8192)
+    def layout(text: str, bold: bool = False) -> pt.Line:
+        if pt.plain(text):
+            return plain_layout(text, bold)
+        rtl = strong_rtl(text)
+        visual = get_display(text) if rtl else text
+        visual = "".join(ch for ch in visual if ord(ch) not in pt._INVISIBLE)
+        runs = []
+        for run in pt._font_runs(visual, pt.BOLD_CHAIN if bold else pt.REGULAR_CHAIN, cmaps):
+            if run.font in arabic_fonts and strong_rtl(run.text):
+                # The run is in visual order; HarfBuzz takes it logical and gives it back visual.
+                shaped = shapeStr(run.text[::-1], run.font, 1000, force=True)
+                width = sum(d.x_advance for d in shaped.__shapeData__)
+                run = pt.Run(run.font, shaped, width)
+            runs.append(run)
+        actual = None if visual == text else text
+        return pt.Line(tuple(runs), sum(r.width for r in runs), actual,
+                       rtl and get_base_level(text) == 1)  # fmt: skip
+
+    pt.layout = layout  # type: ignore[assignment]
+
+
 # ---------------------------------------------------------------------------------- cases
 def case_xlsx_bare(n: int, out: Path) -> None:
     from openpyxl import Workbook
@@ -183,6 +281,23 @@ def case_pdf_deskops(n: int, out: Path) -> None:
     from deskops_desktop.export.pdf_writer import write_pdf
 
     write_pdf(inventory_table(n), out, NullProgress())
+
+
+def case_pdf_arabic(n: int, out: Path) -> None:
+    from deskops_desktop.export.pdf_writer import write_pdf
+
+    write_pdf(text_table(n, arabic=True), out, NullProgress())
+
+
+def case_pdf_arabic_harfbuzz(n: int, out: Path) -> None:
+    use_harfbuzz_shaping()
+    case_pdf_arabic(n, out)
+
+
+def case_pdf_latin(n: int, out: Path) -> None:
+    from deskops_desktop.export.pdf_writer import write_pdf
+
+    write_pdf(text_table(n, arabic=False), out, NullProgress())
 
 
 def case_pdf_longtable(n: int, out: Path) -> None:
@@ -294,6 +409,8 @@ CASES = {
     "xlsx-bare": case_xlsx_bare, "xlsx-deskops": case_xlsx_deskops,
     "csv-bare": case_csv_bare, "csv-deskops": case_csv_deskops,
     "pdf-deskops": case_pdf_deskops, "pdf-longtable": case_pdf_longtable,
+    "pdf-arabic": case_pdf_arabic, "pdf-arabic-harfbuzz": case_pdf_arabic_harfbuzz,
+    "pdf-latin": case_pdf_latin,
     "e2e-xlsx": case_e2e_xlsx, "e2e-csv": case_e2e_csv,
 }  # fmt: skip
 
@@ -321,6 +438,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--pdf-rows", type=int, nargs=2, default=(20_000, 50_000))
     parser.add_argument("--pdf-reference", type=int, default=0, metavar="N")
+    parser.add_argument("--pdf-text", type=int, default=20_000, metavar="N",
+                        help="rows of the Arabic/Latin text cases (0: skip them)")  # fmt: skip
+    parser.add_argument("--pdf-only", action="store_true", help="skip the xlsx and csv cases")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
         "--e2e", action="store_true",
@@ -335,8 +455,9 @@ def main() -> None:
         child(args.child, args.n, args.out)
         return
     rows, pdf_rows = args.rows, tuple(args.pdf_rows)
+    text_rows = args.pdf_text
     if args.quick:
-        rows, pdf_rows = 100_000, (2_000, 5_000)
+        rows, pdf_rows, text_rows = 100_000, (2_000, 5_000), min(text_rows, 2_000)
     print(f"DeskOps export benchmark · Python {platform.python_version()} · {platform.machine()} · "
           f"{os.cpu_count()} CPUs · load {os.getloadavg()[0]:.1f}")  # fmt: skip
     folder = Path(tempfile.mkdtemp(prefix="deskops-bench-exports-"))
@@ -353,7 +474,7 @@ def main() -> None:
                   f"file {r['bytes'] / 1e6:,.0f} MB", flush=True)  # fmt: skip
         folder.rmdir()
         return
-    for case in ("xlsx-bare", "xlsx-deskops", "csv-bare", "csv-deskops"):
+    for case in () if args.pdf_only else ("xlsx-bare", "xlsx-deskops", "csv-bare", "csv-deskops"):
         results[case] = run_child(case, rows, folder)
         print(f"  {case:<14} {rows:>9,} rows {results[case]['seconds']:8.2f} s "
               f"peak {results[case]['peak_mb']:6.0f} MB", flush=True)  # fmt: skip
@@ -364,25 +485,48 @@ def main() -> None:
         ref_case = run_child("pdf-longtable", args.pdf_reference, folder)
         print(f"  pdf-longtable  {args.pdf_reference:>9,} rows {ref_case['seconds']:8.2f} s "
               "(platypus LongTable over all rows, for reference)")  # fmt: skip
-    xlsx_ratio = results["xlsx-deskops"]["seconds"] / results["xlsx-bare"]["seconds"]
-    csv_ratio = results["csv-deskops"]["seconds"] / results["csv-bare"]["seconds"]
+    if text_rows:
+        text_cases = ["pdf-latin", "pdf-arabic"]
+        if importlib.util.find_spec("uharfbuzz"):
+            text_cases.append("pdf-arabic-harfbuzz")
+        else:
+            print(
+                "  pdf-arabic-harfbuzz skipped: uharfbuzz is not installed (pip install uharfbuzz)"
+            )
+        for case in text_cases:
+            results[case] = run_child(case, text_rows, folder)
+            print(f"  {case:<20} {text_rows:>9,} rows {results[case]['seconds']:8.2f} s "
+                  f"file {results[case]['bytes'] / 1e6:5.1f} MB", flush=True)  # fmt: skip
     small, large = (results[f"pdf-{n}"]["seconds"] for n in pdf_rows)
     pdf_ratio = large / small
-    peak = results["xlsx-deskops"]["peak_mb"]
     t = TARGETS
-    lines = [
-        ("xlsx vs openpyxl", f"{xlsx_ratio:.2f}x", f"<= {t['xlsx']}x", xlsx_ratio <= t["xlsx"]),
-        ("xlsx peak memory", f"{peak:.0f} MB", f"< {t['xlsx_mb']:.0f} MB", peak < t["xlsx_mb"]),
-        ("csv vs csv module", f"{csv_ratio:.2f}x", f"<= {t['csv']}x", csv_ratio <= t["csv"]),
+    lines: list[tuple[str, str, str, bool | None]] = []
+    if not args.pdf_only:
+        xlsx_ratio = results["xlsx-deskops"]["seconds"] / results["xlsx-bare"]["seconds"]
+        csv_ratio = results["csv-deskops"]["seconds"] / results["csv-bare"]["seconds"]
+        peak = results["xlsx-deskops"]["peak_mb"]
+        lines += [
+            ("xlsx vs openpyxl", f"{xlsx_ratio:.2f}x", f"<= {t['xlsx']}x", xlsx_ratio <= t["xlsx"]),
+            ("xlsx peak memory", f"{peak:.0f} MB", f"< {t['xlsx_mb']:.0f} MB", peak < t["xlsx_mb"]),
+            ("csv vs csv module", f"{csv_ratio:.2f}x", f"<= {t['csv']}x", csv_ratio <= t["csv"]),
+        ]  # fmt: skip
+    lines += [
         (f"pdf {pdf_rows[0]:,} rows", f"{small:.2f} s", f"<= {t['pdf20k_seconds']:.0f} s",
          small <= t["pdf20k_seconds"]),
         (f"pdf {pdf_rows[1]:,} / {pdf_rows[0]:,}", f"{pdf_ratio:.2f}x",
          f"<= {t['pdf_linear']}x", pdf_ratio <= t["pdf_linear"]),
     ]  # fmt: skip
+    if text_rows:
+        latin, arabic = results["pdf-latin"]["seconds"], results["pdf-arabic"]["seconds"]
+        lines.append(("pdf Arabic / Latin text", f"{arabic / latin:.2f}x", "-", None))
+        if "pdf-arabic-harfbuzz" in results:
+            harfbuzz = results["pdf-arabic-harfbuzz"]["seconds"]
+            lines.append(("pdf HarfBuzz / reshaper", f"{harfbuzz / arabic:.2f}x", "-", None))
     print()
     print(f"  {'measure':<26} {'result':>10}  {'target':>10}  verdict")
     for name, value, target, ok in lines:
-        print(f"  {name:<26} {value:>10}  {target:>10}  {'ok' if ok else 'MISSED'}")
+        verdict = "" if ok is None else "ok" if ok else "MISSED"
+        print(f"  {name:<26} {value:>10}  {target:>10}  {verdict}")
     folder.rmdir()
 
 

@@ -12,6 +12,13 @@ precision (3 decimals for quantities, 2 for hours) so they equal the ledger to t
 LOW / WARNING / HEALTHY as coloured labels on inventory rows; "Page X of Y" and the generation
 time in the footer; totals per category/unit after the rows. Long text is shortened with "…"
 to keep one line per row (the csv and xlsx exports carry the full text).
+
+Text: every string is drawn in the fonts shipped in ``resources/fonts`` (embedded, subset),
+through ``pdf_text``: Arabic joined and in right-to-left order, symbols and emoji from fallback
+fonts, and the typed string kept as ``/ActualText`` where the glyphs differ from it. ASCII —
+numbers, dates, codes — skips all of that (``pdf_text.plain``). A text cell starts at its
+paragraph's start edge: left for left-to-right text, right for Arabic; numbers stay
+right-aligned.
 """
 
 from __future__ import annotations
@@ -20,16 +27,17 @@ import itertools
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from reportlab.lib.colors import HexColor  # type: ignore[import-untyped]
 from reportlab.lib.pagesizes import A4, landscape  # type: ignore[import-untyped]
+from reportlab.lib.rl_accel import escapePDF, fp_str  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
+from deskops_desktop.export import pdf_text
 from deskops_desktop.export.files import FileResult, atomic_output, digest
 from deskops_desktop.export.progress import RowTicker
 from deskops_desktop.export.rows import (
@@ -45,7 +53,7 @@ from deskops_desktop.models.progress import Progress
 
 PAGE = landscape(A4)
 MARGIN = 16 * mm
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
+FONT, BOLD = pdf_text.SANS, pdf_text.SANS_BOLD
 BODY_SIZE = 7.5
 ROW_HEIGHT = 12.0
 HEADER_HEIGHT = 16.0
@@ -62,13 +70,9 @@ ZEBRA = HexColor("#f2f4f6")
 RULE = HexColor("#c9ced6")
 PAGE_COUNT_FORM = "deskops_page_count"
 
-_UNICODE_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "C:/Windows/Fonts/arial.ttf",
-    "C:/Windows/Fonts/segoeui.ttf",
-    "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-)
+# The fonts are registered on import: self_test.check_reportlab draws with FONT and BOLD on its own
+# canvas. A missing font file raises here, so a bundle without resources/fonts fails its self-test.
+pdf_text.register_fonts()
 
 
 def write_pdf(table: ExportTable, target: Path, progress: Progress) -> FileResult:
@@ -83,31 +87,64 @@ def write_pdf(table: ExportTable, target: Path, progress: Progress) -> FileResul
     return FileResult(published[0], size, sha, count)
 
 
-@lru_cache(maxsize=1)
 def unicode_font() -> str | None:
-    """A TrueType font with Arabic and other non-Latin glyphs, registered once (or None).
+    """The Arabic font's name. Kept for ``self_test.check_reportlab``, which asks for it."""
+    return pdf_text.ARABIC
 
-    The standard PDF fonts cover Latin-1 only. Text outside it is drawn with this font instead
-    (glyphs only: Arabic letters are not joined, a known limit without a shaping library).
+
+class _Pen:
+    """One text object and what it last set, so a row is one ``BT … ET`` with relative moves.
+
+    ``Td`` moves from the start of the current line, not from the end of the last string; the
+    pen keeps that line start. Fonts are set only when they change.
     """
-    from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 
-    for candidate in _UNICODE_FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            try:
-                pdfmetrics.registerFont(TTFont("DeskOpsUnicode", candidate))
-            except Exception:  # a damaged or unsupported font file: try the next one
-                continue
-            return "DeskOpsUnicode"
-    return None
+    __slots__ = ("font", "line_x", "obj", "size")
 
+    def __init__(self, canvas: Canvas, x: float, y: float) -> None:
+        self.obj = canvas.beginText(x, y)
+        self.line_x = x
+        self.font = ""
+        self.size = 0.0
 
-def _needs_unicode(text: str) -> bool:
-    try:
-        text.encode("cp1252")
-    except UnicodeEncodeError:
-        return True
-    return False
+    def show(self, text: str, x: float, size: float, *, bold: bool = False) -> None:
+        """Draw ``text`` starting at ``x`` (its left edge)."""
+        obj = self.obj
+        if x != self.line_x:
+            obj.moveCursor(x - self.line_x, 0)
+            self.line_x = x
+        if pdf_text.plain(text):
+            self._ascii(text, BOLD if bold else FONT, size)
+            return
+        line = pdf_text.layout(text, bold)
+        if line.actual is not None:
+            obj._code.append(pdf_text.actual_text_begin(line.actual))
+        for run in line.runs:
+            self._font(run.font, size)
+            obj._textOut(run.text)
+        if line.actual is not None:
+            obj._code.append(pdf_text.ACTUAL_TEXT_END)
+
+    def _font(self, font: str, size: float) -> None:
+        if font != self.font or size != self.size:
+            self.obj.setFont(font, size)
+            self.font, self.size = font, size
+
+    def _ascii(self, text: str, font: str, size: float) -> None:
+        """Printable ASCII in a base font, written straight into the text object.
+
+        reportlab's TrueType path sorts every string into 256-glyph subsets character by
+        character: a sixth of a long report's time. The base fonts are registered
+        ``asciiReadable``, so their subset 0 holds all of printable ASCII under its own codes
+        (``pdf_text`` checks they have every such glyph): the string's bytes are its codes.
+        """
+        self._font(font, size)
+        obj = self.obj
+        if obj._curSubset != 0:
+            name = pdfmetrics.getFont(font).getSubsetInternalName(0, obj._canvas._doc)
+            obj._code.append(f"{name} {fp_str(size)} Tf {fp_str(obj._leading)} TL")
+            obj._curSubset = 0
+        obj._code.append(f"({escapePDF(text)}) Tj")
 
 
 class _Report:
@@ -115,7 +152,7 @@ class _Report:
         self.table = table
         self.meta = table.meta
         self.ticker = ticker
-        self.canvas = Canvas(str(path), pagesize=PAGE, pageCompression=1)
+        self.canvas = Canvas(str(path), pagesize=PAGE, pageCompression=1, initialFontName=FONT)
         self.canvas.setTitle(
             f"DeskOps – {self.meta.title} – {self.meta.site_code} – {self.meta.period}"
         )
@@ -126,7 +163,7 @@ class _Report:
         self.top, self.bottom = self.height - MARGIN, MARGIN + 14
         self.page = 0
         self.y = self.top
-        self._width_cache: dict[tuple[str, str, float], float] = {}
+        self._width_cache: dict[tuple[str, bool, float], float] = {}
 
     # -------------------------------------------------------------------------- pages
     def write(self) -> int:
@@ -147,9 +184,8 @@ class _Report:
             count += 1
             self.ticker.tick()
         if count == 0:
-            self.canvas.setFont(FONT, 9)
             self.canvas.setFillColor(MUTED)
-            self.canvas.drawString(self.left + CELL_PAD, self.y - 12, NO_DATA)
+            self._text(NO_DATA, self.left + CELL_PAD, self.y - 12, 9)
             self.y -= 20
         else:
             self._totals(self.table.totals())
@@ -165,12 +201,9 @@ class _Report:
         meta = self.meta
         if first:
             c.setFillColor(ACCENT)
-            c.setFont(BOLD, 15)
-            c.drawString(
-                self.left, y - 14, f"{meta.module.heading} report – {meta.granularity.value}"
-            )
+            heading = f"{meta.module.heading} report – {meta.granularity.value}"
+            self._text(heading, self.left, y - 14, 15, bold=True)
             c.setFillColor(INK)
-            c.setFont(FONT, 9)
             lines = [
                 f"Site: {meta.site_code} – {meta.site_name}",
                 f"Period: {meta.period}",
@@ -179,7 +212,7 @@ class _Report:
             ]
             y -= 30
             for line in lines:
-                self._text(line, self.left, y, FONT, 9)
+                self._text(line, self.left, y, 9)
                 y -= 12
             y -= 6
         else:
@@ -188,7 +221,7 @@ class _Report:
                 f"{meta.module.heading} report – {meta.granularity.value} · "
                 f"{meta.site_code} · {meta.period}"
             )
-            self._text(running, self.left, y - 8, FONT, 8)
+            self._text(running, self.left, y - 8, 8)
             y -= 18
         self.y = y
 
@@ -198,15 +231,12 @@ class _Report:
         c.setLineWidth(0.5)
         c.line(self.left, MARGIN + 10, self.right, MARGIN + 10)
         c.setFillColor(MUTED)
-        c.setFont(FONT, 7.5)
         meta = self.meta
-        c.drawString(
-            self.left,
-            MARGIN,
-            f"Generated {meta.generated_local} by {meta.generated_by} · DeskOps Desktop",
-        )
+        generated = f"Generated {meta.generated_local} by {meta.generated_by} · DeskOps Desktop"
+        self._text(generated, self.left, MARGIN, 7.5)
         anchor = self.right - 22
-        c.drawRightString(anchor - 2, MARGIN, f"Page {self.page} of")
+        label = f"Page {self.page} of"
+        self._text(label, anchor - 2 - self._width(label, False, 7.5), MARGIN, 7.5)
         c.saveState()
         c.translate(anchor, MARGIN)
         c.doForm(PAGE_COUNT_FORM)
@@ -217,8 +247,7 @@ class _Report:
         c = self.canvas
         c.beginForm(PAGE_COUNT_FORM)
         c.setFillColor(MUTED)
-        c.setFont(FONT, 7.5)
-        c.drawString(0, 0, str(self.page))
+        self._text(str(self.page), 0, 0, 7.5)
         c.endForm()
 
     # -------------------------------------------------------------------------- table
@@ -228,12 +257,12 @@ class _Report:
         natural: list[float] = []
         formatters = [_formatter(c) for c in columns]
         for i, column in enumerate(columns):
-            widest = self._width(column.title, BOLD, BODY_SIZE)
-            widest = max(widest, self._width("M" * min(column.width, 28), FONT, BODY_SIZE) * 0.8)
+            widest = self._width(column.title, True, BODY_SIZE)
+            widest = max(widest, self._width("M" * min(column.width, 28), False, BODY_SIZE) * 0.8)
             for row in sample:
                 text = formatters[i](row[i])
                 if text:
-                    widest = max(widest, self._width(text[:60], FONT, BODY_SIZE))
+                    widest = max(widest, self._width(text[:60], False, BODY_SIZE))
             natural.append(widest + 2 * CELL_PAD)
         available = self.right - self.left
         total = sum(natural)
@@ -268,15 +297,17 @@ class _Report:
         c.setFillColor(ACCENT)
         c.rect(self.left, y - HEADER_HEIGHT, sum(widths), HEADER_HEIGHT, stroke=0, fill=1)
         c.setFillColor(HexColor("#ffffff"))
+        pen = _Pen(c, self.left, y - HEADER_HEIGHT + 5)
         x = self.left
         for column, width in zip(columns, widths, strict=True):
-            text = self._fit(column.title, BOLD, BODY_SIZE, width - 2 * CELL_PAD)
-            c.setFont(BOLD, BODY_SIZE)
+            text = self._fit(column.title, True, BODY_SIZE, width - 2 * CELL_PAD)
             if column.kind in NUMERIC_KINDS:
-                c.drawRightString(x + width - CELL_PAD, y - HEADER_HEIGHT + 5, text)
+                target = x + width - CELL_PAD - self._width(text, True, BODY_SIZE)
             else:
-                c.drawString(x + CELL_PAD, y - HEADER_HEIGHT + 5, text)
+                target = x + CELL_PAD
+            pen.show(text, target, BODY_SIZE, bold=True)
             x += width
+        c.drawText(pen.obj)
         self.y = y - HEADER_HEIGHT
 
     def _row(
@@ -294,48 +325,38 @@ class _Report:
         if index % 2:
             c.setFillColor(ZEBRA)
             c.rect(self.left, y, sum(widths), ROW_HEIGHT, stroke=0, fill=1)
-        font = BOLD if bold else FONT
-        baseline = y + 3.5
         # One text object per row, moved cell to cell with relative "Td" steps: drawString per
         # cell would open a text object and write a full matrix for every cell (3x the bytes
         # and number formatting, the biggest cost of a long report).
-        line_x = self.left + CELL_PAD
-        text_obj = c.beginText(line_x, baseline)
-        text_obj.setFont(font, BODY_SIZE)
-        text_obj.setFillColor(INK)
-        current_font = font
-        size = BODY_SIZE
+        pen = _Pen(c, self.left + CELL_PAD, y + 3.5)
+        pen.obj.setFillColor(INK)
         x = self.left
         for column, width, fmt, value in zip(columns, widths, formatters, row, strict=True):
             text = fmt(value)
             if text:
                 kind = column.kind
-                face, face_size = font, BODY_SIZE
                 if kind in NUMERIC_KINDS:
-                    target = x + width - CELL_PAD - self._width(text, font, BODY_SIZE)
+                    target = x + width - CELL_PAD - self._width(text, bold, BODY_SIZE)
+                    pen.show(text, target, BODY_SIZE, bold=bold)
                 elif kind is ColumnKind.LEVEL and text in LEVEL_FILLS:
                     # The coloured label goes under the text; the word stays in reading order.
                     self._level_fill(text, x, y, width)
-                    face, face_size, target = BOLD, LEVEL_SIZE, x + 6
+                    pen.show(text, x + 6, LEVEL_SIZE, bold=True)
                 else:
-                    text = self._fit(text, font, BODY_SIZE, width - 2 * CELL_PAD)
+                    room = width - 2 * CELL_PAD
+                    text = self._fit(text, bold, BODY_SIZE, room)
                     target = x + CELL_PAD
-                    if _needs_unicode(text) and unicode_font():
-                        face = unicode_font() or font
-                if (face, face_size) != (current_font, size):
-                    text_obj.setFont(face, face_size)
-                    current_font, size = face, face_size
-                text_obj.moveCursor(target - line_x, 0)
-                line_x = target
-                text_obj._textOut(text)
+                    if not pdf_text.plain(text) and pdf_text.layout(text, bold).rtl:
+                        target += room - self._width(text, bold, BODY_SIZE)  # its start edge
+                    pen.show(text, target, BODY_SIZE, bold=bold)
             x += width
-        c.drawText(text_obj)
+        c.drawText(pen.obj)
         self.y = y
 
     def _level_fill(self, level: str, x: float, y: float, width: float) -> None:
         c = self.canvas
         c.setFillColor(LEVEL_COLORS[level])
-        label_w = min(self._width(level, BOLD, LEVEL_SIZE) + 8, width - 2)
+        label_w = min(self._width(level, True, LEVEL_SIZE) + 8, width - 2)
         c.roundRect(x + 2, y + 1.5, label_w, ROW_HEIGHT - 3, 2.5, stroke=0, fill=1)
 
     def _totals(self, totals: TotalsTable) -> None:
@@ -349,17 +370,15 @@ class _Report:
         c = self.canvas
         self.y -= 16
         c.setFillColor(ACCENT)
-        c.setFont(BOLD, 10)
-        c.drawString(self.left, self.y - 8, "Totals")
+        self._text("Totals", self.left, self.y - 8, 10, bold=True)
         c.setFillColor(MUTED)
-        c.setFont(FONT, 7.5)
         by_unit = any(col.key == "uom" for col in columns)
         note = (
             "per category and unit — tons and loads are never added together"
             if by_unit
             else f"per {columns[0].title.lower()}"
         )
-        c.drawString(self.left + 42, self.y - 8, note)
+        self._text(note, self.left + 42, self.y - 8, 7.5)
         self.y -= 14
         widths = [max(w, 70.0) for w in self._layout(columns, totals.rows, fill=False)]
         self._table_header(columns, widths)
@@ -372,35 +391,35 @@ class _Report:
             self._row(columns, widths, formatters, row, n, bold=str(row[0]).startswith("All"))
 
     # --------------------------------------------------------------------------- text
-    def _width(self, text: str, font: str, size: float) -> float:
-        key = (text, font, size)
+    def _width(self, text: str, bold: bool, size: float) -> float:
+        key = (text, bold, size)
         width = self._width_cache.get(key)
         if width is None:
-            if _needs_unicode(text) and unicode_font():
-                width = pdfmetrics.stringWidth(text, unicode_font() or font, size)
+            if pdf_text.plain(text):
+                width = pdfmetrics.stringWidth(text, BOLD if bold else FONT, size)
             else:
-                width = pdfmetrics.stringWidth(text, font, size)
+                width = pdf_text.layout(text, bold).width_at(size)
             if len(self._width_cache) < 50_000:
                 self._width_cache[key] = width
         return width
 
-    def _fit(self, text: str, font: str, size: float, room: float) -> str:
-        if self._width(text, font, size) <= room:
+    def _fit(self, text: str, bold: bool, size: float, room: float) -> str:
+        if self._width(text, bold, size) <= room:
             return text
         low, high = 0, len(text)
         while low < high:
             mid = (low + high + 1) // 2
-            if self._width(text[:mid] + "…", font, size) <= room:
+            if self._width(text[:mid] + "…", bold, size) <= room:
                 low = mid
             else:
                 high = mid - 1
         return text[:low].rstrip() + "…" if low else ""
 
-    def _text(self, text: str, x: float, y: float, font: str, size: float) -> None:
-        c = self.canvas
-        face = unicode_font() if _needs_unicode(text) and unicode_font() else font
-        c.setFont(face or font, size)
-        c.drawString(x, y, text)
+    def _text(self, text: str, x: float, y: float, size: float, *, bold: bool = False) -> None:
+        """One string outside the table, left edge at ``x``, in the canvas's fill colour."""
+        pen = _Pen(self.canvas, x, y)
+        pen.show(text, x, size, bold=bold)
+        self.canvas.drawText(pen.obj)
 
 
 def _formatter(column: Column) -> Callable[[Any], str]:
