@@ -26,9 +26,14 @@ from deskops_desktop.services.bundle import Services
 EXIT_OK = 0
 EXIT_FAILURE = 1
 _FIELD_OPTIONS = {
-    "date_from": "--from", "date_to": "--to", "site": "--site", "destination": "--out",
-    "category": "--category", "module": "MODULE", "format": "--format",
-}  # fmt: skip
+    "date_from": "--from",
+    "date_to": "--to",
+    "site": "--site",
+    "destination": "--out",
+    "category": "--category",
+    "module": "MODULE",
+    "format": "--format",
+}
 
 
 def add_parser(subparsers: Any, **kwargs: Any) -> argparse.ArgumentParser:
@@ -38,28 +43,43 @@ def add_parser(subparsers: Any, **kwargs: Any) -> argparse.ArgumentParser:
         "export", help=text, description=text, **kwargs
     )
     parser.add_argument(
-        "module", metavar="MODULE", type=str.lower, choices=[m.value for m in Module],
+        "module",
+        metavar="MODULE",
+        type=str.lower,
+        choices=[m.value for m in Module],
         help=", ".join(m.value for m in Module),
-    )  # fmt: skip
+    )
     parser.add_argument("--site", required=True, metavar="CODE", help="site code")
     parser.add_argument("--from", dest="date_from", required=True, type=iso_date, metavar="DATE")
     parser.add_argument("--to", dest="date_to", required=True, type=iso_date, metavar="DATE")
     parser.add_argument(
-        "--format", dest="fmt", required=True, type=str.lower,
-        choices=[f.value for f in ExportFormat], help="xlsx, csv, powerbi or pdf",
-    )  # fmt: skip
+        "--format",
+        dest="fmt",
+        required=True,
+        type=str.lower,
+        choices=[f.value for f in ExportFormat],
+        help="xlsx, csv, powerbi or pdf",
+    )
     parser.add_argument(
-        "--granularity", type=str.lower, default=Granularity.DAILY.value,
-        choices=[g.value for g in Granularity], help="daily (default), weekly or monthly",
-    )  # fmt: skip
+        "--granularity",
+        type=str.lower,
+        default=Granularity.DAILY.value,
+        choices=[g.value for g in Granularity],
+        help="daily (default), weekly or monthly",
+    )
     parser.add_argument(
-        "--category", type=str.upper, choices=[c.value for c in Category], metavar="CAT",
+        "--category",
+        type=str.upper,
+        choices=[c.value for c in Category],
+        metavar="CAT",
         help="only materials of this category (material modules)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--out", type=Path, metavar="PATH",
+        "--out",
+        type=Path,
+        metavar="PATH",
         help="a folder (the file is named for you) or a file name (default: the current folder)",
-    )  # fmt: skip
+    )
     return parser
 
 
@@ -69,10 +89,17 @@ def run(args: argparse.Namespace, services: Services, actor: Actor) -> int:
         site = services.master.site_by_code(actor, args.site)
         folder, name = _destination(args.out)
         request = ExportRequest(
-            Module(args.module), ExportFormat(args.fmt), site.id, args.date_from,
-            args.date_to, Granularity(args.granularity), str(folder),
-            getattr(args, "category", None), name, keep=True,
-        )  # fmt: skip
+            module=Module(args.module),
+            format=ExportFormat(args.fmt),
+            site_id=site.id,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            granularity=Granularity(args.granularity),
+            destination=str(folder),
+            category=getattr(args, "category", None),
+            file_name=name,
+            keep=True,
+        )
         bar = TerminalProgress(sys.stderr)
         info = ExportJobService(services).export_now(actor, request, bar)
         bar.close()

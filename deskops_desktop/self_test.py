@@ -62,6 +62,8 @@ LINUX_KEYRING = ("SecretService", "keyring.backends.SecretService", "secretstora
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One line of the self-test: PASS, WARN or FAIL, what was checked, and why."""
+
     status: str
     name: str
     detail: str
@@ -252,7 +254,7 @@ def check_exports_folder() -> CheckResult:
 
 def check_data_folder() -> CheckResult:
     """The default store's folder is on a local disk (else the app refuses to start)."""
-    from deskops_desktop.services.store import data_dir
+    from deskops_desktop.services.paths import data_dir
     from deskops_desktop.services.store_location import location_problem
 
     folder = data_dir()

@@ -27,7 +27,8 @@ from deskops_desktop.services.backups import (
     verify,
 )
 from deskops_desktop.services.migrate import HEAD_REVISION
-from deskops_desktop.services.store import Store, data_dir
+from deskops_desktop.services.paths import data_dir
+from deskops_desktop.services.store import Store
 
 MORNING = datetime(2026, 11, 27, 9, 0, 0)
 

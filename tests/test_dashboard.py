@@ -136,7 +136,7 @@ def test_kpis_per_unit_with_previous_period(
         move("2026-11-27", "AGG-G1", "40"),
     )
 
-    kpis = dashboard.kpis(SYSTEM, site.id, day("2026-11-21"), day("2026-11-27"))
+    kpis = dashboard.snapshot(SYSTEM, site.id, day("2026-11-21"), day("2026-11-27")).kpis
 
     assert (kpis.previous_from, kpis.previous_to) == (day("2026-11-14"), day("2026-11-20"))
     production = kpis.production.figure("TON")
@@ -180,7 +180,7 @@ def test_kpis_per_unit_with_previous_period(
     assert [k.key for k in kpis.cards] == ["production", "received", "dispatched", "inventory"]
 
     # A one-day period: the previous period is the day before; the sparkline still has 7 days.
-    one = dashboard.kpis(SYSTEM, site.id, day("2026-11-25"), day("2026-11-25"))
+    one = dashboard.snapshot(SYSTEM, site.id, day("2026-11-25"), day("2026-11-25")).kpis
     assert (one.previous_from, one.previous_to) == (day("2026-11-24"), day("2026-11-24"))
     assert one.sparkline_days[0] == day("2026-11-19")
     production = one.production.figure("TON")
@@ -196,7 +196,7 @@ def test_kpis_per_unit_with_previous_period(
 
 
 def test_kpis_on_an_empty_site(dashboard: DashboardService, site: SiteInfo) -> None:
-    kpis = dashboard.kpis(SYSTEM, site.id, day("2026-11-01"), day("2026-11-27"))
+    kpis = dashboard.snapshot(SYSTEM, site.id, day("2026-11-01"), day("2026-11-27")).kpis
     for card in kpis.cards:
         assert [f.uom for f in card.figures] == ["TON"]
         assert card.figures[0].current == 0
@@ -222,7 +222,9 @@ def test_received_vs_dispatched_has_net_per_unit(
         move("2026-11-25", "FINE-NATURAL", "10"),
         move("2026-11-26", "FINE-NATURAL", "5.25"),
     )
-    chart = dashboard.received_vs_dispatched(SYSTEM, site.id, day("2026-11-24"), day("2026-11-26"))
+    chart = dashboard.snapshot(
+        SYSTEM, site.id, day("2026-11-24"), day("2026-11-26")
+    ).received_dispatched
     assert chart.days == (day("2026-11-24"), day("2026-11-25"), day("2026-11-26"))
     tons, loads = chart.unit("TON"), chart.unit("LOAD")
     assert tons is not None
@@ -250,7 +252,7 @@ def test_production_vs_target(
         prod("2026-11-24", "BASE-CRUSHED", "70.125"),
         prod("2026-11-24", "RAW-MIXED", "5"),
     )  # loads: never part of the TON total
-    chart = dashboard.production_vs_target(SYSTEM, site.id, day("2026-11-19"), day("2026-11-25"))
+    chart = dashboard.snapshot(SYSTEM, site.id, day("2026-11-19"), day("2026-11-25")).production
     # Days 19th..25th: none before the first target, 100 from the 20th, 120 from the 24th.
     assert chart.target == (None, D(100), D(100), D(100), D(100), D(120), D(120))
     assert chart.produced == (D(10), D(0), D(0), D(0), D(0), D("120.125"), D(0))
@@ -273,7 +275,7 @@ def test_inventory_over_time_matches_the_ledger(
     )
     put(services, site, Module.DISPATCH, move("2026-11-23", "AGG-G1", "27.5"))
     first, last = day("2026-11-20"), day("2026-11-24")
-    chart = dashboard.inventory_over_time(SYSTEM, site.id, first, last)
+    chart = dashboard.snapshot(SYSTEM, site.id, first, last).inventory
     assert [m.code for m in chart.materials] == ["AGG-G1", "SPEC-BEDDING"]
     g1 = chart.materials[0]
     assert g1.closing == (D(120), D("127.5"), D("127.5"), D(100), D(100))
@@ -420,32 +422,32 @@ def test_needs_attention_items(
         equip("2026-11-26", "SCREEN-01", "3", 1, shift="AFTERNOON"),
     )  # no status given
 
-    items = dashboard.attention(SYSTEM, site.id, day("2026-11-20"), day("2026-11-30"))
+    items = dashboard.snapshot(SYSTEM, site.id, day("2026-11-20"), day("2026-11-30")).attention
 
     assert [(i.kind, i.target) for i in items] == [
         (
             AttentionKind.NEGATIVE_STOCK,
-            AttentionTarget("inventory", material_code="AGG-3/8", day=day("2026-11-30")),
+            AttentionTarget(Module.INVENTORY, material_code="AGG-3/8", day=day("2026-11-30")),
         ),
         (
             AttentionKind.NEGATIVE_STOCK,
-            AttentionTarget("inventory", material_code="AGG-S1", day=day("2026-11-21")),
+            AttentionTarget(Module.INVENTORY, material_code="AGG-S1", day=day("2026-11-21")),
         ),
         (
             AttentionKind.LOW_STOCK,
-            AttentionTarget("inventory", material_code="AGG-G1", day=day("2026-11-30")),
+            AttentionTarget(Module.INVENTORY, material_code="AGG-G1", day=day("2026-11-30")),
         ),
         (
             AttentionKind.BREAKDOWN,
-            AttentionTarget("equipment", equipment_code="CRUSHER-01", day=day("2026-11-26")),
+            AttentionTarget(Module.EQUIPMENT, equipment_code="CRUSHER-01", day=day("2026-11-26")),
         ),
         (
             AttentionKind.BREAKDOWN,
-            AttentionTarget("equipment", equipment_code="SCREEN-01", day=day("2026-11-26")),
+            AttentionTarget(Module.EQUIPMENT, equipment_code="SCREEN-01", day=day("2026-11-26")),
         ),
         # Missing days stop at today (27th) although the range runs to the 30th.
-        (AttentionKind.MISSING_ENTRIES, AttentionTarget("production", day=day("2026-11-27"))),
-        (AttentionKind.MISSING_ENTRIES, AttentionTarget("production", day=day("2026-11-22"))),
+        (AttentionKind.MISSING_ENTRIES, AttentionTarget(Module.PRODUCTION, day=day("2026-11-27"))),
+        (AttentionKind.MISSING_ENTRIES, AttentionTarget(Module.PRODUCTION, day=day("2026-11-22"))),
     ]
     messages = [i.message for i in items]
     assert messages[0] == (
@@ -463,14 +465,14 @@ def test_needs_attention_items(
 def test_attention_on_an_empty_site_lists_every_day(
     dashboard: DashboardService, site: SiteInfo
 ) -> None:
-    items = dashboard.attention(SYSTEM, site.id, day("2026-11-25"), day("2026-11-27"))
+    items = dashboard.snapshot(SYSTEM, site.id, day("2026-11-25"), day("2026-11-27")).attention
     assert [i.message for i in items] == ["No entries from 2026-11-25 to 2026-11-27 (3 days)"]
     # A range wholly in the future has no missing days yet.
-    assert dashboard.attention(SYSTEM, site.id, day("2026-12-01"), day("2026-12-05")) == ()
+    assert dashboard.snapshot(SYSTEM, site.id, day("2026-12-01"), day("2026-12-05")).attention == ()
 
 
 # ------------------------------------------------------------------------ the whole page
-def test_snapshot_equals_the_smaller_calls(
+def test_snapshot_agrees_with_the_chart_calls(
     services: Services, dashboard: DashboardService, site: SiteInfo
 ) -> None:
     put(
@@ -493,14 +495,9 @@ def test_snapshot_equals_the_smaller_calls(
     a, b = day("2026-11-15"), day("2026-11-27")
     snap = dashboard.snapshot(SYSTEM, site.id, a, b)
     assert (snap.site.code, snap.today) == ("ALASLA-29", day("2026-11-27"))
-    assert snap.kpis == dashboard.kpis(SYSTEM, site.id, a, b)
-    assert snap.received_dispatched == dashboard.received_vs_dispatched(SYSTEM, site.id, a, b)
-    assert snap.production == dashboard.production_vs_target(SYSTEM, site.id, a, b)
-    assert snap.inventory == dashboard.inventory_over_time(SYSTEM, site.id, a, b)
     assert snap.top_levels == dashboard.top_levels(SYSTEM, site.id, b)
     assert snap.utilisation == dashboard.utilisation(SYSTEM, site.id, a, b)
     assert snap.manpower == dashboard.manpower(SYSTEM, site.id, a, b)
-    assert snap.attention == dashboard.attention(SYSTEM, site.id, a, b)
     assert [(lv.code, lv.closing) for lv in snap.top_levels] == [
         ("AGG-G1", D("254.5")),
         ("BASE-RECYCLED", D(80)),

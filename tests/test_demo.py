@@ -161,16 +161,16 @@ def test_several_sites_give_the_dashboard_something_to_say(sqlite_store: Store) 
     assert dubai.timezone == "Asia/Dubai"
     first = END - timedelta(days=5)
     alasla = services.master.site_by_code(SYSTEM, "ALASLA-29")
-    kinds = {i.kind for i in services.dashboard.attention(SYSTEM, alasla.id, first, END)}
+    kinds = {i.kind for i in services.dashboard.snapshot(SYSTEM, alasla.id, first, END).attention}
     assert AttentionKind.BREAKDOWN in kinds  # CRUSHER-02 is down at the end on the first site
-    dubai_items = services.dashboard.attention(SYSTEM, dubai.id, first, END)
+    dubai_items = services.dashboard.snapshot(SYSTEM, dubai.id, first, END).attention
     assert [i.message for i in dubai_items if i.kind is AttentionKind.MISSING_ENTRIES] == [
         f"No entries for {END.isoformat()}"
     ]
     for code in summary.sites:
         site = services.master.site_by_code(SYSTEM, code)
         assert services.ledger.verify(SYSTEM, site.id) == []
-        kpis = services.dashboard.kpis(SYSTEM, site.id, first, END)
+        kpis = services.dashboard.snapshot(SYSTEM, site.id, first, END).kpis
         received_loads = kpis.received.figure("LOAD")
         assert received_loads is not None
         assert received_loads.current > 0  # raw feed arrives in loads, reported apart from tons

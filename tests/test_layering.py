@@ -310,3 +310,34 @@ def test_the_main_window_does_not_probe_its_pages() -> None:
     source = (PACKAGE / "views" / "main_window.py").read_text(encoding="utf-8")
     assert "getattr(" not in source
     assert "type: ignore" not in source
+
+
+def test_the_qt_free_core_has_no_import_cycles() -> None:
+    """No module of ``models``/``services``/``export`` imports back into one that imports it,
+    directly or lazily (``store`` <-> ``store_location`` was one; ``services.paths`` broke it)."""
+    layers = ("models", "services", "export")
+    graph: dict[str, set[str]] = {}
+    modules = {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+        for layer in layers
+        for path in (PACKAGE / layer).rglob("*.py")
+    }
+    for name, path in modules.items():
+        targets = set()
+        for _line, imported in _imports(path):
+            while imported and imported not in modules:
+                imported = imported.rpartition(".")[0]
+            if imported and imported != name and not name.startswith(imported + "."):
+                targets.add(imported)
+        graph[name] = targets
+    cycles = []
+    for start in graph:
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    cycles.append(" -> ".join([*trail, nxt]))
+                elif nxt not in trail and len(trail) < 8:
+                    stack.append((nxt, [*trail, nxt]))
+    assert cycles == []

@@ -70,7 +70,7 @@ def test_any_failure_fails_and_a_raising_check_is_a_failure() -> None:
 
 
 def test_store_check_uses_a_temporary_store_not_the_users() -> None:
-    from deskops_desktop.services.store import data_dir
+    from deskops_desktop.services.paths import data_dir
 
     result = self_test.check_store()
     assert result.status == PASS

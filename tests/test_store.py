@@ -23,11 +23,11 @@ from deskops_desktop.services import store as store_module
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import build_services
 from deskops_desktop.services.migrate import current_revision, head_revision
+from deskops_desktop.services.paths import default_db_url
 from deskops_desktop.services.secrets import get_db_password, set_db_password, with_keyring_password
 from deskops_desktop.services.store import (
     SQLITE_BUSY_TIMEOUT_MS,
     Store,
-    default_db_url,
     describe_url,
     open_store,
     resolve_db_url,

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from deskops_desktop.services import store_location
-from deskops_desktop.services.store import Store, data_dir
+from deskops_desktop.services.paths import data_dir
+from deskops_desktop.services.store import Store
 from deskops_desktop.services.store_location import (
     StoreLocationError,
     check_store_location,

@@ -115,7 +115,12 @@ class ExportRequest:
 
     def query(self) -> ExportQuery:
         return ExportQuery(
-            self.module, self.site_id, self.date_from, self.date_to, self.granularity, self.category
+            module=self.module,
+            site_id=self.site_id,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            granularity=self.granularity,
+            category=self.category,
         )
 
 
@@ -178,8 +183,12 @@ class JobInfo:
     def status_text(self) -> str:
         if self.is_cancelled:
             return "Cancelled"
-        return {JOB_PENDING: "Queued", JOB_PROCESSING: "Running", JOB_COMPLETED: "Completed",
-                JOB_FAILED: "Failed"}.get(self.status, self.status)  # fmt: skip
+        return {
+            JOB_PENDING: "Queued",
+            JOB_PROCESSING: "Running",
+            JOB_COMPLETED: "Completed",
+            JOB_FAILED: "Failed",
+        }.get(self.status, self.status)
 
 
 Writer = Callable[[ExportTable, Path, Progress], FileResult]
@@ -263,11 +272,13 @@ class ExportJobService:
             days = (end - start).days
             limit = range_limit_days(actor.role)
             if days > limit:
-                problems.append(Problem(
-                    "date_to",
-                    f"the range is {days} days; {limit_text(actor)[:-1].lower()} "
-                    f"(end − start ≤ {limit})",
-                ))  # fmt: skip
+                problems.append(
+                    Problem(
+                        "date_to",
+                        f"the range is {days} days; {limit_text(actor)[:-1].lower()} "
+                        f"(end − start ≤ {limit})",
+                    )
+                )
         if site is not None:
             today = site.today(self._now())
             if end > today:
@@ -312,12 +323,19 @@ class ExportJobService:
                     f"{MAX_ACTIVE_JOBS}); wait for one to finish or cancel one"
                 )
             job = ExportJob(
-                user_id=actor.user_id, site_id=request.site_id, module=request.module.value,
-                format=request.format.value, granularity=request.granularity.value,
-                date_from=request.date_from, date_to=request.date_to, filters=filters,
+                user_id=actor.user_id,
+                site_id=request.site_id,
+                module=request.module.value,
+                format=request.format.value,
+                granularity=request.granularity.value,
+                date_from=request.date_from,
+                date_to=request.date_to,
+                filters=filters,
                 destination=str(Path(request.destination.strip()).expanduser()),
-                status=JOB_PENDING, progress=0, created_at=self._now(),
-            )  # fmt: skip
+                status=JOB_PENDING,
+                progress=0,
+                created_at=self._now(),
+            )
             session.add(job)
             session.flush()
             return self._info(session, job)
@@ -357,10 +375,17 @@ class ExportJobService:
             flavour = Flavour.POWERBI if request.format is ExportFormat.POWERBI else Flavour.HUMAN
             outer.set_status("Reading records…")
             table = build_table(self._services, actor, request.query(), flavour)
-            target = Path(request.destination) / (request.file_name or export_filename(
-                table.meta.site_code, request.module.heading, request.granularity.value,
-                request.date_from, request.date_to, request.format.extension,
-            ))  # fmt: skip
+            target = Path(request.destination) / (
+                request.file_name
+                or export_filename(
+                    table.meta.site_code,
+                    request.module.heading,
+                    request.granularity.value,
+                    request.date_from,
+                    request.date_to,
+                    request.format.extension,
+                )
+            )
             if request.format is ExportFormat.POWERBI and not request.file_name:
                 target = target.with_name(target.stem + " powerbi" + target.suffix)
             result = writer_for(request.format)(table, target, saver)
@@ -393,14 +418,25 @@ class ExportJobService:
             job.record_count = result.record_count
             job.completed_at = now
             job.expires_at = None if keep else now + FILE_LIFETIME
-            session.add(ExportAudit(
-                job_id=job.id, user_id=job.user_id, site_id=job.site_id, module=job.module,
-                format=job.format, filters={**job.filters, "granularity": job.granularity,
-                                            "date_from": job.date_from.isoformat(),
-                                            "date_to": job.date_to.isoformat()},
-                record_count=result.record_count, size_bytes=result.size_bytes,
-                sha256=result.sha256, created_at=now,
-            ))  # fmt: skip
+            session.add(
+                ExportAudit(
+                    job_id=job.id,
+                    user_id=job.user_id,
+                    site_id=job.site_id,
+                    module=job.module,
+                    format=job.format,
+                    filters={
+                        **job.filters,
+                        "granularity": job.granularity,
+                        "date_from": job.date_from.isoformat(),
+                        "date_to": job.date_to.isoformat(),
+                    },
+                    record_count=result.record_count,
+                    size_bytes=result.size_bytes,
+                    sha256=result.sha256,
+                    created_at=now,
+                )
+            )
             session.flush()
             return self._info(session, job)
 
@@ -578,21 +614,47 @@ def _job_info(
 ) -> JobInfo:
     filters: dict[str, Any] = dict(job.filters or {})
     return JobInfo(
-        job.id, job.user_id, job.site_id, site_code, Module(job.module),
-        ExportFormat(job.format), Granularity(job.granularity), job.date_from, job.date_to,
-        filters.get("category"), job.destination, job.status, job.progress, job.error,
-        job.file_path, job.size_bytes, job.sha256, job.record_count, job.created_at,
-        job.started_at, job.completed_at, job.expires_at, downloads, last_download,
-    )  # fmt: skip
+        id=job.id,
+        user_id=job.user_id,
+        site_id=job.site_id,
+        site_code=site_code,
+        module=Module(job.module),
+        format=ExportFormat(job.format),
+        granularity=Granularity(job.granularity),
+        date_from=job.date_from,
+        date_to=job.date_to,
+        category=filters.get("category"),
+        destination=job.destination,
+        status=job.status,
+        progress=job.progress,
+        error=job.error,
+        file_path=job.file_path,
+        size_bytes=job.size_bytes,
+        sha256=job.sha256,
+        record_count=job.record_count,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        completed_at=job.completed_at,
+        expires_at=job.expires_at,
+        download_count=downloads,
+        last_download_at=last_download,
+    )
 
 
 def _request_of(job: ExportJob) -> ExportRequest:
     filters: dict[str, Any] = dict(job.filters or {})
     return ExportRequest(
-        Module(job.module), ExportFormat(job.format), job.site_id, job.date_from, job.date_to,
-        Granularity(job.granularity), job.destination, filters.get("category"),
-        str(filters.get("file_name") or ""), bool(filters.get("keep")),
-    )  # fmt: skip
+        module=Module(job.module),
+        format=ExportFormat(job.format),
+        site_id=job.site_id,
+        date_from=job.date_from,
+        date_to=job.date_to,
+        granularity=Granularity(job.granularity),
+        destination=job.destination,
+        category=filters.get("category"),
+        file_name=str(filters.get("file_name") or ""),
+        keep=bool(filters.get("keep")),
+    )
 
 
 def _remove_export(path: Path, size: int | None) -> bool:

@@ -145,8 +145,10 @@ class _EmbeddedFont(TTFont):  # type: ignore[misc]
 
 def to_unicode_cmap(name: str, subset: Sequence[int]) -> str:
     """A ToUnicode CMap for one subset: code ``i`` is the glyph of ``subset[i]``."""
-    pairs = [f"<{i:02X}> <{typed_text(code).encode('utf-16-be').hex().upper()}>"
-             for i, code in enumerate(subset)]  # fmt: skip
+    pairs = [
+        f"<{i:02X}> <{typed_text(code).encode('utf-16-be').hex().upper()}>"
+        for i, code in enumerate(subset)
+    ]
     return "\n".join(
         [
             "/CIDInit /ProcSet findresource begin",

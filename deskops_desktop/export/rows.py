@@ -56,6 +56,8 @@ class Flavour(StrEnum):
 
 
 class ColumnKind(StrEnum):
+    """How a writer formats a column (text, date, quantity, hours, integer, level)."""
+
     TEXT = "text"
     DATE = "date"
     QUANTITY = "quantity"  # Decimal, 3 places
@@ -187,9 +189,8 @@ class ExportQuery:
 
 
 MATERIAL_MODULES = frozenset(
-    {Module.PRODUCTION, Module.DISPATCH, Module.RECEIVED,
-     Module.INVENTORY, Module.ADJUSTMENTS}
-)  # fmt: skip
+    {Module.PRODUCTION, Module.DISPATCH, Module.RECEIVED, Module.INVENTORY, Module.ADJUSTMENTS}
+)
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -291,8 +292,9 @@ def _field_column(fspec: FieldSpec, flavour: Flavour) -> list[Column]:
             Column(fspec.header, "operation_code", width=7),
             Column("Operation Name", "operation_name", width=21),
         ]
-    width = {Kind.SHIFT: 9, Kind.STATUS: 11, Kind.REASON: 15, Kind.OPERATION: 9,
-             Kind.DATE: 10}.get(fspec.kind, 0)  # fmt: skip
+    width = {Kind.SHIFT: 9, Kind.STATUS: 11, Kind.REASON: 15, Kind.OPERATION: 9, Kind.DATE: 10}.get(
+        fspec.kind, 0
+    )
     closed = fspec.kind in (Kind.SHIFT, Kind.STATUS, Kind.REASON, Kind.OPERATION)
     label = fspec.label if fspec.label != fspec.header else ""
     return [Column(fspec.header, fspec.key, kind, width, guard=not closed, label=label)]
@@ -341,10 +343,13 @@ class _Totals:
 
     def table(self, order: Sequence[tuple[str, str]]) -> TotalsTable:
         metric_cols = [
-            Column(m.label if m.kind is not Kind.SIGNED_QUANTITY else "Adjustment", m.key,
-                   _VALUE_KINDS[m.kind])
+            Column(
+                m.label if m.kind is not Kind.SIGNED_QUANTITY else "Adjustment",
+                m.key,
+                _VALUE_KINDS[m.kind],
+            )
             for m in self.metrics
-        ]  # fmt: skip
+        ]
         count_col = Column("Records", "record_count", ColumnKind.INTEGER)
         rank = {key: n for n, key in enumerate(order)}
         keys = sorted(self.groups, key=lambda k: (rank.get(k, len(rank)), k))
@@ -423,6 +428,69 @@ def _raw(column: Any, fspec: FieldSpec) -> Any:
     return column
 
 
+@dataclass(frozen=True, slots=True)
+class _Cell:
+    """One field of a daily record row: the export columns it fills and how.
+
+    ``fill(day, item, stored)`` gets the record's day, its material / equipment / role, and the
+    stored values of the other fields (in ``spec.fields`` order, date and reference left out).
+    """
+
+    columns: tuple[Column, ...]
+    fill: Callable[[date, RefItem, Sequence[Any]], tuple[Any, ...]]
+
+
+def _daily_cells(
+    spec: ModuleSpec, refs: ReferenceIndex, flavour: Flavour, others: Sequence[FieldSpec]
+) -> list[_Cell]:
+    """The cells of a daily row, one per field of the module, in the import-header order."""
+    ref_field = spec.reference_field
+    ref_kind = ref_field.kind
+    positions = {f.key: i for i, f in enumerate(others)}
+
+    def the_day(day: date, _item: RefItem, _stored: Sequence[Any]) -> tuple[Any, ...]:
+        return (day,)
+
+    def the_reference(_day: date, item: RefItem, _stored: Sequence[Any]) -> tuple[Any, ...]:
+        return _ref_values(item, ref_kind)
+
+    cells: list[_Cell] = []
+    for fspec in spec.fields:
+        if fspec.kind is Kind.DATE:
+            cells.append(_Cell(tuple(_field_column(fspec, flavour)), the_day))
+        elif fspec is ref_field:
+            cells.append(_Cell(tuple(_ref_columns(fspec, refs)), the_reference))
+        else:
+            fill = _stored_value(positions[fspec.key], _converter(fspec, flavour))
+            cells.append(_Cell(tuple(_field_column(fspec, flavour)), fill))
+    return cells
+
+
+def _stored_value(
+    position: int, convert: Callable[[Any], Any]
+) -> Callable[[date, RefItem, Sequence[Any]], tuple[Any, ...]]:
+    def fill(_day: date, _item: RefItem, stored: Sequence[Any]) -> tuple[Any, ...]:
+        value = convert(stored[position])
+        return value if isinstance(value, tuple) else (value,)
+
+    return fill
+
+
+def _record_conditions(
+    spec: ModuleSpec, query: ExportQuery, ref_ids: list[str] | None
+) -> list[Any]:
+    """The WHERE of a records export: the site, the range and (optionally) the references."""
+    table = spec.table
+    conditions = [
+        table.site_id == query.site_id,
+        table.date >= query.date_from,
+        table.date <= query.date_to,
+    ]
+    if ref_ids is not None:
+        conditions.append(getattr(table, spec.reference_field.column).in_(ref_ids))
+    return conditions
+
+
 def _daily_records_table(
     services: Services,
     spec: ModuleSpec,
@@ -437,13 +505,9 @@ def _daily_records_table(
     ref_field = spec.reference_field
     others = [f for f in spec.fields if f.kind is not Kind.DATE and f is not ref_field]
     store = services.store
-    sqlite = store.is_sqlite
-    date_col = type_coerce(table.date, String) if sqlite else table.date
+    date_col = type_coerce(table.date, String) if store.is_sqlite else table.date
     ref_col = getattr(table, ref_field.column)
-    conditions = [table.site_id == query.site_id, table.date >= query.date_from,
-                  table.date <= query.date_to]  # fmt: skip
-    if ref_ids is not None:
-        conditions.append(ref_col.in_(ref_ids))
+    conditions = _record_conditions(spec, query, ref_ids)
     stmt = (
         select(table.id, date_col, ref_col, *(_raw(getattr(table, f.column), f) for f in others))
         .where(*conditions)
@@ -459,48 +523,16 @@ def _daily_records_table(
     positions = {f.key: i for i, f in enumerate(others)}
     metric_pos = [positions[m.key] for m in metrics]
     shift_pos = positions.get("shift")
-
-    # Column layout and a per-field converter from the raw value to the exported value.
-    columns: list[Column] = []
-    if flavour is Flavour.POWERBI:
-        columns += [Column("Row Key", "row_key", width=36), *_site_columns(site)]
-    converters: list[tuple[str, Any]] = []  # ("date"|"ref"|"field", position/None)
-    for fspec in spec.fields:
-        if fspec.kind is Kind.DATE:
-            columns += _field_column(fspec, flavour)
-            converters.append(("date", None))
-        elif fspec is ref_field:
-            columns += _ref_columns(fspec, refs)
-            converters.append(("ref", None))
-        else:
-            columns += _field_column(fspec, flavour)
-            converters.append(("field", (positions[fspec.key], fspec)))
-
-    field_funcs: list[Callable[[Any], Any]] = []
-    for kind, payload in converters:
-        if kind == "field":
-            field_funcs.append(_converter(payload[1], flavour))
-
-    ref_kind = ref_field.kind
+    cells = _daily_cells(spec, refs, flavour, others)
     pbi = flavour is Flavour.POWERBI
-    site_values = (site.code, site.name)
+    columns: list[Column] = (
+        [Column("Row Key", "row_key", width=36), *_site_columns(site)] if pbi else []
+    )
+    columns += [column for cell in cells for column in cell.columns]
+    head_of = (lambda record_id: (record_id, site.code, site.name)) if pbi else (lambda _id: ())
 
-    def shape(record_id: str, day: date, item: RefItem, rest: Sequence[Any]) -> tuple[Any, ...]:
-        out: list[Any] = [record_id, *site_values] if pbi else []
-        fn = iter(field_funcs)
-        for kind, payload in converters:
-            if kind == "date":
-                out.append(day)
-            elif kind == "ref":
-                out.extend(_ref_values(item, ref_kind))
-            else:
-                value = rest[payload[0]]
-                converted = next(fn)(value)
-                if isinstance(converted, tuple):
-                    out.extend(converted)
-                else:
-                    out.append(converted)
-        return tuple(out)
+    def shape(record_id: str, day: date, item: RefItem, stored: Sequence[Any]) -> tuple[Any, ...]:
+        return (*head_of(record_id), *(v for cell in cells for v in cell.fill(day, item, stored)))
 
     def generate() -> Iterator[tuple[Any, ...]]:
         dates: dict[Any, date] = {}
@@ -563,10 +595,7 @@ def _period_records_table(
     ref_field = spec.reference_field
     metrics = _metrics(spec)
     ref_col = getattr(table, ref_field.column)
-    conditions = [table.site_id == query.site_id, table.date >= query.date_from,
-                  table.date <= query.date_to]  # fmt: skip
-    if ref_ids is not None:
-        conditions.append(ref_col.in_(ref_ids))
+    conditions = _record_conditions(spec, query, ref_ids)
     sums = [func.sum(_raw(getattr(table, m.column), m)) for m in metrics]
     stmt = (
         select(table.date, ref_col, *sums, func.count())
@@ -689,10 +718,22 @@ def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HU
             if pbi and not daily:
                 days = (*days, granularity)
             yield (
-                *head, *days, m.code, m.name, m.category, m.uom,
-                r.opening, r.produced, r.received, r.dispatched, r.adjustment, r.closing,
-                r.level.value, m.low_threshold.quantize(three), m.high_threshold.quantize(three),
-            )  # fmt: skip
+                *head,
+                *days,
+                m.code,
+                m.name,
+                m.category,
+                m.uom,
+                r.opening,
+                r.produced,
+                r.received,
+                r.dispatched,
+                r.adjustment,
+                r.closing,
+                r.level.value,
+                m.low_threshold.quantize(three),
+                m.high_threshold.quantize(three),
+            )
 
     def totals() -> TotalsTable:
         cols = (

@@ -164,9 +164,10 @@ class _Styles:
         }
         # Dates left-aligned: right-aligned they run into the code column that follows.
         self.number[ColumnKind.DATE] = self._array(
-            probe_ws, number_format=NUMBER_FORMATS[ColumnKind.DATE],
+            probe_ws,
+            number_format=NUMBER_FORMATS[ColumnKind.DATE],
             alignment=Alignment(horizontal="left"),
-        )  # fmt: skip
+        )
         self.count_left = self._array(
             probe_ws, number_format="#,##0", alignment=Alignment(horizontal="left")
         )
@@ -370,8 +371,15 @@ def _summary_sheet(wb: Any, table: ExportTable, count: int, styles: _Styles) -> 
     converters = _converters(ws, totals.columns, styles)
     for row in totals.rows:
         ws.append([f(v) for f, v in zip(converters, row, strict=True)])
-    ws.append([_text(ws, "Totals never mix units: tons (TON) and loads (LOAD) are summed apart.",
-                     styles.note)])  # fmt: skip
+    ws.append(
+        [
+            _text(
+                ws,
+                "Totals never mix units: tons (TON) and loads (LOAD) are summed apart.",
+                styles.note,
+            )
+        ]
+    )
 
 
 def iter_sheet_names(base: str, rows: int) -> Iterator[str]:

@@ -12,6 +12,8 @@ from deskops_desktop.models.types import UTCDateTime
 
 
 class User(IdMixin, TimestampMixin, Base):
+    """A DeskOps user (scrypt hash; on a secured server store the server keeps the password)."""
+
     __tablename__ = "users"
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -26,6 +28,8 @@ class User(IdMixin, TimestampMixin, Base):
 
 
 class UserSite(Base):
+    """A site assigned to a user."""
+
     __tablename__ = "user_sites"
 
     user_id: Mapped[str] = mapped_column(

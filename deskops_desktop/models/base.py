@@ -31,14 +31,20 @@ ID = String(36)
 
 
 class Base(DeclarativeBase):
+    """The declarative base of every table (with the naming convention of constraints)."""
+
     metadata = MetaData(naming_convention=NAMING)
 
 
 class IdMixin:
+    """A client-made UUIDv7 primary key (records are created on laptops that may be offline)."""
+
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
 
 
 class TimestampMixin:
+    """``created_at`` / ``updated_at`` (stamped from the store's clock) and ``created_by``."""
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(ID, default=None)

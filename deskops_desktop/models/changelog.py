@@ -12,6 +12,8 @@ from deskops_desktop.models.types import UTCDateTime
 
 
 class ChangeLog(IdMixin, Base):
+    """Who changed which record when, with the old and new values."""
+
     __tablename__ = "change_log"
     __table_args__ = (Index("ix_change_log_record", "table_name", "record_id"),)
 

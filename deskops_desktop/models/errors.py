@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem of an input: the field, what is wrong, and the row of a file or paste."""
+
     field: str
     message: str
     row: int | None = None  # 1-based data row for imports/paste; None for a single record
@@ -29,6 +31,8 @@ class DeskOpsError(Exception):
 
 
 class ValidationError(DeskOpsError):
+    """Every problem of an input at once (forms show each next to its field)."""
+
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
         self.problems = tuple(problems)
         shown = "; ".join(str(p) for p in self.problems[:MESSAGE_PROBLEMS])
@@ -45,6 +49,8 @@ class PermissionDenied(DeskOpsError):
 
 
 class NotFound(DeskOpsError):
+    """The record, site or user does not exist (any more)."""
+
     pass
 
 

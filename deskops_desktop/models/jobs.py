@@ -18,6 +18,8 @@ ACTIVE_JOB_STATES = (JOB_PENDING, JOB_PROCESSING)
 
 
 class ExportJob(IdMixin, Base):
+    """An export in the queue: what was asked, its state and progress, and the file it made."""
+
     __tablename__ = "export_jobs"
     __table_args__ = (Index("ix_export_jobs_user_status", "user_id", "status"),)
 
@@ -44,6 +46,8 @@ class ExportJob(IdMixin, Base):
 
 
 class ExportAudit(IdMixin, Base):
+    """A completed export kept for the audit (who, what, how big, its hash, downloads)."""
+
     __tablename__ = "export_audits"
 
     job_id: Mapped[str] = mapped_column(ID)

@@ -36,6 +36,8 @@ from deskops_desktop.models.records import (
 
 
 class Kind(StrEnum):
+    """What a field holds; it decides the parser, the widget and the export column type."""
+
     DATE = "date"
     QUANTITY = "quantity"
     SIGNED_QUANTITY = "signed_quantity"
@@ -62,6 +64,8 @@ REFERENCE_KINDS = {
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """One field of a module: key, import header, label, kind and limits."""
+
     key: str
     header: str
     label: str
@@ -77,6 +81,8 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class ModuleSpec:
+    """Everything about one record module that forms, imports, exports and the ledger need."""
+
     module: Module
     title: str
     table: type[RecordMixin]

@@ -20,6 +20,8 @@ from deskops_desktop.models.types import Centi, Milli
 
 
 class RecordMixin(IdMixin, TimestampMixin):
+    """The columns every record has: site, date, notes, version (optimistic lock), timestamps."""
+
     if TYPE_CHECKING:
         # Every concrete record class is a mapped table with a keyword constructor.
         __tablename__: Any
@@ -43,6 +45,8 @@ class RecordMixin(IdMixin, TimestampMixin):
 
 
 class Production(RecordMixin, Base):
+    """Crusher output of a product (tons or loads) on a day, shift and operation."""
+
     __tablename__ = "production"
     extra_args = (UniqueConstraint("site_id", "date", "shift", "material_id", "operation"),)
 
@@ -53,6 +57,8 @@ class Production(RecordMixin, Base):
 
 
 class Dispatch(RecordMixin, Base):
+    """Material leaving the site (a delivery, trips, the customer and DR number)."""
+
     __tablename__ = "dispatches"
 
     material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"))
@@ -64,6 +70,8 @@ class Dispatch(RecordMixin, Base):
 
 
 class Received(RecordMixin, Base):
+    """Material coming in (C&D loads), with its source and vehicle."""
+
     __tablename__ = "received"
 
     material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"))
@@ -73,6 +81,8 @@ class Received(RecordMixin, Base):
 
 
 class EquipmentLog(RecordMixin, Base):
+    """Hours and status of a piece of equipment on a day and shift."""
+
     __tablename__ = "equipment_logs"
     extra_args = (UniqueConstraint("site_id", "date", "equipment_id", "shift"),)
 
@@ -84,6 +94,8 @@ class EquipmentLog(RecordMixin, Base):
 
 
 class ManpowerLog(RecordMixin, Base):
+    """Headcount and hours of a manpower role on a day and shift."""
+
     __tablename__ = "manpower_logs"
     extra_args = (UniqueConstraint("site_id", "date", "role_id", "shift"),)
 

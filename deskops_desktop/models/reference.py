@@ -19,6 +19,8 @@ DEFAULT_HIGH_THRESHOLD = Decimal("500")
 
 
 class Site(IdMixin, TimestampMixin, Base):
+    """A plant (code, name, place, IANA time zone)."""
+
     __tablename__ = "sites"
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -29,6 +31,8 @@ class Site(IdMixin, TimestampMixin, Base):
 
 
 class Material(IdMixin, TimestampMixin, Base):
+    """A material with its category, unit and LOW / HEALTHY thresholds."""
+
     __tablename__ = "materials"
 
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -44,6 +48,8 @@ class Material(IdMixin, TimestampMixin, Base):
 
 
 class Equipment(IdMixin, TimestampMixin, Base):
+    """A machine of the plant and its type."""
+
     __tablename__ = "equipment"
 
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -54,6 +60,8 @@ class Equipment(IdMixin, TimestampMixin, Base):
 
 
 class ManpowerRole(IdMixin, TimestampMixin, Base):
+    """A job on site (driver, crusher operator, …)."""
+
     __tablename__ = "manpower_roles"
 
     code: Mapped[str] = mapped_column(String(40), unique=True)

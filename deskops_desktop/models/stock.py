@@ -22,6 +22,8 @@ from deskops_desktop.models.base import ID, Base
 
 
 class StockDay(Base):
+    """The maintained ledger row of a site, material and day (flows and closing, thousandths)."""
+
     __tablename__ = "stock_days"
     # WITHOUT ROWID on SQLite: rows clustered by (site, material, day), so a back-dated
     # roll-forward rewrites a few contiguous pages instead of one page per later day.

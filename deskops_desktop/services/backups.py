@@ -42,7 +42,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from deskops_desktop.models.errors import DeskOpsError
-from deskops_desktop.services.store import Store, data_dir
+from deskops_desktop.services.paths import data_dir
+from deskops_desktop.services.store import Store
 from deskops_desktop.services.store_location import check_store_location
 
 log = logging.getLogger(__name__)

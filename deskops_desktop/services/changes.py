@@ -18,6 +18,8 @@ from deskops_desktop.models.modules import SPECS
 
 
 class Area(StrEnum):
+    """What a page can show; a ``ChangeSet`` lists the areas a write touched."""
+
     PRODUCTION = "production"
     DISPATCH = "dispatch"
     RECEIVED = "received"

@@ -67,6 +67,8 @@ MAX_DAYS = 3660
 
 @dataclass(frozen=True)
 class DemoSite:
+    """A site the demo generator creates (code, name, place, time zone)."""
+
     code: str
     name: str
     location: str

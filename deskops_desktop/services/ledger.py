@@ -107,6 +107,8 @@ class LedgerTotal:
 
 @dataclass(frozen=True)
 class Ledger:
+    """A ledger for one site and range: its rows, category and grand totals (never mixing units)."""
+
     site: SiteInfo
     date_from: date
     date_to: date
@@ -119,6 +121,8 @@ class Ledger:
 
 @dataclass(frozen=True)
 class LedgerPage:
+    """One page of ledger rows and how many there are in all (the table pages 50 at a time)."""
+
     rows: tuple[LedgerRow, ...]
     total: int
     offset: int
@@ -135,6 +139,12 @@ def check_range(date_from: date, date_to: date) -> None:
 
 
 class LedgerService:
+    """The stock ledger per site, material and day (daily, weekly, monthly).
+
+    Read from the maintained ``stock_days`` rows; ``verify`` compares them with a recomputation
+    from the records.
+    """
+
     def __init__(self, store: Store) -> None:
         self._store = store
         self._now = store.clock.now
@@ -162,14 +172,14 @@ class LedgerService:
             else _fold(daily, granularity, date_from, date_to)
         )
         return Ledger(
-            site,
-            date_from,
-            date_to,
-            granularity,
-            category,
-            tuple(rows),
-            tuple(t for t in totals if t.category is not None),
-            tuple(t for t in totals if t.category is None),
+            site=site,
+            date_from=date_from,
+            date_to=date_to,
+            granularity=granularity,
+            category=category,
+            rows=tuple(rows),
+            category_totals=tuple(t for t in totals if t.category is not None),
+            grand_totals=tuple(t for t in totals if t.category is None),
         )
 
     def page(

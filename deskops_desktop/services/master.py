@@ -34,6 +34,8 @@ from deskops_desktop.services.store import Store
 
 @dataclass(frozen=True)
 class TargetInfo:
+    """A daily production target of a site (or one material of it) from a date on."""
+
     id: str
     site_id: str
     material_code: str | None
@@ -42,6 +44,10 @@ class TargetInfo:
 
 
 class MasterDataService:
+    """Sites, materials, equipment, manpower roles and production targets (administrators write;
+    everyone reads what their role may see). Writes return ``Changed[...]`` with ``MASTER_CHANGED``.
+    """
+
     def __init__(self, store: Store) -> None:
         self._store = store
 

@@ -62,6 +62,10 @@ def _daily(
 
 
 class ModuleChartService:
+    """The series behind each module page's chart (per day, or per unit / role for equipment and
+    manpower), computed with the dashboard's own definitions.
+    """
+
     def __init__(self, store: Store) -> None:
         self._store = store
         self._now = store.clock.now

@@ -78,6 +78,13 @@ class RecordRow:
 
 
 class RecordService:
+    """The records of every module: create, update, delete (one or many), list, count.
+
+    Each write is one unit of work that validates with the shared rules, checks the role, keeps the
+    ledger in step and writes the change log; it returns ``Changed[...]``. Reads return
+    ``RecordRow`` values and filter and sort in SQL.
+    """
+
     def __init__(self, store: Store) -> None:
         self._store = store
         self._now = store.clock.now
@@ -522,17 +529,17 @@ def _make_row(
     spec: ModuleSpec, record: RecordMixin, values: dict[str, Any], name: str, uom: str
 ) -> RecordRow:
     return RecordRow(
-        spec.module,
-        record.id,
-        record.site_id,
-        record.date,
-        values,
-        name,
-        uom,
-        record.version,
-        record.created_by,
-        record.created_at,
-        record.updated_at,
+        module=spec.module,
+        id=record.id,
+        site_id=record.site_id,
+        date=record.date,
+        values=values,
+        ref_name=name,
+        uom=uom,
+        version=record.version,
+        created_by=record.created_by,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
     )
 
 

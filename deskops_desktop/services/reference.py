@@ -16,6 +16,8 @@ from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, 
 
 @dataclass(frozen=True)
 class SiteInfo:
+    """A site as every layer passes it around (a value; ``today(now)`` is the site's date)."""
+
     id: str
     code: str
     name: str
@@ -37,7 +39,14 @@ class SiteInfo:
 
 
 def site_info(site: Site) -> SiteInfo:
-    return SiteInfo(site.id, site.code, site.name, site.location, site.timezone, site.active)
+    return SiteInfo(
+        id=site.id,
+        code=site.code,
+        name=site.name,
+        location=site.location,
+        timezone=site.timezone,
+        active=site.active,
+    )
 
 
 def load_site(session: Session, site_id: str) -> SiteInfo:
@@ -59,24 +68,40 @@ def find_site(session: Session, code: str) -> SiteInfo:
 def load_reference_index(session: Session) -> ReferenceIndex:
     materials = tuple(
         RefItem(
-            m.id,
-            m.code,
-            m.name,
-            m.active,
-            m.category,
-            m.uom,
-            m.sort_order,
-            m.low_threshold,
-            m.high_threshold,
+            id=m.id,
+            code=m.code,
+            name=m.name,
+            active=m.active,
+            category=m.category,
+            uom=m.uom,
+            sort_order=m.sort_order,
+            low_threshold=m.low_threshold,
+            high_threshold=m.high_threshold,
         )
         for m in session.scalars(select(Material).order_by(Material.sort_order, Material.code))
     )
     equipment = tuple(
-        RefItem(e.id, e.code, e.name, e.active, e.type, "", e.sort_order)
+        RefItem(
+            id=e.id,
+            code=e.code,
+            name=e.name,
+            active=e.active,
+            category=e.type,
+            uom="",
+            sort_order=e.sort_order,
+        )
         for e in session.scalars(select(Equipment).order_by(Equipment.sort_order, Equipment.code))
     )
     roles = tuple(
-        RefItem(r.id, r.code, r.name, r.active, "", "", r.sort_order)
+        RefItem(
+            id=r.id,
+            code=r.code,
+            name=r.name,
+            active=r.active,
+            category="",
+            uom="",
+            sort_order=r.sort_order,
+        )
         for r in session.scalars(
             select(ManpowerRole).order_by(ManpowerRole.sort_order, ManpowerRole.code)
         )

@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,23 +32,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from deskops_desktop.models import reference_data as ref
 from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
+from deskops_desktop.services.paths import data_dir, default_db_url
 from deskops_desktop.services.secrets import with_keyring_password
 from deskops_desktop.services.store_location import check_store_location
 
-APP_NAME = "DeskOps"
 ENV_DB_URL = "DESKOPS_DB_URL"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
-
-
-def data_dir() -> Path:
-    """DeskOps' per-user data folder: the default store, its ``backups/`` and nothing synced."""
-    return platformdirs.user_data_path(APP_NAME, APP_NAME)
-
-
-def default_db_url() -> str:
-    return f"sqlite:///{data_dir() / 'deskops.sqlite3'}"
 
 
 def resolve_db_url(explicit: str | None = None) -> str:

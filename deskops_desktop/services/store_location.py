@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from deskops_desktop.models.errors import DeskOpsError
+from deskops_desktop.services.paths import data_dir
 
 # Folder names that are the root of a sync client's folder (compared case-insensitively).
 SYNC_FOLDER_NAMES = {
@@ -218,7 +219,5 @@ def check_store_location(path: str | PurePath, default_folder: Path | None = Non
     if problem is None:
         return
     if default_folder is None:
-        from deskops_desktop.services.store import data_dir
-
         default_folder = data_dir()
     raise StoreLocationError(refusal_message(path, problem, default_folder))

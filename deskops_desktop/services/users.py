@@ -47,6 +47,8 @@ _USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 @dataclass(frozen=True)
 class UserInfo:
+    """A user as the admin pages list them (no password hash)."""
+
     id: str
     username: str
     display_name: str
@@ -58,6 +60,11 @@ class UserInfo:
 
 
 class UserService:
+    """Users, their roles and sites, passwords and sign-in (with the lockout after failed tries).
+
+    On a secured PostgreSQL store every user is also a login role (``pg_security``).
+    """
+
     def __init__(self, store: Store) -> None:
         self._store = store
         self._now = store.clock.now
@@ -465,12 +472,12 @@ def _info(session: Session, user: User) -> UserInfo:
         )
     )
     return UserInfo(
-        user.id,
-        user.username,
-        user.display_name,
-        Role(user.role),
-        codes,
-        user.active,
-        user.locked_until,
-        user.failed_logins,
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        site_codes=codes,
+        active=user.active,
+        locked_until=user.locked_until,
+        failed_logins=user.failed_logins,
     )

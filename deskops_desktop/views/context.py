@@ -10,6 +10,8 @@ from deskops_desktop.services.reference import SiteInfo
 
 @dataclass(frozen=True)
 class PageContext:
+    """What the header selects for every page: the site and the date range."""
+
     site: SiteInfo
     date_from: date
     date_to: date

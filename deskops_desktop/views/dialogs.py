@@ -218,6 +218,8 @@ class SetupDialog(QDialog):
 
 
 class ChangePasswordDialog(QDialog):
+    """The signed-in user's own password: old once, new twice; problems shown next to the fields."""
+
     def __init__(self, change: Callable[[str, str], object], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Change password")

@@ -283,9 +283,12 @@ class ExportDialog(QDialog):
 
     def _mark(self, key: str, invalid: bool) -> None:
         widgets: list[QWidget] = {
-            "site": [self.site_combo], "date_from": [self.from_edit], "date_to": [self.to_edit],
-            "destination": [self.destination_edit], "category": [self.category_combo],
-        }.get(key, [])  # type: ignore[assignment]  # fmt: skip
+            "site": [self.site_combo],
+            "date_from": [self.from_edit],
+            "date_to": [self.to_edit],
+            "destination": [self.destination_edit],
+            "category": [self.category_combo],
+        }.get(key, [])  # type: ignore[assignment]
         for widget in widgets:
             widget.setProperty("invalid", "true" if invalid else "false")
             widget.style().unpolish(widget)

@@ -139,8 +139,13 @@ class ExportPanel(QDockWidget):
         self.new_button = QPushButton("New export…")
         self.new_button.setProperty("role", "primary")
         actions = QHBoxLayout()
-        for button in (self.open_button, self.folder_button, self.save_button, self.retry_button,
-                       self.remove_button):  # fmt: skip
+        for button in (
+            self.open_button,
+            self.folder_button,
+            self.save_button,
+            self.retry_button,
+            self.remove_button,
+        ):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(self.clear_button)
@@ -484,9 +489,12 @@ class ExportPanel(QDockWidget):
 
     def _confirm(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(
-            self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+            title,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
-        )  # fmt: skip
+        )
         return answer == QMessageBox.StandardButton.Yes
 
 

@@ -66,6 +66,8 @@ def checklist(options: Sequence[tuple[str, Any]], checked: Sequence[Any]) -> QLi
 
 
 class FormDialog(QDialog):
+    """A small form for an admin action (add a site, a user…): every problem next to its field."""
+
     def __init__(
         self,
         title: str,

@@ -59,6 +59,8 @@ def reduced_motion() -> bool:
 
 
 class Sparkline(QWidget):
+    """The 7-day line under a KPI figure (painted with QPainter, no chart library)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.values: list[float] = []
@@ -88,6 +90,8 @@ class Sparkline(QWidget):
 
 
 class KpiCard(QFrame):
+    """One KPI card: per-unit figures, the change against the previous period, a 7-day sparkline."""
+
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setProperty("role", "card")

@@ -26,6 +26,8 @@ _Index = QModelIndex | QPersistentModelIndex
 
 @dataclass(frozen=True)
 class LedgerColumn:
+    """One column of the ledger table: header, how to read it from a row, how to sort it."""
+
     header: str
     key: Callable[[LedgerRow], Any]
     numeric: bool = False
@@ -61,6 +63,10 @@ def explain(row: LedgerRow) -> str:
 
 
 class LedgerTableModel(QAbstractTableModel):
+    """The ledger rows of the inventory page as a Qt table model, paged in memory 50 at a time,
+    sorted on precomputed keys; closing cells coloured by level.
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self._all: list[LedgerRow] = []

@@ -33,6 +33,8 @@ Count = Callable[[], int]
 
 @dataclass(frozen=True)
 class Column:
+    """One column of the records table: its header, the value key and how to show it."""
+
     key: str  # FieldSpec.key, or "name" / "uom" for the extra display columns
     header: str
     kind: Kind | None
@@ -69,6 +71,10 @@ def format_value(kind: Kind | None, value: Any) -> str:
 
 
 class RecordTableModel(QAbstractTableModel):
+    """The records of a module page as a Qt table model: fetched 500 rows at a time, sorted and
+    filtered in SQL by the page's ``fetch`` function; ``data()`` never touches the database.
+    """
+
     def __init__(self, spec: ModuleSpec) -> None:
         super().__init__()
         self.spec = spec

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QWidget
 
 
 class ShowRefresher(QObject):
+    """Reload a page now when it is visible, or the next time it is shown (see the module)."""
+
     def __init__(self, page: QWidget, reload: Callable[[], None]) -> None:
         super().__init__(page)
         self._page = page

@@ -31,6 +31,8 @@ from deskops_desktop.views.theme import tabular_font
 
 
 class StockCountDialog(QDialog):
+    """A stock count: the book closing, what was counted, the difference saved as an adjustment."""
+
     def __init__(
         self,
         data: DataGateway,

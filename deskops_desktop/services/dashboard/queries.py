@@ -1,0 +1,294 @@
+"""The dashboard's computations over one open session (``SnapshotQuery``).
+
+Equipment and manpower have no maintained rows; they are aggregated in SQL (GROUP BY) on the
+indexed ``(site_id, date)``. Each method reads only what it needs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deskops_desktop.models.enums import SHIFT_HOURS, Uom
+from deskops_desktop.models.reference import ProductionTarget
+from deskops_desktop.models.types import from_centi
+from deskops_desktop.services.dashboard.maths import (
+    average,
+    days_between,
+    decimals,
+    material_level,
+    share,
+    sql_text,
+    target_on,
+    unit_figure,
+)
+from deskops_desktop.services.dashboard.stock_window import FLOWS, PREVIOUS_FLOWS, StockWindow
+from deskops_desktop.services.dashboard.values import (
+    HUNDRED,
+    SHIFT_ORDER,
+    SPARKLINE_DAYS,
+    UNITS,
+    EquipmentUtilisation,
+    FlowSeries,
+    InventoryOverTime,
+    Kpi,
+    KpiSet,
+    ManpowerByRoleShift,
+    ManpowerShiftSeries,
+    MaterialLevel,
+    MaterialSeries,
+    MaterialTargetSeries,
+    ProductionVsTarget,
+    ReceivedDispatched,
+)
+from deskops_desktop.services.reference import load_reference_index, load_site
+
+
+def kpi_window_start(date_from: date, date_to: date) -> date:
+    """The stock window the cards need: the period plus the sparkline's 7 days. The previous
+    period is summed in SQL instead (``PREVIOUS_FLOWS``), which halves the rows read."""
+    return min(date_from, date_to - timedelta(days=SPARKLINE_DAYS - 1))
+
+
+class SnapshotQuery:
+    """The computations, over one open session. Each method reads only what it needs."""
+
+    def __init__(
+        self, session: Session, site_id: str, date_from: date, date_to: date, now: datetime
+    ):
+        self.session = session
+        self.site_id = site_id
+        self.date_from = date_from
+        self.date_to = date_to
+        self.site = load_site(session, site_id)
+        self.today = self.site.today(now)
+        self.refs = load_reference_index(session)
+        self.days = days_between(date_from, date_to)
+
+    def stock(self, start: date) -> StockWindow:
+        return StockWindow(
+            self.session, self.site_id, self.refs, min(start, self.date_from), self.date_to
+        )
+
+    # ----- KPI cards
+    def kpis(self, stock: StockWindow) -> KpiSet:
+        length = len(self.days)
+        prev_to = self.date_from - timedelta(days=1)
+        prev_from = self.date_from - timedelta(days=length)
+        spark = days_between(self.date_to - timedelta(days=SPARKLINE_DAYS - 1), self.date_to)
+
+        before: dict[str, tuple[int, int, int]] = {
+            uom: (int(p or 0), int(r or 0), int(d or 0))
+            for uom, p, r, d in self.session.execute(
+                PREVIOUS_FLOWS,
+                {
+                    "s": self.site_id,
+                    "m": [m.id for m in self.refs.materials],
+                    "a": prev_from,
+                    "b": prev_to,
+                },
+            ).all()
+        }
+
+        def flow_kpi(key: str, title: str, flow: str) -> Kpi:
+            figures = []
+            for uom in UNITS:
+                current = stock.flow_total(uom, flow, self.date_from, self.date_to)
+                previous = before.get(uom, (0, 0, 0))[FLOWS.index(flow)]
+                line = stock.flow_days(uom, flow, spark[0], spark[-1])
+                if uom != Uom.TON and not (current or previous or any(line)):
+                    continue
+                figures.append(unit_figure(uom, current, previous, line))
+            return Kpi(key, title, tuple(figures))
+
+        inventory = []
+        for uom in UNITS:
+            if uom != Uom.TON and not stock.materials_of(uom):
+                continue
+            inventory.append(
+                unit_figure(
+                    uom,
+                    stock.unit_closing(uom, self.date_to),
+                    stock.unit_closing(uom, prev_to),
+                    [stock.unit_closing(uom, d) for d in spark],
+                )
+            )
+        return KpiSet(
+            date_from=self.date_from,
+            date_to=self.date_to,
+            previous_from=prev_from,
+            previous_to=prev_to,
+            sparkline_days=spark,
+            production=flow_kpi("production", "Production", "produced"),
+            received=flow_kpi("received", "Received", "received"),
+            dispatched=flow_kpi("dispatched", "Dispatched", "dispatched"),
+            inventory=Kpi("inventory", "Current inventory", tuple(inventory)),
+        )
+
+    # ----- charts
+    def received_dispatched(self, stock: StockWindow) -> ReceivedDispatched:
+        units = []
+        for uom in UNITS:
+            received = stock.flow_days(uom, "received", self.date_from, self.date_to)
+            dispatched = stock.flow_days(uom, "dispatched", self.date_from, self.date_to)
+            if uom != Uom.TON and not (any(received) or any(dispatched)):
+                continue
+            units.append(
+                FlowSeries(
+                    uom,
+                    decimals(received),
+                    decimals(dispatched),
+                    decimals(r - d for r, d in zip(received, dispatched, strict=True)),
+                )
+            )
+        return ReceivedDispatched(self.days, tuple(units))
+
+    def production_vs_target(self, stock: StockWindow) -> ProductionVsTarget:
+        rows = self.session.execute(
+            select(
+                ProductionTarget.material_id,
+                ProductionTarget.from_date,
+                ProductionTarget.daily_tons,
+            )
+            .where(
+                ProductionTarget.site_id == self.site_id, ProductionTarget.from_date <= self.date_to
+            )
+            .order_by(ProductionTarget.from_date, ProductionTarget.created_at, ProductionTarget.id)
+        )
+        targets: dict[str | None, list[tuple[date, Decimal]]] = {}
+        for material_id, from_date, tons in rows:
+            targets.setdefault(material_id, []).append((from_date, tons))
+        overall = targets.pop(None, [])
+        total = stock.flow_days(Uom.TON.value, "produced", self.date_from, self.date_to)
+        by_material = []
+        for m in self.refs.materials:
+            if m.id not in targets:
+                continue
+            if m.id in stock.produced:
+                first, last = stock.offset(self.date_from), stock.offset(self.date_to)
+                produced = decimals(stock.produced[m.id][first : last + 1])
+            else:
+                produced = decimals([0] * len(self.days))
+            by_material.append(
+                MaterialTargetSeries(
+                    m.code, m.name, produced, tuple(target_on(targets[m.id], d) for d in self.days)
+                )
+            )
+        return ProductionVsTarget(
+            self.days,
+            decimals(total),
+            tuple(target_on(overall, d) for d in self.days),
+            tuple(by_material),
+        )
+
+    def inventory_over_time(self, stock: StockWindow) -> InventoryOverTime:
+        first, last = stock.offset(self.date_from), stock.offset(self.date_to)
+        return InventoryOverTime(
+            self.days,
+            tuple(
+                MaterialSeries(
+                    code=m.code,
+                    name=m.name,
+                    category=m.category,
+                    uom=m.uom,
+                    low=m.low_threshold,
+                    high=m.high_threshold,
+                    closing=decimals(stock.closing[m.id][first : last + 1]),
+                )
+                for m in stock.materials
+            ),
+        )
+
+    def top_levels(
+        self, stock: StockWindow, as_of: date, n: int, uom: str | None
+    ) -> tuple[MaterialLevel, ...]:
+        levels = [
+            material_level(m, stock.closing_on(m.id, as_of))
+            for m in stock.materials
+            if uom is None or m.uom == uom
+        ]
+        # Stable sort: equal closings keep the display order.
+        levels.sort(key=lambda lv: lv.closing, reverse=True)
+        return tuple(levels[: max(n, 0)])
+
+    def utilisation(self) -> tuple[EquipmentUtilisation, ...]:
+        shift_centi = SHIFT_HOURS * 100
+        result = self.session.execute(
+            sql_text(
+                "SELECT equipment_id, SUM(hours * count),"
+                f" SUM(CASE WHEN hours > {shift_centi} THEN hours ELSE {shift_centi} END * count),"
+                " COUNT(*) FROM equipment_logs WHERE site_id = :s AND date >= :a AND date <= :b"
+                " GROUP BY equipment_id",
+                "a",
+                "b",
+            ),
+            {"s": self.site_id, "a": self.date_from, "b": self.date_to},
+        )
+        sums = {e: (int(op or 0), int(av or 0), int(n)) for e, op, av, n in result}
+        out = []
+        for item in self.refs.equipment:
+            if item.id not in sums:
+                continue
+            operating, available, logs = sums[item.id]
+            idle = max(available - operating, 0)
+            op_share = idle_share = None
+            if available > 0:
+                op_share = share(min(operating, available), available)
+                idle_share = HUNDRED - op_share
+            out.append(
+                EquipmentUtilisation(
+                    code=item.code,
+                    name=item.name,
+                    type=item.category,
+                    operating_hours=from_centi(operating),
+                    available_hours=from_centi(available),
+                    idle_hours=from_centi(idle),
+                    operating_share=op_share,
+                    idle_share=idle_share,
+                    logs=logs,
+                )
+            )
+        return tuple(out)
+
+    def manpower(self) -> ManpowerByRoleShift:
+        params = {"s": self.site_id, "a": self.date_from, "b": self.date_to}
+        where = "WHERE site_id = :s AND date >= :a AND date <= :b"
+        cells: dict[tuple[str, str], tuple[int, int]] = {}
+        for role_id, shift, heads, centi in self.session.execute(
+            sql_text(
+                f"SELECT role_id, shift, SUM(headcount), SUM(headcount * hours) FROM manpower_logs"
+                f" {where} GROUP BY role_id, shift",
+                "a",
+                "b",
+            ),
+            params,
+        ):
+            cells[(role_id, shift or "")] = (int(heads or 0), int(centi or 0))
+        days_logged = int(
+            self.session.execute(
+                sql_text(f"SELECT COUNT(DISTINCT date) FROM manpower_logs {where}", "a", "b"),
+                params,
+            ).scalar()
+            or 0
+        )
+        roles = [r for r in self.refs.roles if any(k[0] == r.id for k in cells)]
+        present = {k[1] for k in cells}
+        layers = []
+        for shift in SHIFT_ORDER:
+            if shift not in present:
+                continue
+            heads = tuple(cells.get((r.id, shift), (0, 0))[0] for r in roles)
+            layers.append(
+                ManpowerShiftSeries(
+                    shift,
+                    heads,
+                    tuple(average(h, days_logged) for h in heads),
+                    tuple(from_centi(cells.get((r.id, shift), (0, 0))[1]) for r in roles),
+                )
+            )
+        return ManpowerByRoleShift(
+            tuple(r.code for r in roles), tuple(r.name for r in roles), tuple(layers), days_logged
+        )
