@@ -18,6 +18,9 @@ Invariants a newcomer must not break:
   module (binary, empty, not UTF-8, missing columns, too large, a zip bomb posing as .xlsx) raises
   ``ImportFileError``; rows that break the rules raise ``ImportRejected``. Both are
   ``DeskOpsError``s.
+- **Excel error cells are problems** (``row 7, Quantity: shows the Excel error #DIV/0!; …``),
+  all of them listed at once, before the rows are validated: the reader cannot validate, and a
+  broken formula usually means more values to fix.
 - Qt-free, like every service.
 """
 
@@ -30,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from deskops_desktop.models.enums import RECORD_MODULES, Module, Role
 from deskops_desktop.models.errors import DeskOpsError, PermissionDenied, Problem, ValidationError
@@ -157,7 +160,12 @@ def parse_tsv(text: str, module: Module) -> SheetData:
 
 
 def read_xlsx(path: str | Path, module: Module) -> SheetData:
-    """The first worksheet of an .xlsx, typed cells kept (dates, numbers) for the validators."""
+    """The first worksheet of an .xlsx, typed cells kept (dates, numbers) for the validators.
+
+    Formulas count by the value the spreadsheet saved with them (a formula openpyxl wrote, never
+    opened in Excel, has none and reads as empty). Cells showing an Excel error refuse the
+    import, every one of them named (``ImportRejected``).
+    """
     file = Path(path)
     _check_file(file)
     _check_zip(file)
@@ -177,7 +185,7 @@ def read_xlsx(path: str | Path, module: Module) -> SheetData:
         # The <dimension> tag may lie (some generators write A1); trust the rows themselves,
         # or rows past the stated size would be dropped without a word.
         sheet.reset_dimensions()
-        rows = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+        rows = _openpyxl_rows(sheet.iter_rows(min_row=1, min_col=1))
         return _guarded_rows(rows, module, name=file.name, header_optional=False)
     except DeskOpsError:
         raise
@@ -276,6 +284,23 @@ def _check_zip(file: Path) -> None:
         )
 
 
+# ------------------------------------------------------------------------------ xlsx
+@dataclass(frozen=True, slots=True)
+class _ExcelError:
+    """A cell that shows an Excel error (``#DIV/0!``, ``#N/A``…): its formula failed."""
+
+    code: str
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def _openpyxl_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[object]]:
+    """openpyxl's cell values, error cells marked (openpyxl gives their text, e.g. "#N/A")."""
+    for cells in rows:
+        yield [_ExcelError(str(c.value)) if c.data_type == "e" else c.value for c in cells]
+
+
 def _parse_delimited(raw: BinaryIO, module: Module, delimiter: str, *, name: str) -> SheetData:
     head = raw.read(_SNIFF_BYTES)
     raw.seek(0)
@@ -359,6 +384,7 @@ def _map_rows(
 
     out_rows: list[Mapping[str, object]] = []
     numbers: list[int] = []
+    errors: list[Problem] = []
     text_keys = {f.key for _, f in plan if f.kind is Kind.TEXT}
 
     def take(row_number: int, cells: Sequence[object]) -> None:
@@ -368,6 +394,10 @@ def _map_rows(
         for index, fspec in plan:
             value = cells[index] if index < width else None
             if value is None:
+                continue
+            if type(value) is _ExcelError:
+                errors.append(Problem(fspec.header, _error_message(value), row_number))
+                blank = False
                 continue
             if isinstance(value, str):
                 if "\x00" in value:
@@ -395,6 +425,8 @@ def _map_rows(
         take(row_number, cells)
     for row_number, cells in enumerate(rows, start=header_row + 1):
         take(row_number, cells)
+    if errors:
+        raise ImportRejected(errors)
     if not out_rows:
         what = "no data rows below the header" if has_header else "no data rows"
         raise ImportFileError(f"{name} has {what}")
@@ -449,6 +481,10 @@ def _cell_text(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def _error_message(error: _ExcelError) -> str:
+    return f"shows the Excel error {error.code}; correct its formula or type the value"
 
 
 def _column_letter(index: int) -> str:
