@@ -20,6 +20,7 @@ from typing import TextIO
 
 from deskops_desktop.models.display import exact_milli, summary_milli
 from deskops_desktop.models.errors import DeskOpsError
+from deskops_desktop.models.stock import LEDGER_FIGURES
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.ledger import Ledger, LedgerTotal
@@ -35,12 +36,7 @@ INVENTORY_COLUMNS = (
     "Material",
     "Category",
     "UOM",
-    "Opening",
-    "Produced",
-    "Received",
-    "Dispatched",
-    "Adjustment",
-    "Closing",
+    *LEDGER_FIGURES,
     "Level",
 )
 

@@ -40,6 +40,7 @@ from deskops_desktop.models.modules import (
     ReferenceIndex,
     RefItem,
 )
+from deskops_desktop.models.stock import LEDGER_FIGURES
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.ledger import Ledger, LedgerTotal, check_range
@@ -664,7 +665,6 @@ def _period_end(start: date, granularity: Granularity) -> date:
 
 
 # ------------------------------------------------------------------------------ inventory
-_LEDGER_FIGURES = ("Opening", "Produced", "Received", "Dispatched", "Adjustment", "Closing")
 
 
 def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HUMAN) -> ExportTable:
@@ -692,7 +692,7 @@ def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HU
         Column("UOM", "uom", width=4, guard=False),
     ]
     first_figure = len(columns)
-    columns += [Column(name, name.lower(), ColumnKind.QUANTITY) for name in _LEDGER_FIGURES]
+    columns += [Column(name, name.lower(), ColumnKind.QUANTITY) for name in LEDGER_FIGURES]
     columns += [
         Column("Level", "level", ColumnKind.LEVEL, 7, guard=False),
         Column("Low Threshold", "low_threshold", ColumnKind.QUANTITY),
@@ -739,7 +739,7 @@ def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HU
         cols = (
             Column("Category", "material_category"),
             Column("UOM", "uom"),
-            *(Column(n, n.lower(), ColumnKind.QUANTITY) for n in _LEDGER_FIGURES),
+            *(Column(n, n.lower(), ColumnKind.QUANTITY) for n in LEDGER_FIGURES),
         )
         rows = [_ledger_total_row(t) for t in (*ledger.category_totals, *ledger.grand_totals)]
         return TotalsTable(cols, tuple(rows))

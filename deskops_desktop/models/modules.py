@@ -34,6 +34,10 @@ from deskops_desktop.models.records import (
     RecordMixin,
 )
 
+# The design's stock thresholds of a material that has none of its own (DOMAIN.md, Levels).
+DEFAULT_LOW = Decimal(100)
+DEFAULT_HIGH = Decimal(500)
+
 
 class Kind(StrEnum):
     """What a field holds; it decides the parser, the widget and the export column type."""
@@ -116,8 +120,8 @@ class RefItem:
     category: str = ""
     uom: str = ""
     sort_order: int = 0
-    low_threshold: Decimal = Decimal(100)
-    high_threshold: Decimal = Decimal(500)
+    low_threshold: Decimal = DEFAULT_LOW
+    high_threshold: Decimal = DEFAULT_HIGH
 
     @property
     def label(self) -> str:

@@ -20,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from deskops_desktop.models.base import ID, Base
 
+# The figures of a ledger row, in the order every table, file and CLI line shows them.
+LEDGER_FIGURES = ("Opening", "Produced", "Received", "Dispatched", "Adjustment", "Closing")
+
 
 class StockDay(Base):
     """The maintained ledger row of a site, material and day (flows and closing, thousandths)."""

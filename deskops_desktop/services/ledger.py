@@ -30,7 +30,7 @@ from deskops_desktop.models.stock import StockDay
 from deskops_desktop.models.types import from_milli, to_milli
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
-from deskops_desktop.services.store import Store
+from deskops_desktop.services.store import StoreService
 
 
 class LedgerRow(NamedTuple):
@@ -138,16 +138,12 @@ def check_range(date_from: date, date_to: date) -> None:
         raise ValidationError([Problem("date_to", "range must be at most 10 years")])
 
 
-class LedgerService:
+class LedgerService(StoreService):
     """The stock ledger per site, material and day (daily, weekly, monthly).
 
     Read from the maintained ``stock_days`` rows; ``verify`` compares them with a recomputation
     from the records.
     """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._now = store.clock.now
 
     def ledger(
         self,

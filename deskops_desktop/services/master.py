@@ -29,7 +29,7 @@ from deskops_desktop.services.access import Actor, require_admin, require_site
 from deskops_desktop.services.audit import log_change
 from deskops_desktop.services.changes import MASTER_CHANGED, Changed
 from deskops_desktop.services.reference import SiteInfo, find_site, load_reference_index, site_info
-from deskops_desktop.services.store import Store
+from deskops_desktop.services.store import StoreService
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,10 @@ class TargetInfo:
     from_date: date
 
 
-class MasterDataService:
+class MasterDataService(StoreService):
     """Sites, materials, equipment, manpower roles and production targets (administrators write;
     everyone reads what their role may see). Writes return ``Changed[...]`` with ``MASTER_CHANGED``.
     """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
 
     # ----- sites
     def sites(self, actor: Actor, *, include_inactive: bool = False) -> list[SiteInfo]:

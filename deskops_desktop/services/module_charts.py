@@ -7,6 +7,7 @@ many records the range holds. Values are Decimals; the chart converts to float o
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,12 +15,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from deskops_desktop.models.display import unit_symbol
-from deskops_desktop.models.enums import Uom
+from deskops_desktop.models.enums import Module, Uom
 from deskops_desktop.models.records import Dispatch, Production, Received
 from deskops_desktop.models.reference import Material
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.dashboard import DashboardService
-from deskops_desktop.services.store import Store
+from deskops_desktop.services.store import Store, StoreService
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,28 @@ def _daily(
     return DailySeries(days, series)
 
 
-class ModuleChartService:
+class ModuleChartService(StoreService):
     """The series behind each module page's chart (per day, or per unit / role for equipment and
     manpower), computed with the dashboard's own definitions.
     """
 
     def __init__(self, store: Store) -> None:
-        self._store = store
-        self._now = store.clock.now
+        super().__init__(store)
         self._dashboard = DashboardService(store)
+
+    def for_module(
+        self, actor: Actor, module: Module, site_id: str, date_from: date, date_to: date
+    ) -> DailySeries | CategorySeries:
+        """The chart of ``module``'s page: per day for the stock modules, per unit or role for
+        equipment and manpower."""
+        charts: dict[Module, Callable[[Actor, str, date, date], DailySeries | CategorySeries]] = {
+            Module.PRODUCTION: self.production,
+            Module.DISPATCH: self.dispatch,
+            Module.RECEIVED: self.received,
+            Module.EQUIPMENT: self.equipment,
+            Module.MANPOWER: self.manpower,
+        }
+        return charts[module](actor, site_id, date_from, date_to)
 
     def production(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> DailySeries:
         """Quantity produced per material per day (materials in display order)."""

@@ -43,7 +43,7 @@ from deskops_desktop.services.bulk import insert_rows
 from deskops_desktop.services.changes import Changed, for_module
 from deskops_desktop.services.ledger_writer import Movement, apply_movements
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
-from deskops_desktop.services.store import Store
+from deskops_desktop.services.store import StoreService
 
 _REF_TABLES: dict[Kind, Any] = {
     Kind.MATERIAL: Material,
@@ -77,17 +77,13 @@ class RecordRow:
         return str(self.values[SPECS[self.module].reference_field.key])
 
 
-class RecordService:
+class RecordService(StoreService):
     """The records of every module: create, update, delete (one or many), list, count.
 
     Each write is one unit of work that validates with the shared rules, checks the role, keeps the
     ledger in step and writes the change log; it returns ``Changed[...]``. Reads return
     ``RecordRow`` values and filter and sort in SQL.
     """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._now = store.clock.now
 
     # ----------------------------------------------------------------- writes
     def create(

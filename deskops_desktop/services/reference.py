@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deskops_desktop.models.errors import NotFound
-from deskops_desktop.models.modules import ReferenceIndex, RefItem
+from deskops_desktop.models.modules import DEFAULT_HIGH, DEFAULT_LOW, ReferenceIndex, RefItem
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
 
 
@@ -66,44 +68,37 @@ def find_site(session: Session, code: str) -> SiteInfo:
 
 
 def load_reference_index(session: Session) -> ReferenceIndex:
+    """Materials, equipment and roles in display order (admins' sort order, then code)."""
     materials = tuple(
-        RefItem(
-            id=m.id,
-            code=m.code,
-            name=m.name,
-            active=m.active,
-            category=m.category,
-            uom=m.uom,
-            sort_order=m.sort_order,
-            low_threshold=m.low_threshold,
-            high_threshold=m.high_threshold,
-        )
-        for m in session.scalars(select(Material).order_by(Material.sort_order, Material.code))
+        _item(m, category=m.category, uom=m.uom, low=m.low_threshold, high=m.high_threshold)
+        for m in _ordered(session, Material)
     )
-    equipment = tuple(
-        RefItem(
-            id=e.id,
-            code=e.code,
-            name=e.name,
-            active=e.active,
-            category=e.type,
-            uom="",
-            sort_order=e.sort_order,
-        )
-        for e in session.scalars(select(Equipment).order_by(Equipment.sort_order, Equipment.code))
-    )
-    roles = tuple(
-        RefItem(
-            id=r.id,
-            code=r.code,
-            name=r.name,
-            active=r.active,
-            category="",
-            uom="",
-            sort_order=r.sort_order,
-        )
-        for r in session.scalars(
-            select(ManpowerRole).order_by(ManpowerRole.sort_order, ManpowerRole.code)
-        )
-    )
+    equipment = tuple(_item(e, category=e.type) for e in _ordered(session, Equipment))
+    roles = tuple(_item(r) for r in _ordered(session, ManpowerRole))
     return ReferenceIndex(materials, equipment, roles)
+
+
+def _ordered(session: Session, model: Any) -> Any:
+    return session.scalars(select(model).order_by(model.sort_order, model.code))
+
+
+def _item(
+    row: Any,
+    *,
+    category: str = "",
+    uom: str = "",
+    low: Decimal = DEFAULT_LOW,
+    high: Decimal = DEFAULT_HIGH,
+) -> RefItem:
+    """A master-data row as a ``RefItem`` (``category`` holds the equipment type for equipment)."""
+    return RefItem(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        active=row.active,
+        category=category,
+        uom=uom,
+        sort_order=row.sort_order,
+        low_threshold=low,
+        high_threshold=high,
+    )

@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,20 @@ def _seed(session: Session) -> None:
                 timezone=ref.DEFAULT_TIMEZONE,
             )
         )
+
+
+class StoreService:
+    """Base of the services over one store: the store, and "now" from the store's clock.
+
+    A service never keeps a session: each public call opens one unit of work
+    (``self._store.read()`` / ``write()``) and returns plain values.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def _now(self) -> datetime:
+        return self._store.clock.now()
 
 
 def open_store(

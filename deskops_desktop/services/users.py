@@ -38,7 +38,7 @@ from deskops_desktop.services.audit import log_change
 from deskops_desktop.services.changes import USERS_CHANGED, Changed
 from deskops_desktop.services.connectivity import is_offline_error
 from deskops_desktop.services.passwords import hash_password, password_problem, verify_password
-from deskops_desktop.services.store import Store
+from deskops_desktop.services.store import StoreService
 
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
@@ -59,15 +59,11 @@ class UserInfo:
     failed_logins: int
 
 
-class UserService:
+class UserService(StoreService):
     """Users, their roles and sites, passwords and sign-in (with the lockout after failed tries).
 
     On a secured PostgreSQL store every user is also a login role (``pg_security``).
     """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._now = store.clock.now
 
     def count(self) -> int:
         with self._store.read() as session:

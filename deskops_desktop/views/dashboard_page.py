@@ -36,6 +36,7 @@ from deskops_desktop.services.module_charts import Series
 from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import LEVEL_COLORS
+from deskops_desktop.views.widgets import label
 
 _ATTENTION_COLORS = {
     AttentionKind.NEGATIVE_STOCK: LEVEL_COLORS["LOW"],
@@ -84,8 +85,7 @@ class DashboardPage(Page):
         self._snapshot: DashboardSnapshot | None = None
         self._dark = False
         self._columns = (0, 0)
-        title = QLabel("Dashboard")
-        title.setProperty("role", "title")
+        title = label("Dashboard", "title")
         self.updated = QLabel("")
         self.updated.setProperty("role", "muted")
         self.refresh_button = QPushButton("Refresh")

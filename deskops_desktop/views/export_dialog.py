@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -42,6 +41,7 @@ from deskops_desktop.models.errors import DeskOpsError, ValidationError
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.date_ranges import PRESETS, preset_range
 from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.views.widgets import date_edits
 
 FIELDS = (
     "module",
@@ -119,12 +119,7 @@ class ExportDialog(QDialog):
             self.site_combo.addItem(site.label, site.id)
         self.preset_combo = QComboBox()
         self.preset_combo.addItems(PRESETS)
-        self.from_edit = QDateEdit()
-        self.to_edit = QDateEdit()
-        for edit in (self.from_edit, self.to_edit):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setMinimumDate(QDate(2000, 1, 1))
+        self.from_edit, self.to_edit = date_edits()
         self.category_combo = QComboBox()
         self.category_combo.addItem("All categories", None)
         for category in Category:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from deskops_desktop.models.display import unit_symbol
 from deskops_desktop.models.enums import Category, Granularity, Module, Role
 from deskops_desktop.models.modules import SPECS
+from deskops_desktop.models.stock import LEDGER_FIGURES
 from deskops_desktop.services.changes import Area
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.ledger import Ledger, LedgerRow
@@ -42,6 +43,7 @@ from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
 from deskops_desktop.views.theme import tabular_font
+from deskops_desktop.views.widgets import debounce, label
 
 
 class InventoryPage(Page):
@@ -60,8 +62,7 @@ class InventoryPage(Page):
         self._ledger: Ledger | None = None
         self._daily: Ledger | None = None
         self._brush: tuple[date, date] | None = None
-        title = QLabel("Inventory")
-        title.setProperty("role", "title")
+        title = label("Inventory", "title")
         self.category = QComboBox()
         self.category.addItem("All categories", None)
         for cat in (
@@ -89,8 +90,8 @@ class InventoryPage(Page):
         )
         self.count_button.setVisible(data.actor.role is not Role.OPERATOR)
         filters = QHBoxLayout()
-        for label, widget in (("Category", self.category), ("Granularity", self.granularity)):
-            filters.addWidget(QLabel(label))
+        for text, widget in (("Category", self.category), ("Granularity", self.granularity)):
+            filters.addWidget(QLabel(text))
             filters.addWidget(widget)
         filters.addWidget(self.search)
         filters.addWidget(self.brush_label)
@@ -119,19 +120,8 @@ class InventoryPage(Page):
         pager.addStretch(1)
         for button in (self.first_button, self.prev_button, self.next_button, self.last_button):
             pager.addWidget(button)
-        self.totals = QTableWidget(0, 8)
-        self.totals.setHorizontalHeaderLabels(
-            [
-                "Total",
-                "Unit",
-                "Opening",
-                "Produced",
-                "Received",
-                "Dispatched",
-                "Adjustment",
-                "Closing",
-            ]
-        )
+        self.totals = QTableWidget(0, 2 + len(LEDGER_FIGURES))
+        self.totals.setHorizontalHeaderLabels(["Total", "Unit", *LEDGER_FIGURES])
         self.totals.verticalHeader().setVisible(False)
         self.totals.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.totals.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -164,9 +154,7 @@ class InventoryPage(Page):
         layout.addWidget(title)
         layout.addLayout(filters)
         layout.addWidget(splitter, 1)
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(250)
+        self._search_timer = debounce(self)
         self._connect_signals()
 
     def _connect_signals(self) -> None:

@@ -7,10 +7,7 @@ Ctrl+Z brings the last deleted row back, Ctrl+V pastes rows copied from Excel (a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,8 +34,6 @@ from deskops_desktop.models.errors import (
 )
 from deskops_desktop.models.ids import new_id
 from deskops_desktop.models.modules import SPECS, ReferenceIndex
-from deskops_desktop.services.access import Actor
-from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.changes import Area, Changed, for_module
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.imports import describe_problems, parse_tsv
@@ -50,9 +45,15 @@ from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_form import RecordForm, current_shift
+from deskops_desktop.views.widgets import debounce, label
 
-T = TypeVar("T")
-
+_CHART_UNITS = {
+    Module.PRODUCTION: "t / loads",
+    Module.DISPATCH: "dispatched",
+    Module.RECEIVED: "received",
+    Module.EQUIPMENT: "hours",
+    Module.MANPOWER: "people",
+}
 _CHART_TITLES = {
     Module.PRODUCTION: "Production by material per day",
     Module.DISPATCH: "Dispatched per day (bars) and trips (line)",
@@ -90,8 +91,7 @@ class RecordPage(Page):
         self._pending_id: str | None = None
         self._retry_wanted = False
 
-        title = QLabel(self.spec.title)
-        title.setProperty("role", "title")
+        title = label(self.spec.title, "title")
         hint = QLabel(
             "Enter saves · Esc clears · Ctrl+N new · Delete removes · Ctrl+Z undoes"
             " · Ctrl+V pastes rows"
@@ -171,9 +171,7 @@ class RecordPage(Page):
         layout.addWidget(form_card)
         layout.addWidget(splitter, 1)
 
-        self._filter_timer = QTimer(self)
-        self._filter_timer.setSingleShot(True)
-        self._filter_timer.setInterval(250)
+        self._filter_timer = debounce(self)
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -246,27 +244,17 @@ class RecordPage(Page):
         ctx = self._context
         if ctx is None:
             return
-        site_id, start, end = ctx.site.id, ctx.date_from, ctx.date_to
-
-        def read(load: Callable[[Services, Actor], T]) -> T:
-            area = Area.of(self.module)
-            return self._data.read(load, area=area, site_id=site_id, key=("chart", start, end))
-
-        if self.module is Module.PRODUCTION:
-            daily: DailySeries = read(lambda s, a: s.charts.production(a, site_id, start, end))
-            show_daily(self.chart, daily, "t / loads")
-        elif self.module is Module.DISPATCH:
-            daily = read(lambda s, a: s.charts.dispatch(a, site_id, start, end))
-            show_daily(self.chart, daily, "dispatched")
-        elif self.module is Module.RECEIVED:
-            daily = read(lambda s, a: s.charts.received(a, site_id, start, end))
-            show_daily(self.chart, daily, "received")
-        elif self.module is Module.EQUIPMENT:
-            units = read(lambda s, a: s.charts.equipment(a, site_id, start, end))
-            show_categories(self.chart, units, "hours")
-        elif self.module is Module.MANPOWER:
-            roles = read(lambda s, a: s.charts.manpower(a, site_id, start, end))
-            show_categories(self.chart, roles, "people")
+        module, site_id, start, end = self.module, ctx.site.id, ctx.date_from, ctx.date_to
+        series = self._data.read(
+            lambda s, a: s.charts.for_module(a, module, site_id, start, end),
+            area=Area.of(module),
+            site_id=site_id,
+            key=("chart", start, end),
+        )
+        if isinstance(series, DailySeries):
+            show_daily(self.chart, series, _CHART_UNITS[module])
+        else:
+            show_categories(self.chart, series, _CHART_UNITS[module])
 
     def apply_theme(self, dark: bool) -> None:
         self.chart.apply_colors(dark)

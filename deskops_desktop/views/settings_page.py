@@ -42,6 +42,7 @@ from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
 from deskops_desktop.views.page import Page
+from deskops_desktop.views.widgets import label
 
 
 class _Table(QWidget):
@@ -114,8 +115,7 @@ class SettingsPage(Page):
         super().__init__(data, parent)
         self._settings = settings
         actor = data.actor
-        title = QLabel("Settings")
-        title.setProperty("role", "title")
+        title = label("Settings", "title")
         self.tabs = QTabWidget()
         self.tabs.addTab(self._profile_tab(), "Profile")
         if actor.is_admin:

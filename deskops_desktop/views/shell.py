@@ -9,7 +9,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDateEdit,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -25,6 +24,7 @@ from deskops_desktop.services.date_ranges import DEFAULT_PRESET, PRESETS, preset
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.page import AppPage, PageKey
 from deskops_desktop.views.theme import icon
+from deskops_desktop.views.widgets import date_edits
 
 # The sidebar in order; Ctrl+1 … Ctrl+9 follow it. Icons are named after the key.
 PAGES: tuple[tuple[PageKey, str], ...] = (
@@ -134,12 +134,7 @@ class Header(QFrame):
         self.preset_combo = QComboBox()
         self.preset_combo.addItems(PRESETS)
         self.preset_combo.setCurrentText(DEFAULT_PRESET)
-        self.from_edit = QDateEdit()
-        self.to_edit = QDateEdit()
-        for edit in (self.from_edit, self.to_edit):
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setMinimumDate(QDate(2000, 1, 1))
+        self.from_edit, self.to_edit = date_edits()
         self.theme_combo = QComboBox()
         for value, text in (("system", "Follow system"), ("light", "Light"), ("dark", "Dark")):
             self.theme_combo.addItem(text, value)

@@ -62,7 +62,7 @@ from deskops_desktop.services.dashboard.values import (
     UnitFigure,
 )
 from deskops_desktop.services.ledger import check_range
-from deskops_desktop.services.store import Store
+from deskops_desktop.services.store import StoreService
 
 __all__ = [
     "DEFAULT_TOP_N",
@@ -93,12 +93,8 @@ __all__ = [
 ]
 
 
-class DashboardService:
+class DashboardService(StoreService):
     """Read-only figures for the dashboard page; Qt-free, safe to call from a worker thread."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._now = store.clock.now
 
     # ----- everything at once
     def snapshot(
