@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from deskops_desktop.export.jobs import CANCELLED, ExportJobService, ExportRequest, JobInfo
 from deskops_desktop.models.enums import ExportFormat, Granularity, Module
 from deskops_desktop.models.jobs import JOB_COMPLETED, JOB_FAILED
+from deskops_desktop.services.app_state import AppState, Settings
 from deskops_desktop.views.export_dialog import ExportDialog
 from deskops_desktop.views.export_panel import ExportPanel
 from deskops_desktop.views.export_runner import ExportRunner
@@ -309,3 +310,20 @@ def test_task_and_throttled_progress_run_in_the_calling_thread(
     export_runner._FunctionTask(8, lambda: 1 / 0, signals).run()
     assert results[0] == (7, 42)
     assert isinstance(results[1][1], ZeroDivisionError)
+
+
+def test_the_dialog_proposes_the_preferred_format_from_the_settings(
+    jobs: ExportJobService, runner: ExportRunner, demo: Demo, qtbot: QtBot
+) -> None:
+    """Settings → "Preferred export format" is what a new export dialog starts on, at once."""
+    settings = Settings(AppState(export_format="pdf"))
+    panel = ExportPanel(jobs, runner, demo.actors.admin, settings)
+    qtbot.addWidget(panel)
+    first = panel.make_dialog([demo.site], demo.site.id, TODAY, TODAY)
+    qtbot.addWidget(first)
+    assert first.format_combo.currentData() == "pdf"
+    settings.update(export_format="csv")  # changed in Settings while the app runs
+    second = panel.make_dialog([demo.site], demo.site.id, TODAY, TODAY)
+    qtbot.addWidget(second)
+    assert second.format_combo.currentData() == "csv"
+    assert second.request().format is ExportFormat.CSV
