@@ -475,7 +475,7 @@ class Bench:
 
         def fresh_site(prefix: str) -> str:
             code = f"{prefix}-{next(numbers)}"
-            return self.s.master.add_site(SYSTEM, code, f"Benchmark import {code}")[0].id
+            return self.s.master.add_site(SYSTEM, code, f"Benchmark import {code}").value.id
 
         warm = fresh_site("BULKW")
         self.s.records.create_many(SYSTEM, Module.PRODUCTION, warm, raw_rows[:1000])
@@ -486,7 +486,7 @@ class Bench:
             t0 = time.perf_counter()
             result = self.s.records.create_many(SYSTEM, Module.PRODUCTION, site, raw_rows)
             svc.samples.append(time.perf_counter() - t0)
-            assert result.count == BULK_ROWS
+            assert result.value == BULK_ROWS
         problems = self.s.ledger.verify(SYSTEM, site)
         verdict = "PASSED" if not problems else f"FAILED ({len(problems)} differences)"
         print(f"  check LedgerService.verify on an imported site: {verdict}")

@@ -37,10 +37,11 @@ from PySide6.QtWidgets import QApplication
 
 from deskops_desktop.models.enums import Granularity, Module
 from deskops_desktop.services.access import SYSTEM
-from deskops_desktop.services.app_state import AppState
-from deskops_desktop.services.bundle import build_services
+from deskops_desktop.services.app_state import AppState, Settings
+from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.gateway import DataGateway
-from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.services.ledger import LedgerRow
+from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import open_store
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.dashboard_page import DashboardPage
@@ -106,7 +107,7 @@ def main() -> int:
         rows.append((f"inventory: range change to {label}", timed(inventory(0, days)), 300, ""))
 
     # ---- dashboard
-    dash = DashboardPage(fresh(), AppState(animations=False))
+    dash = DashboardPage(fresh(), Settings(AppState(animations=False)))
     dash.resize(1300, 800)
     dash.show()
     dash._build_charts()
@@ -139,7 +140,7 @@ def main() -> int:
     bare = pg.PlotWidget()
     bare.resize(1100, 360)
     bare.show()
-    by_code: dict[str, list] = {}
+    by_code: dict[str, list[LedgerRow]] = {}
     for r in ledger.rows:
         by_code.setdefault(r.material.code, []).append(r)
     arrays = [
@@ -166,9 +167,7 @@ def main() -> int:
     # ---- record table sort: a site with at least 100,000 production rows
     sort_site = _big_production_site(services, end)
     data = fresh()
-    record_page = RecordPage(
-        Module.PRODUCTION, data, ModuleChartService(services.store), services.master.reference()
-    )
+    record_page = RecordPage(Module.PRODUCTION, data, services.master.reference())
     record_page.resize(1300, 800)
     record_page.show()
     start_day = end - timedelta(days=3 * 365 - 1)
@@ -203,15 +202,15 @@ def main() -> int:
     os._exit(1 if failed else 0)
 
 
-def _big_production_site(services: object, end: date) -> object:
+def _big_production_site(services: Services, end: date) -> SiteInfo:
     """A site with >= 100,000 production rows in the 3 years (added once, through the service)."""
-    master, records = services.master, services.records  # type: ignore[attr-defined]
+    master, records = services.master, services.records
     try:
         return master.site_by_code(SYSTEM, "BENCH-SORT")
     except Exception:
-        site, _ = master.add_site(SYSTEM, "BENCH-SORT", "Sort benchmark site")
+        site = master.add_site(SYSTEM, "BENCH-SORT", "Sort benchmark site").value
     materials = [m.code for m in master.reference().materials if m.uom == "TON"]
-    rows = []
+    rows: list[dict[str, object]] = []
     day = end - timedelta(days=3 * 365 - 1)
     n = 0
     while len(rows) < 110_000:

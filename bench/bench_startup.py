@@ -25,14 +25,14 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEvent, QObject, QTimer
 from deskops_desktop.services.access import SYSTEM
-from deskops_desktop.services.app_state import AppState
+from deskops_desktop.services.app_state import AppState, Settings
 from deskops_desktop.services.bundle import build_services
 from deskops_desktop.services.store import open_store
 from deskops_desktop.views.main import application, build_window
 
 app = application()
 services = build_services(open_store(URL))
-window = build_window(services, SYSTEM, AppState(animations=False))
+window = build_window(services, SYSTEM, Settings(AppState(animations=False)))
 
 class FirstPaint(QObject):
     def eventFilter(self, obj, event):

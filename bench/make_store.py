@@ -225,7 +225,13 @@ def generate(
                     q = plan.target_stock_milli + rng.randint(-spread, spread)
                     flows[3] += q
                     opening = (site_id, iso, "Opening balance from spreadsheet", *common[3:])
-                    row = (make_id(moment), *opening, plan.id, q, "OPENING_BALANCE")
+                    row: tuple[object, ...] = (
+                        make_id(moment),
+                        *opening,
+                        plan.id,
+                        q,
+                        "OPENING_BALANCE",
+                    )
                     yield "inventory_adjustments", row
                 if working and plan.raw:
                     loads = plan.base_shift_milli // 1000
@@ -338,7 +344,7 @@ def build(path: Path, seed: int) -> Meta:
         site = (
             existing[0]
             if existing
-            else services.master.add_site(SYSTEM, code, name, location=location)[0]
+            else services.master.add_site(SYSTEM, code, name, location=location).value
         )
         site_ids.append(site.id)
     materials = [(m.id, m.code, m.category) for m in services.master.reference().materials]

@@ -89,8 +89,9 @@ def _measure_startup(argv: list[str]) -> int:
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     from deskops_desktop.logs import setup_logging
+    from deskops_desktop.models.clock import SYSTEM_CLOCK
     from deskops_desktop.services.access import SYSTEM
-    from deskops_desktop.services.app_state import AppState
+    from deskops_desktop.services.app_state import AppState, Settings
     from deskops_desktop.services.bundle import build_services
     from deskops_desktop.views.main import (
         application,
@@ -104,13 +105,13 @@ def _measure_startup(argv: list[str]) -> int:
     app = application()
     apply_theme(app, "light")
     check_started = time.perf_counter()
-    store = open_checked_store(db_url)
+    store = open_checked_store(db_url, SYSTEM_CLOCK)
     opened = time.perf_counter() - check_started
     if store is None:
         print("startup: the store needs recovery; nothing measured", file=sys.stderr)
         return 1
     start_daily_backup(store)  # as run() does: the first start of a day copies the store
-    window = build_window(build_services(store), SYSTEM, AppState(animations=False))
+    window = build_window(build_services(store), SYSTEM, Settings(AppState(animations=False)))
 
     class FirstPaint(QObject):
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
