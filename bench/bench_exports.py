@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from deskops_desktop.export.rows import (  # noqa: E402
+from deskops_desktop.export.table import (  # noqa: E402
     Column,
     ColumnKind,
     ExportMeta,
@@ -376,7 +376,8 @@ def _insert(con: Any, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _e2e_table(out: Path) -> tuple[Any, ExportTable]:
-    from deskops_desktop.export.rows import ExportQuery, build_table
+    from deskops_desktop.export.rows import build_table
+    from deskops_desktop.export.table import ExportQuery
     from deskops_desktop.services.access import SYSTEM
     from deskops_desktop.services.bundle import build_services
     from deskops_desktop.services.store import Store

@@ -192,12 +192,7 @@ def write_inventory_csv(ledger: Ledger, out: TextIO) -> None:
                 m.name,
                 m.category,
                 m.uom,
-                exact_milli(r.opening_m),
-                exact_milli(r.produced_m),
-                exact_milli(r.received_m),
-                exact_milli(r.dispatched_m),
-                exact_milli(r.adjustment_m),
-                exact_milli(r.closing_m),
+                *(exact_milli(v) for v in r.milli_values()),
                 r.level.value,
             )
         )
@@ -219,26 +214,18 @@ def inventory_table(ledger: Ledger) -> str:
             r.material.name,
             r.material.category,
             r.material.uom,
-            *(
-                summary_milli(v, r.material.uom)
-                for v in (
-                    r.opening_m,
-                    r.produced_m,
-                    r.received_m,
-                    r.dispatched_m,
-                    r.adjustment_m,
-                    r.closing_m,
-                )
-            ),
+            *(summary_milli(v, r.material.uom) for v in r.milli_values()),
             r.level.value,
         )
         for r in ledger.rows
     ]
-    parts = [title, "", format_table(INVENTORY_COLUMNS, rows, right=range(5, 11))]
+    figures = range(5, 5 + len(LEDGER_FIGURES))
+    parts = [title, "", format_table(INVENTORY_COLUMNS, rows, right=figures)]
     totals = [*ledger.category_totals, *ledger.grand_totals]
     if totals:
-        headers = ("Totals", "UOM", *INVENTORY_COLUMNS[5:11])
-        parts += ["", format_table(headers, (_total_row(t) for t in totals), right=range(2, 8))]
+        headers = ("Totals", "UOM", *LEDGER_FIGURES)
+        right = range(2, 2 + len(LEDGER_FIGURES))
+        parts += ["", format_table(headers, (_total_row(t) for t in totals), right=right)]
     return "\n".join(parts)
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from deskops_desktop.models.clock import FixedClock
@@ -33,6 +34,8 @@ from deskops_desktop.models.tables import Base
 from deskops_desktop.services import passwords
 from deskops_desktop.services.store import Store, open_store
 from tests.travel import DEFAULT_NOW, _travelled_process_clock, pytest_report_header, run_now
+
+pytest_plugins = ["tests.cli_harness"]
 
 # "Now" for this run: 2026-11-27 09:00 UTC (12:00 in Asia/Riyadh), or the travelled instant.
 FIXED_NOW = run_now()
@@ -164,6 +167,22 @@ def pg_store(_pg_migrated: str, clock: FixedClock) -> Iterator[Store]:
     store.seed_reference_data()
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def empty_pg_url() -> Iterator[str]:
+    """A URL of an empty PostgreSQL database of the test's own, dropped afterwards."""
+    base = make_url(pg_url_or_skip())
+    name = f"deskops_mig_{uuid.uuid4().hex[:10]}"
+    server = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield base.set(database=name).render_as_string(hide_password=False)
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        server.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -11,7 +11,6 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Protocol
 
 import pytest
 
@@ -23,47 +22,13 @@ from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import build_services
 from deskops_desktop.services.secrets import get_db_password
 from deskops_desktop.services.store import Store, open_store
+from tests.cli_harness import ADMIN_PASSWORD, Run
 from tests.conftest import FIXED_NOW
 
-ADMIN_PASSWORD = "boss-pass-1"
 CLERK_PASSWORD = "clerk-pass-1"
 TODAY = FixedClock(FIXED_NOW).today("Asia/Riyadh")  # what the ``clock`` fixture says
 D1, D2, D3 = (TODAY - timedelta(days=n) for n in (6, 5, 4))
 ROOT = Path(__file__).resolve().parent.parent
-
-Result = tuple[int, str, str]
-
-
-class Run(Protocol):
-    def __call__(self, *args: str) -> Result: ...
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], db: str, clock: FixedClock) -> Run:
-    """``run("site", "list")`` -> (exit status, stdout, stderr) against the test store."""
-
-    def invoke(*args: str) -> Result:
-        code = main(["--db", db, *args], clock=clock)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return code, out, err
-
-    return invoke
-
-
-@pytest.fixture
-def admin(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A store whose first user (an admin) exists; the CLI signs in as that admin."""
-    monkeypatch.setenv("DESKOPS_NEW_PASSWORD", ADMIN_PASSWORD)
-    assert run("user", "add", "boss", "--role", "admin")[0] == 0
-    monkeypatch.delenv("DESKOPS_NEW_PASSWORD")
-    monkeypatch.setenv("DESKOPS_USER", "boss")
-    monkeypatch.setenv("DESKOPS_PASSWORD", ADMIN_PASSWORD)
 
 
 def add_clerk(db: str, sites: tuple[str, ...] = ("ALASLA-29",)) -> None:
@@ -343,7 +308,9 @@ def test_import_success_and_all_or_nothing(run: Run, admin: None, tmp_path: Path
     )
     assert code == 0
     g1 = next(line for line in out.splitlines() if ",AGG-G1," in line)
-    assert g1.endswith(",12.500,0.000,0.000,0.000,0.000,12.500,LOW")  # the bad file added nothing
+    assert g1.endswith(
+        ",12.500,0.000,0.000,0.000,0.000,0.000,12.500,LOW"
+    )  # the bad file added nothing
 
 
 def test_import_is_refused_for_an_operator_on_another_site(
@@ -463,14 +430,14 @@ def test_inventory_csv_is_exact_and_ordered(run: Run, admin: None, tmp_path: Pat
     assert (code, err) == (0, "")
     washed, natural = "FINE-WASHED,WASHED SAND,FINE,TON", "FINE-NATURAL,NATURAL SAND,FINE,TON"
     assert out.splitlines() == [
-        "Date,Material Code,Material,Category,UOM,Opening,Produced,Received,Dispatched,Adjustment,"
-        "Closing,Level",
-        f"{D1},{washed},0.000,120.500,0.000,0.000,0.000,120.500,WARNING",
-        f"{D1},{natural},0.000,0.000,0.000,0.000,0.000,0.000,LOW",
-        f"{D2},{washed},120.500,0.000,0.000,20.125,0.000,100.375,WARNING",
-        f"{D2},{natural},0.000,0.000,0.250,0.000,0.000,0.250,LOW",
-        f"{D3},{washed},100.375,0.000,0.000,0.000,-0.625,99.750,LOW",
-        f"{D3},{natural},0.250,0.000,0.000,0.000,0.000,0.250,LOW",
+        "Date,Material Code,Material,Category,UOM,Opening,Produced,Received,Dispatched,Fed,"
+        "Adjustment,Closing,Level",
+        f"{D1},{washed},0.000,120.500,0.000,0.000,0.000,0.000,120.500,WARNING",
+        f"{D1},{natural},0.000,0.000,0.000,0.000,0.000,0.000,0.000,LOW",
+        f"{D2},{washed},120.500,0.000,0.000,20.125,0.000,0.000,100.375,WARNING",
+        f"{D2},{natural},0.000,0.000,0.250,0.000,0.000,0.000,0.250,LOW",
+        f"{D3},{washed},100.375,0.000,0.000,0.000,0.000,-0.625,99.750,LOW",
+        f"{D3},{natural},0.250,0.000,0.000,0.000,0.000,0.000,0.250,LOW",
     ]
 
     code, out, _ = run(
@@ -501,6 +468,7 @@ def test_inventory_csv_is_exact_and_ordered(run: Run, admin: None, tmp_path: Pat
         "120.50",
         "0.25",
         "20.13",
+        "0.00",
         "-0.63",
         "100.00",
     ]
@@ -512,6 +480,7 @@ def test_inventory_csv_is_exact_and_ordered(run: Run, admin: None, tmp_path: Pat
         "120.50",
         "0.25",
         "20.13",
+        "0.00",
         "-0.63",
         "100.00",
     ]
@@ -613,7 +582,9 @@ def test_db_upgrade_backup_and_check_ledger(run: Run, admin: None, db: str, tmp_
     assert (code, out) == (1, "")
     lines = err.splitlines()
     assert lines[0] == "deskops: error: ALASLA-29: 1 stored balances differ from the records"
-    assert lines[1].endswith(f"{D1}: stored (4000, 0, 0, 0, 4001) expected (4000, 0, 0, 0, 4000)")
+    assert lines[1].endswith(
+        f"{D1}: stored (4000, 0, 0, 0, 0, 4001) expected (4000, 0, 0, 0, 0, 4000)"
+    )
 
 
 def test_db_upgrade_of_a_new_store(run: Run) -> None:

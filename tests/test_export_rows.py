@@ -16,7 +16,8 @@ import pytest
 from pypdf import PdfReader
 
 from deskops_desktop.export.pdf_writer import write_pdf
-from deskops_desktop.export.rows import ExportQuery, Flavour, build_table
+from deskops_desktop.export.rows import build_table
+from deskops_desktop.export.table import ExportQuery, Flavour
 from deskops_desktop.export.xlsx_writer import write_xlsx
 from deskops_desktop.models.enums import RECORD_MODULES, Granularity, Module
 from deskops_desktop.models.errors import PermissionDenied
@@ -72,14 +73,27 @@ def test_daily_rows_are_the_records_with_import_headers(demo: Demo, module: Modu
 
 def test_daily_totals_equal_the_sum_of_the_records(demo: Demo) -> None:
     table = build_table(demo.services, demo.actors.admin, query(demo, Module.PRODUCTION))
+    index = {c.header: i for i, c in enumerate(table.columns)}
     rows = list(table.rows)
-    totals = {row[0]: row for row in table.totals().rows}
+    summary = table.totals()
+    assert [c.header for c in summary.columns] == [
+        "Category",
+        "UOM",
+        "Quantity",
+        "Tons",
+        "Deemed tons",
+        "Records",
+    ]
+    totals = {row[0]: row for row in summary.rows}
     by_category: dict[str, Decimal] = defaultdict(Decimal)
+    tons_by_category: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
-        by_category[row[5]] += row[7]
+        by_category[row[index["Category"]]] += row[index["Quantity"]]
+        tons_by_category[row[index["Category"]]] += row[index["Tons"]] or 0
     for category, quantity in by_category.items():
         assert totals[category][2] == quantity
-        assert totals[category][3] == sum(1 for r in rows if r[5] == category)
+        assert totals[category][3] == tons_by_category[category]  # the rows' tons add up
+        assert totals[category][-1] == sum(1 for r in rows if r[index["Category"]] == category)
     tons = sum(q for c, q in by_category.items() if c != "RAW_FEED")
     assert totals["All TON"][2] == tons
 
@@ -132,9 +146,18 @@ def test_inventory_rows_are_the_ledger(demo: Demo, granularity: Granularity) -> 
             row[index["Produced"]],
             row[index["Received"]],
             row[index["Dispatched"]],
+            row[index["Fed"]],
             row[index["Adjustment"]],
             row[index["Closing"]],
-        ) == (lr.opening, lr.produced, lr.received, lr.dispatched, lr.adjustment, lr.closing)
+        ) == (
+            lr.opening,
+            lr.produced,
+            lr.received,
+            lr.dispatched,
+            lr.fed,
+            lr.adjustment,
+            lr.closing,
+        )
         assert row[index["Level"]] == lr.level.value
         assert (
             row[index["Closing"]]
@@ -142,6 +165,7 @@ def test_inventory_rows_are_the_ledger(demo: Demo, granularity: Granularity) -> 
             + row[index["Produced"]]
             + row[index["Received"]]
             - row[index["Dispatched"]]
+            - row[index["Fed"]]
             + row[index["Adjustment"]]
         )
     totals = table.totals().rows
@@ -169,6 +193,8 @@ def test_powerbi_rows_are_denormalised_with_stable_keys(demo: Demo) -> None:
         "uom",
         "quantity",
         "notes",
+        "tons",
+        "mass_determination",
     ]
     rows = list(table.rows)
     assert len({r[0] for r in rows}) == len(rows)
@@ -208,7 +234,10 @@ def test_inventory_xlsx_and_pdf_equal_the_ledger(demo: Demo, tmp_path: Path) -> 
         build_table(demo.services, demo.actors.admin, q), tmp_path / "i.xlsx", RecordingProgress()
     )
     ws = openpyxl.load_workbook(xlsx.path)["Inventory"]
-    closings = [Decimal(str(r[10])) for r in ws.iter_rows(min_row=2, values_only=True)]
+    header, *body = ws.iter_rows(values_only=True)
+    closing = header.index("Closing")
+    assert header[closing - 2 : closing] == ("Fed", "Adjustment")
+    closings = [Decimal(str(r[closing])) for r in body]
     assert closings == [r.closing for r in ledger.rows]
     pdf = write_pdf(
         build_table(demo.services, demo.actors.admin, q), tmp_path / "i.pdf", RecordingProgress()

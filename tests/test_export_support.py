@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from deskops_desktop.export.rows import Column, ColumnKind, ExportMeta, StaticSource, TotalsTable
+from deskops_desktop.export.table import Column, ColumnKind, ExportMeta, StaticSource, TotalsTable
 from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Granularity, Module, Role
 from deskops_desktop.services.access import Actor

@@ -18,7 +18,7 @@ from deskops_desktop.export.csv_writer import write_csv
 from deskops_desktop.export.pdf_writer import write_pdf
 from deskops_desktop.export.powerbi_writer import write_powerbi_csv
 from deskops_desktop.export.progress import ExportCancelled
-from deskops_desktop.export.rows import NO_DATA, Column, ColumnKind, StaticSource
+from deskops_desktop.export.table import NO_DATA, Column, ColumnKind, StaticSource
 from deskops_desktop.export.xlsx_writer import write_xlsx
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.progress import RecordingProgress

@@ -3,7 +3,8 @@
 - The validators never raise anything but ``FieldError`` (or ``ValidationError`` for a whole
   record) whatever they are given, and accept exactly the valid decimals.
 - The maintained ledger: for any sequence of inserts, back-dated inserts, batch inserts, edits
-  and deletes across a few materials and days, on SQLite and on PostgreSQL, after every step
+  and deletes of every flow (produced, received, dispatched, fed, adjusted) across a few
+  materials and days, on SQLite and on PostgreSQL, after every step
   ``LedgerService.verify`` finds nothing and closing(d) = closing(d-1) + flows(d) for every day,
   equal to an independent model, all exact ``Decimal``.
 - Exactness: many 3-decimal values summed through the ledger, and a million rows summed through
@@ -36,6 +37,7 @@ from deskops_desktop.models.modules import SPECS, ReferenceIndex, RefItem, valid
 from deskops_desktop.models.records import (
     Dispatch,
     EquipmentLog,
+    Feed,
     InventoryAdjustment,
     ManpowerLog,
     Production,
@@ -187,12 +189,33 @@ def test_dates_accept_exactly_2000_to_today(day: date) -> None:
 
 # ======================================================================== the ledger
 MATERIALS = ("AGG-G1", "AGG-S1", "RAW-MIXED")
-FLOW_MODULES = (Module.PRODUCTION, Module.RECEIVED, Module.DISPATCH, Module.ADJUSTMENTS)
+FLOW_MODULES = (
+    Module.PRODUCTION,
+    Module.RECEIVED,
+    Module.DISPATCH,
+    Module.FEED,
+    Module.ADJUSTMENTS,
+)
 FIRST_DAY = date(2026, 11, 8)
 N_DAYS = 20  # up to 2026-11-27, today at the site
 SHIFTS = ("", "MORNING", "NIGHT")
-SIGN = {Module.PRODUCTION: 1, Module.RECEIVED: 1, Module.DISPATCH: -1, Module.ADJUSTMENTS: 1}
-RECORD_TABLES = (Production, Dispatch, Received, EquipmentLog, ManpowerLog, InventoryAdjustment)
+SIGN = {
+    Module.PRODUCTION: 1,
+    Module.RECEIVED: 1,
+    Module.DISPATCH: -1,
+    Module.FEED: -1,
+    Module.ADJUSTMENTS: 1,
+}
+RECORD_TABLES = (
+    Production,
+    Dispatch,
+    Received,
+    Feed,
+    EquipmentLog,
+    ManpowerLog,
+    InventoryAdjustment,
+)
+RAW = "RAW-MIXED"  # the one raw feed material of MATERIALS: only it can be fed
 
 
 def _reset(store: Store) -> None:
@@ -229,10 +252,17 @@ class Model:
         return out
 
 
+def _fit(module: Module, material: str) -> str:
+    """The material a record of ``module`` can take (feed is raw feed only)."""
+    return RAW if module is Module.FEED else material
+
+
 def _raw(module: Module, material: str, day: date, qty: Decimal, shift: str) -> dict[str, Any]:
     raw: dict[str, Any] = {"date": day.isoformat(), "material": material, "quantity": str(qty)}
     if module is Module.PRODUCTION:
         raw.update(operation="CRU-PRO", shift=shift)
+    if module is Module.FEED:
+        raw.update(shift=shift, equipment="CRUSHER-01")
     if module is Module.ADJUSTMENTS:
         raw.update(reason="CORRECTION")
     return raw
@@ -257,6 +287,7 @@ edit_op = st.tuples(
 delete_op = st.tuples(st.just("delete"), st.integers(0, 10**6))
 batch_op = st.tuples(
     st.just("batch"),
+    st.sampled_from((Module.RECEIVED, Module.FEED)),
     st.lists(
         st.tuples(materials, days, st.integers(1, 50_000).map(_milli)), min_size=1, max_size=12
     ),
@@ -280,7 +311,7 @@ def _check_ledger(services: Services, site_id: str, model: Model) -> None:
         previous_closing = Decimal(0)  # nothing happens before FIRST_DAY
         for row in rows:
             assert isinstance(row.closing, Decimal)
-            flows = row.produced + row.received - row.dispatched + row.adjustment
+            flows = row.produced + row.received - row.dispatched - row.fed + row.adjustment
             assert row.opening == previous_closing
             assert row.closing == previous_closing + flows  # closing(d) = closing(d-1) + flows(d)
             assert flows == expected_flows.get((code, row.day), Decimal(0))
@@ -297,7 +328,6 @@ def _check_ledger(services: Services, site_id: str, model: Model) -> None:
 )
 @given(ops=operations)
 def test_ledger_always_equals_a_recomputation(store: Store, ops: list[Any]) -> None:
-    module_for_batch = Module.RECEIVED  # the module imports write most
     _reset(store)
     services = build_services(store)
     site = default_site(services)
@@ -307,6 +337,7 @@ def test_ledger_always_equals_a_recomputation(store: Store, ops: list[Any]) -> N
         kind = op[0]
         if kind == "insert":
             _, module, material, day, qty, negative, shift = op
+            material = _fit(module, material)
             if module is Module.ADJUSTMENTS and negative:
                 qty = -qty
             clash = model.clashes(module, material, day, shift)
@@ -325,6 +356,7 @@ def test_ledger_always_equals_a_recomputation(store: Store, ops: list[Any]) -> N
             _, pick, material, day, qty, negative = op
             record_id = sorted(model.records)[pick % len(model.records)]
             module, _, _, _, shift = model.records[record_id]
+            material = _fit(module, material)
             if module is Module.ADJUSTMENTS and negative:
                 qty = -qty
             row = rows[record_id]
@@ -354,7 +386,10 @@ def test_ledger_always_equals_a_recomputation(store: Store, ops: list[Any]) -> N
             del model.records[record_id]
             del rows[record_id]
         elif kind == "batch":
-            batch = [_raw(module_for_batch, m, d, q, "") for m, d, q in op[1]]
+            module_for_batch = op[1]
+            batch = [
+                _raw(module_for_batch, _fit(module_for_batch, m), d, q, "") for m, d, q in op[2]
+            ]
             result = services.records.create_many(SYSTEM, module_for_batch, site.id, batch)
             assert result.value == len(batch)
             listed = services.records.list(

@@ -48,6 +48,7 @@ RAW: dict[Module, dict[str, Any]] = {
         "trips": "2",
         "owner": "Acme Roads",
         "operation": "CRU-DIS",
+        "fate": "SALE",
         "notes": "",
     },
     Module.RECEIVED: {
@@ -82,6 +83,14 @@ RAW: dict[Module, dict[str, Any]] = {
         "reason": "STOCK_COUNT",
         "notes": "count",
     },
+    Module.FEED: {
+        "date": "2026-11-25",
+        "shift": "MORNING",
+        "material": "RAW-MIXED",
+        "quantity": "6",
+        "equipment": "CRUSHER-01",
+        "notes": "",
+    },
 }
 
 # One field per module that an edit changes, with the value it is read back as.
@@ -92,6 +101,7 @@ EDIT: dict[Module, tuple[str, str, object]] = {
     Module.EQUIPMENT: ("hours", "6.25", Decimal("6.25")),
     Module.MANPOWER: ("headcount", "14", 14),
     Module.ADJUSTMENTS: ("quantity", "4", Decimal("4.000")),
+    Module.FEED: ("equipment", "CRUSHER-02", "CRUSHER-02"),
 }
 
 
@@ -148,6 +158,7 @@ def test_crud_of_every_module(services: Services, site: SiteInfo, module: Module
         Module.DISPATCH,
         Module.RECEIVED,
         Module.ADJUSTMENTS,
+        Module.FEED,
     )
     assert (Area.LEDGER in created.changes.areas) is moves_stock
 
@@ -187,6 +198,7 @@ def test_values_round_trip_exactly(services: Services, site: SiteInfo) -> None:
         "trips": 2,
         "owner": "Acme Roads",
         "operation": "CRU-DIS",
+        "fate": "SALE",
         "notes": "",
     }
     assert row.uom == "TON"

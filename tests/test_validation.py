@@ -26,8 +26,9 @@ REFS = ReferenceIndex(
         RefItem("m-raw", "RAW-MIXED", "MIXED C&D DEBRIS", True, "RAW_FEED", "LOAD"),
     ),
     equipment=(
-        RefItem("e-c1", "CRUSHER-01", "Jaw Crusher #1"),
-        RefItem("e-old", "CRUSHER-99", "Scrapped", False),
+        RefItem("e-c1", "CRUSHER-01", "Jaw Crusher #1", True, "CRUSHING_SCREENING"),
+        RefItem("e-old", "CRUSHER-99", "Scrapped", False, "CRUSHING_SCREENING"),
+        RefItem("e-ldr", "LOADER-01", "Wheel Loader", True, "EARTH_MOVING"),
     ),
     roles=(
         RefItem("r-lab", "LABORER", "Laborer"),
@@ -52,6 +53,7 @@ VALID: dict[Module, dict[str, Any]] = {
         "trips": "2",
         "owner": "Acme",
         "operation": "CRU-DIS",
+        "fate": "SALE",
         "notes": "",
     },
     Module.RECEIVED: {
@@ -84,6 +86,14 @@ VALID: dict[Module, dict[str, Any]] = {
         "material": "AGG-G1",
         "quantity": "-2.5",
         "reason": "STOCK_COUNT",
+        "notes": "",
+    },
+    Module.FEED: {
+        "date": "2026-11-20",
+        "shift": "MORNING",
+        "material": "RAW-MIXED",
+        "quantity": "6",
+        "equipment": "CRUSHER-01",
         "notes": "",
     },
 }
@@ -547,3 +557,47 @@ def test_is_blank() -> None:
     assert v.is_blank(" \t")
     assert not v.is_blank(0)
     assert not v.is_blank("0")
+
+
+# ------------------------------------------------------------------ feed and fate
+def test_feed_takes_raw_feed_and_an_optional_crusher() -> None:
+    clean = check(Module.FEED)
+    assert (clean["material_id"], clean["quantity"], clean["equipment_id"]) == (
+        "m-raw",
+        Decimal("6.000"),
+        "e-c1",
+    )
+    assert check(Module.FEED, equipment="")["equipment_id"] is None  # a NULL key, not ""
+    assert problems(Module.FEED, material="AGG-G1") == {
+        "material": "AGG-G1 is not a raw feed material"
+    }
+    assert problems(Module.FEED, equipment="LOADER-01") == {
+        "equipment": "LOADER-01 is not a crushing screening equipment"
+    }
+    assert problems(Module.FEED, equipment="CRUSHER-99") == {
+        "equipment": "equipment CRUSHER-99 is inactive"
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("SALE", "SALE"),
+        ("disposal", "DISPOSAL"),
+        ("Landfill", "DISPOSAL"),
+        ("by-product", "BY_PRODUCT"),
+        ("used on site", "USED_ON_SITE"),
+        ("Transfer to another site", "TRANSFER"),
+    ],
+)
+def test_fate_accepts_codes_and_names(typed: str, stored: str) -> None:
+    assert check(Module.DISPATCH, fate=typed)["fate"] == stored
+
+
+def test_fate_is_required_but_defaults_when_the_caller_predates_it() -> None:
+    assert problems(Module.DISPATCH, fate="") == {"fate": "is required"}
+    assert problems(Module.DISPATCH, fate="GIFT") == {
+        "fate": "'GIFT' is not one of SALE, TRANSFER, DISPOSAL, BY_PRODUCT, USED_ON_SITE"
+    }
+    older = {k: v for k, v in VALID[Module.DISPATCH].items() if k != "fate"}
+    assert validate_record(SPECS[Module.DISPATCH], older, REFS, TODAY)["fate"] == "SALE"

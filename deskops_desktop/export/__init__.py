@@ -29,7 +29,8 @@ from deskops_desktop.export.jobs import (
     writer_for,
 )
 from deskops_desktop.export.progress import ExportCancelled
-from deskops_desktop.export.rows import NO_DATA, ExportQuery, ExportTable, Flavour, build_table
+from deskops_desktop.export.rows import build_table
+from deskops_desktop.export.table import NO_DATA, ExportQuery, ExportTable, Flavour
 from deskops_desktop.models.progress import CancelFlag, NullProgress, Progress, RecordingProgress
 
 __all__ = [

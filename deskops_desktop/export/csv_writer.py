@@ -22,7 +22,7 @@ from typing import Any
 from deskops_desktop.export.cells import DANGEROUS_PREFIXES, guard_csv
 from deskops_desktop.export.files import FileResult, atomic_output, digest
 from deskops_desktop.export.progress import RowTicker
-from deskops_desktop.export.rows import NO_DATA, ColumnKind, ExportTable
+from deskops_desktop.export.table import NO_DATA, ColumnKind, ExportTable
 from deskops_desktop.models.progress import Progress
 
 _TEXT_KINDS = (ColumnKind.TEXT, ColumnKind.LEVEL)

@@ -39,13 +39,8 @@ from sqlalchemy.orm import Session
 
 from deskops_desktop.export.files import FileResult, export_filename, remove_quietly, safe_filename
 from deskops_desktop.export.progress import ExportCancelled
-from deskops_desktop.export.rows import (
-    MATERIAL_MODULES,
-    ExportQuery,
-    ExportTable,
-    Flavour,
-    build_table,
-)
+from deskops_desktop.export.rows import build_table
+from deskops_desktop.export.table import MATERIAL_MODULES, ExportQuery, ExportTable, Flavour
 from deskops_desktop.models.accounts import User
 from deskops_desktop.models.clock import Clock
 from deskops_desktop.models.display import first_line

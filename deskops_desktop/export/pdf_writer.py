@@ -40,7 +40,7 @@ from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 from deskops_desktop.export import pdf_text
 from deskops_desktop.export.files import FileResult, atomic_output, digest
 from deskops_desktop.export.progress import RowTicker
-from deskops_desktop.export.rows import (
+from deskops_desktop.export.table import (
     NO_DATA,
     NUMERIC_KINDS,
     Column,
@@ -432,7 +432,7 @@ def _formatter(column: Column) -> Callable[[Any], str]:
         return lambda v: (
             "" if v is None else f"{v:,.2f}" if isinstance(v, Decimal) else grouped(Decimal(v), 2)
         )
-    if kind is ColumnKind.INTEGER:
+    if kind in (ColumnKind.INTEGER, ColumnKind.DECIMAL):
         return lambda v: "" if v is None else f"{v:,}"
     if kind is ColumnKind.DATE:
         return lambda v: "" if v is None else v.isoformat() if isinstance(v, date) else str(v)

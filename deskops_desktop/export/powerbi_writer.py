@@ -12,7 +12,7 @@ from pathlib import Path
 
 from deskops_desktop.export.csv_writer import write_csv
 from deskops_desktop.export.files import FileResult
-from deskops_desktop.export.rows import ExportTable
+from deskops_desktop.export.table import ExportTable
 from deskops_desktop.models.progress import Progress
 
 

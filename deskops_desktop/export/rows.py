@@ -22,15 +22,33 @@ Invariants a newcomer must not break:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, func, select, type_coerce
 
-from deskops_desktop.models.enums import OPERATION_NAMES, Granularity, Module, Operation, Shift
+from deskops_desktop.export.mass_balance_table import mass_balance_table
+from deskops_desktop.export.table import (
+    Column,
+    ColumnKind,
+    ExportMeta,
+    ExportQuery,
+    ExportTable,
+    Flavour,
+    TotalsTable,
+)
+from deskops_desktop.models.conversion import NO_FACTORS, FactorTable
+from deskops_desktop.models.enums import (
+    OPERATION_NAMES,
+    Granularity,
+    MassDetermination,
+    Module,
+    Operation,
+    Shift,
+    Uom,
+)
 from deskops_desktop.models.ledger_math import period_start
 from deskops_desktop.models.modules import (
     SPECS,
@@ -41,157 +59,12 @@ from deskops_desktop.models.modules import (
     RefItem,
 )
 from deskops_desktop.models.stock import LEDGER_FIGURES
+from deskops_desktop.models.types import from_milli
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.bundle import Services
+from deskops_desktop.services.factors import load_factor_table
 from deskops_desktop.services.ledger import Ledger, LedgerTotal, check_range
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
-
-NO_DATA = "No data for the selected period"
-
-
-class Flavour(StrEnum):
-    """Human columns (xlsx, csv, pdf: the import headers) or Power BI columns (snake_case)."""
-
-    HUMAN = "human"
-    POWERBI = "powerbi"
-
-
-class ColumnKind(StrEnum):
-    """How a writer formats a column (text, date, quantity, hours, integer, level)."""
-
-    TEXT = "text"
-    DATE = "date"
-    QUANTITY = "quantity"  # Decimal, 3 places
-    HOURS = "hours"  # Decimal, 2 places
-    INTEGER = "integer"
-    LEVEL = "level"  # LOW / WARNING / HEALTHY
-
-
-NUMERIC_KINDS = frozenset({ColumnKind.QUANTITY, ColumnKind.HOURS, ColumnKind.INTEGER})
-
-
-@dataclass(frozen=True)
-class Column:
-    """One output column: the header people read, the Power BI name, the kind of value.
-
-    ``width`` is the widest value the column can hold when that is known in advance (codes and
-    names from master data); 0 means the writer measures the content. ``guard`` is False for
-    closed vocabularies (shifts, operations, categories, units, levels): their values are
-    validated words that cannot start like a formula, so the csv writer skips checking them.
-    """
-
-    header: str
-    key: str
-    kind: ColumnKind = ColumnKind.TEXT
-    width: int = 0
-    guard: bool = True
-    label: str = ""
-
-    @property
-    def title(self) -> str:
-        """What a report shows above the column: the form's label ("Customer") where the
-        import header ("Owner") must stay in files that are imported again."""
-        return self.label or self.header
-
-
-@dataclass(frozen=True)
-class TotalsTable:
-    """Totals per category/unit (or equipment type, role) and per unit, never mixing units."""
-
-    columns: tuple[Column, ...]
-    rows: tuple[tuple[Any, ...], ...]
-
-
-@dataclass(frozen=True)
-class ExportMeta:
-    """What the reader of a file must know about it (Summary sheet, pdf title block)."""
-
-    module: Module
-    granularity: Granularity
-    site_code: str
-    site_name: str
-    site_timezone: str
-    date_from: date
-    date_to: date
-    generated_at: datetime
-    generated_by: str
-    filters: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def title(self) -> str:
-        return f"{self.module.heading} – {self.granularity.value}"
-
-    @property
-    def period(self) -> str:
-        return f"{self.date_from.isoformat()} to {self.date_to.isoformat()}"
-
-    @property
-    def generated_local(self) -> str:
-        """Generation time in the site's time zone, e.g. ``2026-11-27 12:00 (Asia/Riyadh)``."""
-        from zoneinfo import ZoneInfo
-
-        local = self.generated_at.astimezone(ZoneInfo(self.site_timezone))
-        return f"{local:%Y-%m-%d %H:%M} ({self.site_timezone})"
-
-
-class ExportTable:
-    """Columns, a single-use row iterator, the row count, and totals known after the rows.
-
-    Attributes:
-        level_columns: for inventory, the indexes of (closing, low threshold, high threshold)
-            so the xlsx writer can colour the closing by level; None otherwise.
-    """
-
-    def __init__(
-        self,
-        meta: ExportMeta,
-        columns: Sequence[Column],
-        rows: Iterator[tuple[Any, ...]],
-        row_count: int,
-        totals: Callable[[], TotalsTable],
-        level_columns: tuple[int, int, int] | None = None,
-    ) -> None:
-        self.meta = meta
-        self.columns = tuple(columns)
-        self._rows = rows
-        self.row_count = row_count
-        self._totals = totals
-        self.level_columns = level_columns
-        self._consumed = False
-
-    @property
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        if self._consumed:
-            raise RuntimeError("the rows of an ExportTable can be read only once")
-        self._consumed = True
-        return self._rows
-
-    def totals(self) -> TotalsTable:
-        """Totals of every row; complete only after ``rows`` was consumed."""
-        return self._totals()
-
-
-@dataclass(frozen=True)
-class ExportQuery:
-    """Which rows: module, site, inclusive date range, granularity, optional material category."""
-
-    module: Module
-    site_id: str
-    date_from: date
-    date_to: date
-    granularity: Granularity = Granularity.DAILY
-    category: str | None = None
-
-    def filters(self) -> tuple[tuple[str, str], ...]:
-        out = [("Granularity", self.granularity.value.title())]
-        if self.module in MATERIAL_MODULES:
-            out.append(("Category", self.category or "All categories"))
-        return tuple(out)
-
-
-MATERIAL_MODULES = frozenset(
-    {Module.PRODUCTION, Module.DISPATCH, Module.RECEIVED, Module.INVENTORY, Module.ADJUSTMENTS}
-)
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -219,6 +92,8 @@ def build_table(
         generated_by=actor.display_name or actor.username,
         filters=query.filters(),
     )
+    if query.module is Module.MASS_BALANCE:
+        return mass_balance_table(services, actor, query, meta, flavour)
     if query.module is Module.INVENTORY:
         ledger = services.ledger.ledger(
             actor, query.site_id, query.date_from, query.date_to, query.granularity, query.category
@@ -398,6 +273,16 @@ def _scaled(value: int, places: int) -> Decimal | int:
     return Decimal(value).scaleb(-places) if places else value
 
 
+# A material record's tons (weighed, or deemed from loads): summed like a field in the totals.
+_TONS = FieldSpec("tons", "Tons", "Tons", Kind.QUANTITY)
+_DEEMED = FieldSpec("deemed_tons", "Deemed Tons", "Deemed tons", Kind.QUANTITY)
+
+
+def _tons_metrics(spec: ModuleSpec) -> list[FieldSpec]:
+    """Tons and deemed tons, for modules whose records are material quantities."""
+    return [_TONS, _DEEMED] if spec.reference_field.kind is Kind.MATERIAL else []
+
+
 def _metrics(spec: ModuleSpec) -> list[FieldSpec]:
     """The fields that are summed in weekly/monthly rows and totals (counts of units are not)."""
     wanted = {Kind.QUANTITY, Kind.SIGNED_QUANTITY, Kind.HOURS, Kind.HEADCOUNT, Kind.TRIPS}
@@ -461,10 +346,23 @@ def _daily_cells(
             cells.append(_Cell(tuple(_field_column(fspec, flavour)), the_day))
         elif fspec is ref_field:
             cells.append(_Cell(tuple(_ref_columns(fspec, refs)), the_reference))
+        elif fspec.kind in (Kind.MATERIAL, Kind.EQUIPMENT, Kind.ROLE):
+            # A further reference (a feed record's crusher): its code, as the import reads it.
+            fill = _stored_value(positions[fspec.key], _code_of(refs.items(fspec.kind)))
+            column = Column(
+                fspec.header, f"{fspec.key}_code", width=_width(refs.items(fspec.kind), "code")
+            )
+            cells.append(_Cell((column,), fill))
         else:
             fill = _stored_value(positions[fspec.key], _converter(fspec, flavour))
             cells.append(_Cell(tuple(_field_column(fspec, flavour)), fill))
     return cells
+
+
+def _code_of(items: Sequence[RefItem]) -> Callable[[Any], Any]:
+    """Stored id -> code (None for an empty optional reference)."""
+    codes = {item.id: item.code for item in items}
+    return lambda value: codes.get(value) if value else None
 
 
 def _stored_value(
@@ -519,7 +417,8 @@ def _daily_records_table(
         row_count = int(session.scalar(count_stmt) or 0)
 
     metrics = _metrics(spec)
-    totals = _Totals(spec, metrics)
+    tons_metrics = _tons_metrics(spec)
+    totals = _Totals(spec, [*metrics, *tons_metrics])
     by_id = {item.id: item for item in refs.items(ref_field.kind)}
     positions = {f.key: i for i, f in enumerate(others)}
     metric_pos = [positions[m.key] for m in metrics]
@@ -531,6 +430,22 @@ def _daily_records_table(
     )
     columns += [column for cell in cells for column in cell.columns]
     head_of = (lambda record_id: (record_id, site.code, site.name)) if pbi else (lambda _id: ())
+    # After the import columns (a file still imports back; these two are reported as ignored).
+    quantity_pos = positions.get("quantity")
+    factors = NO_FACTORS
+    if tons_metrics:
+        columns += [
+            Column("Tons", "tons", ColumnKind.QUANTITY),
+            Column("Mass Determination", "mass_determination", width=9, guard=False),
+        ]
+        with store.read() as session:
+            factors = load_factor_table(session, site.id)
+
+    def tonnage(day: date, item: RefItem, stored: Sequence[Any]) -> tuple[int | None, str]:
+        if quantity_pos is None:
+            return None, ""
+        tons_m, mass = factors.tonnage(item.id, item.uom, day, int(stored[quantity_pos]))
+        return tons_m, mass.value
 
     def shape(record_id: str, day: date, item: RefItem, stored: Sequence[Any]) -> tuple[Any, ...]:
         return (*head_of(record_id), *(v for cell in cells for v in cell.fill(day, item, stored)))
@@ -555,10 +470,17 @@ def _daily_records_table(
                         day_rows.clear()
                     current = day
                 item = by_id.get(ref_id, missing)
-                totals.add(item, [int(rest[p] or 0) for p in metric_pos])
+                values = [int(rest[p] or 0) for p in metric_pos]
+                row = shape(record_id, day, item, rest)
+                if tons_metrics:
+                    tons_m, mass = tonnage(day, item, rest)
+                    deemed = (tons_m or 0) if mass == MassDetermination.DEEMED else 0
+                    values += [tons_m or 0, deemed]
+                    row = (*row, None if tons_m is None else from_milli(tons_m), mass)
+                totals.add(item, values)
                 rank = _SHIFT_RANK.get(rest[shift_pos] or "", 9) if shift_pos is not None else 0
                 key = (item.sort_order, item.code, rank, record_id)
-                day_rows.append((key, shape(record_id, day, item, rest)))
+                day_rows.append((key, row))
             day_rows.sort(key=lambda pair: pair[0])
             for _key, row in day_rows:
                 yield row
@@ -605,6 +527,8 @@ def _period_records_table(
     )
     granularity = query.granularity
     groups: dict[tuple[date, str], list[int]] = {}
+    by_id = {item.id: item for item in refs.items(ref_field.kind)}
+    tons_metrics = _tons_metrics(spec)
     with services.store.read() as session:
         for day, ref_id, *values in session.execute(stmt):
             start = max(period_start(day, granularity), query.date_from)
@@ -613,14 +537,21 @@ def _period_records_table(
                 acc = groups[(start, ref_id)] = [0] * len(values)
             for i, v in enumerate(values):
                 acc[i] += int(v or 0)
-    by_id = {item.id: item for item in refs.items(ref_field.kind)}
+        tons = (
+            _period_tons(
+                session, spec, query, conditions, by_id, load_factor_table(session, site.id)
+            )
+            if tons_metrics
+            else {}
+        )
     missing = RefItem("", "?", "(unknown)")
-    totals = _Totals(spec, metrics)
+    totals = _Totals(spec, [*metrics, *tons_metrics])
     keyed = []
     for (start, ref_id), acc in groups.items():
         item = by_id.get(ref_id, missing)
-        totals.add_many(item, acc[:-1], acc[-1])
-        keyed.append(((start, item.sort_order, item.code), start, item, acc))
+        extra = tons.get((start, ref_id), [0, 0, 0])
+        totals.add_many(item, [*acc[:-1], *extra[:2]] if tons_metrics else acc[:-1], acc[-1])
+        keyed.append(((start, item.sort_order, item.code), start, item, acc, extra))
     keyed.sort(key=lambda entry: entry[0])
 
     pbi = flavour is Flavour.POWERBI
@@ -637,9 +568,15 @@ def _period_records_table(
     for m in metrics:
         columns.append(Column(m.header, m.key, _VALUE_KINDS[m.kind]))
     columns.append(Column("Records", "record_count", ColumnKind.INTEGER))
+    if tons_metrics:
+        columns += [
+            Column("Tons", "tons", ColumnKind.QUANTITY),
+            Column("Deemed Tons", "deemed_tons", ColumnKind.QUANTITY),
+            Column("Records Without Factor", "records_without_factor", ColumnKind.INTEGER),
+        ]
 
     def generate() -> Iterator[tuple[Any, ...]]:
-        for _key, start, item, acc in keyed:
+        for _key, start, item, acc, extra in keyed:
             end = min(_period_end(start, granularity), query.date_to)
             values = [_scaled(v, _SCALE.get(m.kind, 0)) for m, v in zip(metrics, acc, strict=False)]
             head: tuple[Any, ...] = ()
@@ -647,10 +584,52 @@ def _period_records_table(
                 key = f"{site.code}|{granularity.value}|{start.isoformat()}|{item.code}"
                 head = (key, site.code, site.name)
             middle: tuple[Any, ...] = (start, end, granularity.value) if pbi else (start, end)
-            yield (*head, *middle, *_ref_values(item, ref_field.kind), *values, acc[-1])
+            tail: tuple[Any, ...] = ()
+            if tons_metrics:
+                tail = (from_milli(extra[0]), from_milli(extra[1]), extra[2])
+            yield (*head, *middle, *_ref_values(item, ref_field.kind), *values, acc[-1], *tail)
 
     order = _group_order(spec, refs)
     return ExportTable(meta, columns, generate(), len(keyed), lambda: totals.table(order))
+
+
+def _period_tons(
+    session: Any,
+    spec: ModuleSpec,
+    query: ExportQuery,
+    conditions: list[Any],
+    by_id: dict[str, RefItem],
+    factors: FactorTable,
+) -> dict[tuple[date, str], list[int]]:
+    """(period start, material) -> [tons, deemed tons, records without factor], each LOAD
+    record converted on its own date (so a period's tons are the sum of its records')."""
+    table: Any = spec.table  # a material module's table: it has material_id and quantity
+    quantity = type_coerce(table.quantity, BigInteger)
+    out: dict[tuple[date, str], list[int]] = {}
+    ton_ids = [m.id for m in by_id.values() if m.uom == Uom.TON]
+    summed = select(table.date, table.material_id, func.sum(quantity)).where(
+        *conditions, table.material_id.in_(ton_ids)
+    )
+    for day, material_id, total in session.execute(summed.group_by(table.date, table.material_id)):
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        start = max(period_start(day, query.granularity), query.date_from)
+        acc = out.setdefault((start, material_id), [0, 0, 0])
+        acc[0] += int(total or 0)
+    loads = select(table.date, table.material_id, quantity).where(
+        *conditions, table.material_id.not_in(ton_ids)
+    )
+    for day, material_id, raw in session.execute(loads):
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        start = max(period_start(day, query.granularity), query.date_from)
+        acc = out.setdefault((start, material_id), [0, 0, 0])
+        item = by_id.get(material_id)
+        tons_m, _mass = factors.tonnage(material_id, item.uom if item else "", day, int(raw))
+        if tons_m is None:
+            acc[2] += 1
+        else:
+            acc[0] += tons_m
+            acc[1] += tons_m
+    return out
 
 
 def _period_end(start: date, granularity: Granularity) -> date:
@@ -698,7 +677,7 @@ def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HU
         Column("Low Threshold", "low_threshold", ColumnKind.QUANTITY),
         Column("High Threshold", "high_threshold", ColumnKind.QUANTITY),
     ]
-    closing = first_figure + 5
+    closing = first_figure + LEDGER_FIGURES.index("Closing")
     level_columns = (closing, closing + 2, closing + 3)
     granularity = ledger.granularity.value
     three = Decimal("0.001")
@@ -728,6 +707,7 @@ def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HU
                 r.produced,
                 r.received,
                 r.dispatched,
+                r.fed,
                 r.adjustment,
                 r.closing,
                 r.level.value,
@@ -750,28 +730,6 @@ def ledger_table(ledger: Ledger, meta: ExportMeta, flavour: Flavour = Flavour.HU
 def _ledger_total_row(total: LedgerTotal) -> tuple[Any, ...]:
     label = total.category if total.category is not None else f"All {total.uom}"
     return (label, total.uom, *total.values())
-
-
-# --------------------------------------------------------------------------- plain tables
-@dataclass
-class StaticSource:
-    """Rows already in memory (tests, the benchmark): an ``ExportTable`` without a database."""
-
-    meta: ExportMeta
-    columns: Sequence[Column]
-    rows: Sequence[tuple[Any, ...]] = field(default_factory=list)
-    totals: TotalsTable = field(default_factory=lambda: TotalsTable((), ()))
-    level_columns: tuple[int, int, int] | None = None
-
-    def table(self) -> ExportTable:
-        return ExportTable(
-            self.meta,
-            self.columns,
-            iter(self.rows),
-            len(self.rows),
-            lambda: self.totals,
-            self.level_columns,
-        )
 
 
 def operation_names() -> dict[str, str]:

@@ -36,7 +36,14 @@ from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[im
 from deskops_desktop.export.cells import DANGEROUS_PREFIXES, xml_safe
 from deskops_desktop.export.files import FileResult, atomic_output, digest
 from deskops_desktop.export.progress import RowTicker
-from deskops_desktop.export.rows import NO_DATA, Column, ColumnKind, ExportTable, TotalsTable
+from deskops_desktop.export.table import (
+    NO_DATA,
+    NUMERIC_KINDS,
+    Column,
+    ColumnKind,
+    ExportTable,
+    TotalsTable,
+)
 from deskops_desktop.models.progress import Progress
 
 MAX_SHEET_ROWS = 1_000_000
@@ -176,7 +183,17 @@ class _Styles:
         self.title = self._array(probe_ws, font=Font(name=FONT, bold=True, size=14))
         self.label = self._array(probe_ws, font=Font(name=FONT, bold=True))
         self.note = self._array(probe_ws, font=Font(name=FONT, italic=True, color="6B7380"))
+        self._decimals = {
+            places: self._array(
+                probe_ws, number_format="#,##0." + "0" * places if places else "#,##0"
+            )
+            for places in range(7)
+        }
         wb.remove(probe_ws)
+
+    def decimal(self, places: int) -> Any:
+        """The number style showing ``places`` decimals (0-6)."""
+        return self._decimals[min(max(places, 0), 6)]
 
     @staticmethod
     def _array(ws: Any, **attrs: Any) -> Any:
@@ -242,6 +259,15 @@ def _converter(ws: Any, kind: ColumnKind, styles: _Styles) -> Callable[[Any], An
             return None if v is None else _cell(ws, float(v), decimal_style, "n")
 
         return number
+    if kind is ColumnKind.DECIMAL:
+
+        def exact(v: Any) -> Any:
+            # The number format shows the places the value carries (0.913, 93.70, 1,560.00).
+            if v is None:
+                return None
+            return _cell(ws, float(v), styles.decimal(-v.as_tuple().exponent), "n")
+
+        return exact
     if kind is ColumnKind.INTEGER:
         int_style = styles.number[kind]
 
@@ -268,7 +294,7 @@ def _converter(ws: Any, kind: ColumnKind, styles: _Styles) -> Callable[[Any], An
 
 
 def _header(ws: Any, column: Column, styles: _Styles) -> Any:
-    numeric = column.kind in (ColumnKind.QUANTITY, ColumnKind.HOURS, ColumnKind.INTEGER)
+    numeric = column.kind in NUMERIC_KINDS
     return _text(ws, column.header, styles.header_right if numeric else styles.header)
 
 
@@ -284,7 +310,7 @@ def _fit_widths(columns: Sequence[Column], sample: Sequence[tuple[Any, ...]]) ->
                 continue
             if column.kind in (ColumnKind.QUANTITY, ColumnKind.HOURS):
                 text = f"{value:,.3f}" if isinstance(value, Decimal) else str(value)
-            elif column.kind is ColumnKind.INTEGER:
+            elif column.kind in (ColumnKind.INTEGER, ColumnKind.DECIMAL):
                 text = f"{value:,}"
             elif isinstance(value, date):
                 text = "0000-00-00"

@@ -77,6 +77,40 @@ UOM_SUMMARY_DECIMALS: dict[str, int] = {Uom.TON: 2, Uom.LOAD: 0}
 UOM_SYMBOL: dict[str, str] = {Uom.TON: "t", Uom.LOAD: "loads"}
 
 
+class Fate(StrEnum):
+    """Where a dispatched load went (every dispatch has one; "sold" means ``SALE``)."""
+
+    SALE = "SALE"
+    TRANSFER = "TRANSFER"  # to another site of the company
+    DISPOSAL = "DISPOSAL"  # landfill, residue, rejects
+    BY_PRODUCT = "BY_PRODUCT"  # scrap steel, wood and the like, sold
+    USED_ON_SITE = "USED_ON_SITE"
+
+
+FATE_NAMES: dict[Fate, str] = {
+    Fate.SALE: "Sale",
+    Fate.TRANSFER: "Transfer",
+    Fate.DISPOSAL: "Disposal",
+    Fate.BY_PRODUCT: "By-product",
+    Fate.USED_ON_SITE: "Used on site",
+}
+FATE_HINTS: dict[Fate, str] = {
+    Fate.SALE: "sold to a customer (the dashboard's Sold)",
+    Fate.TRANSFER: "moved to another site of the company",
+    Fate.DISPOSAL: "landfill, residue, rejects",
+    Fate.BY_PRODUCT: "scrap steel, wood and the like, sold",
+    Fate.USED_ON_SITE: "used at this site (haul roads, pads)",
+}
+
+
+class MassDetermination(StrEnum):
+    """How the tons of a record were found (what regulators ask to be declared)."""
+
+    WEIGHED = "WEIGHED"  # entered in tons
+    DEEMED = "DEEMED"  # entered in loads, converted with the factor valid on its date
+    NO_FACTOR = "NO_FACTOR"  # entered in loads, and no factor covers its date: no tons
+
+
 class Level(StrEnum):
     LOW = "LOW"
     WARNING = "WARNING"
@@ -103,7 +137,9 @@ class Module(StrEnum):
     EQUIPMENT = "equipment"
     MANPOWER = "manpower"
     ADJUSTMENTS = "adjustments"
+    FEED = "feed"
     INVENTORY = "inventory"
+    MASS_BALANCE = "mass-balance"
 
     @property
     def heading(self) -> str:
@@ -123,7 +159,9 @@ _MODULE_TITLES = {
     Module.EQUIPMENT: "Equipment",
     Module.MANPOWER: "Manpower",
     Module.ADJUSTMENTS: "Adjustments",
+    Module.FEED: "Feed",
     Module.INVENTORY: "Inventory",
+    Module.MASS_BALANCE: "Mass balance",
 }
 
 RECORD_MODULES: tuple[Module, ...] = (
@@ -133,6 +171,7 @@ RECORD_MODULES: tuple[Module, ...] = (
     Module.EQUIPMENT,
     Module.MANPOWER,
     Module.ADJUSTMENTS,
+    Module.FEED,
 )
 
 

@@ -1,8 +1,8 @@
 """Pure ledger arithmetic: levels and period folding. Integers are thousandths (milli-units).
 
-closing = opening + produced + received - dispatched + adjustment, exactly, because every term is
-an integer. Levels: closing < low is LOW, low <= closing <= high is WARNING, closing > high is
-HEALTHY (DOMAIN.md); negative stock is LOW.
+closing = opening + produced + received - dispatched - fed + adjustment, exactly, because every
+term is an integer. Levels: closing < low is LOW, low <= closing <= high is WARNING, closing > high
+is HEALTHY (DOMAIN.md); negative stock is LOW.
 """
 
 from __future__ import annotations
@@ -29,5 +29,5 @@ def period_start(day: date, granularity: Granularity) -> date:
     return day
 
 
-def net_flow(produced: int, received: int, dispatched: int, adjustment: int) -> int:
-    return produced + received - dispatched + adjustment
+def net_flow(produced: int, received: int, dispatched: int, fed: int, adjustment: int) -> int:
+    return produced + received - dispatched - fed + adjustment

@@ -16,9 +16,13 @@ from typing import Any
 
 from deskops_desktop.models import validation as v
 from deskops_desktop.models.enums import (
+    FATE_NAMES,
     OPERATION_NAMES,
     AdjustmentReason,
+    Category,
     EquipmentStatus,
+    EquipmentType,
+    Fate,
     Module,
     Operation,
     Shift,
@@ -27,6 +31,7 @@ from deskops_desktop.models.errors import Problem, ValidationError
 from deskops_desktop.models.records import (
     Dispatch,
     EquipmentLog,
+    Feed,
     InventoryAdjustment,
     ManpowerLog,
     Production,
@@ -52,6 +57,7 @@ class Kind(StrEnum):
     TEXT = "text"
     SHIFT = "shift"
     OPERATION = "operation"
+    FATE = "fate"
     STATUS = "status"
     REASON = "reason"
     MATERIAL = "material"
@@ -68,7 +74,12 @@ REFERENCE_KINDS = {
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One field of a module: key, import header, label, kind and limits."""
+    """One field of a module: key, import header, label, kind and limits.
+
+    ``category`` limits a reference field to materials of that category (or equipment of that
+    type). ``default`` is what a form proposes and what an import uses when the file has no such
+    column at all (a blank cell in a present column is still "required").
+    """
 
     key: str
     header: str
@@ -76,6 +87,8 @@ class FieldSpec:
     kind: Kind
     required: bool = False
     max_length: int = 0
+    category: str | None = None
+    default: str | None = None
 
     @property
     def column(self) -> str:
@@ -106,7 +119,15 @@ class ModuleSpec:
 
     @property
     def reference_field(self) -> FieldSpec:
+        """The field the module's rows are about (the first reference: material, equipment or
+        role); lists join it, sort and search by it."""
         return next(f for f in self.fields if f.kind in REFERENCE_KINDS)
+
+    @property
+    def other_references(self) -> tuple[FieldSpec, ...]:
+        """Further, optional references (the crusher of a feed record), shown by code."""
+        main = self.reference_field
+        return tuple(f for f in self.fields if f.kind in REFERENCE_KINDS and f is not main)
 
 
 @dataclass(frozen=True)
@@ -193,6 +214,7 @@ SPECS: dict[Module, ModuleSpec] = {
             FieldSpec("reference", "Reference", "DR No.", Kind.TEXT, max_length=100),
             _MATERIAL,
             _QUANTITY,
+            FieldSpec("fate", "Fate", "Fate", Kind.FATE, required=True, default=Fate.SALE),
             FieldSpec("trips", "Trips", "Trips", Kind.TRIPS),
             FieldSpec("owner", "Owner", "Customer", Kind.TEXT, max_length=200),
             FieldSpec("operation", "Operation", "Operation", Kind.OPERATION),
@@ -243,6 +265,33 @@ SPECS: dict[Module, ModuleSpec] = {
         ),
         unique_key=("site_id", "date", "role_id", "shift"),
     ),
+    Module.FEED: ModuleSpec(
+        Module.FEED,
+        "Feed",
+        Feed,
+        (
+            _DATE,
+            _SHIFT,
+            FieldSpec(
+                "material",
+                "Material Code",
+                "Material",
+                Kind.MATERIAL,
+                required=True,
+                category=Category.RAW_FEED,
+            ),
+            _QUANTITY,
+            FieldSpec(
+                "equipment",
+                "Equipment Code",
+                "Crusher",
+                Kind.EQUIPMENT,
+                category=EquipmentType.CRUSHING_SCREENING,
+            ),
+            _NOTES,
+        ),
+        flow="fed",
+    ),
     Module.ADJUSTMENTS: ModuleSpec(
         Module.ADJUSTMENTS,
         "Adjustments",
@@ -258,6 +307,17 @@ SPECS: dict[Module, ModuleSpec] = {
     ),
 }
 
+_FATE_ALIASES = {name: fate.value for fate, name in FATE_NAMES.items()}
+_FATE_ALIASES.update(
+    {
+        "Sold": Fate.SALE,
+        "Transfer to another site": Fate.TRANSFER,
+        "Landfill": Fate.DISPOSAL,
+        "By product": Fate.BY_PRODUCT,
+        "Byproduct": Fate.BY_PRODUCT,
+        "Used on-site": Fate.USED_ON_SITE,
+    }
+)
 _OPERATION_ALIASES = {name: op.value for op, name in OPERATION_NAMES.items()}
 _OPERATION_ALIASES.update(
     {name.replace("–", "-"): op.value for op, name in OPERATION_NAMES.items()}
@@ -286,6 +346,8 @@ def _parse(spec: FieldSpec, value: object, refs: ReferenceIndex, today: date) ->
         return v.parse_choice(value, [s.value for s in Shift])
     if kind is Kind.OPERATION:
         return v.parse_choice(value, [o.value for o in Operation], _OPERATION_ALIASES)
+    if kind is Kind.FATE:
+        return v.parse_choice(value, [f.value for f in Fate], _FATE_ALIASES)
     if kind is Kind.STATUS:
         return v.parse_choice(value, [s.value for s in EquipmentStatus])
     if kind is Kind.REASON:
@@ -295,11 +357,15 @@ def _parse(spec: FieldSpec, value: object, refs: ReferenceIndex, today: date) ->
         raise v.FieldError(f"unknown {kind.value} code '{str(value).strip()}'")
     if not item.active:
         raise v.FieldError(f"{kind.value} {item.code} is inactive")
+    if spec.category is not None and item.category != spec.category:
+        what = spec.category.replace("_", " ").lower()
+        raise v.FieldError(f"{item.code} is not a {what} {kind.value}")
     return item.id
 
 
 def _empty(spec: FieldSpec) -> Any:
-    return None if spec.kind is Kind.TRIPS else ""
+    # Optional numbers and references are NULL (a reference is a foreign key), text is "".
+    return None if spec.kind is Kind.TRIPS or spec.kind in REFERENCE_KINDS else ""
 
 
 def validate_record(
@@ -310,11 +376,15 @@ def validate_record(
     *,
     row: int | None = None,
 ) -> dict[str, Any]:
-    """Clean ``raw`` (keys are ``FieldSpec.key``) into column values, or raise every problem."""
+    """Clean ``raw`` (keys are ``FieldSpec.key``) into column values, or raise every problem.
+
+    A field with a ``default`` whose key is absent from ``raw`` takes the default (a caller or
+    file that predates the field); a key present but blank is still "required".
+    """
     problems: list[Problem] = []
     clean: dict[str, Any] = {}
     for fspec in spec.fields:
-        value = raw.get(fspec.key)
+        value = raw.get(fspec.key, fspec.default)
         if v.is_blank(value):
             if fspec.required:
                 problems.append(Problem(fspec.key, "is required", row))

@@ -57,7 +57,8 @@ class Production(RecordMixin, Base):
 
 
 class Dispatch(RecordMixin, Base):
-    """Material leaving the site (a delivery, trips, the customer and DR number)."""
+    """Material leaving the site: its fate (a sale, a transfer, disposal…), trips, the customer
+    and DR number."""
 
     __tablename__ = "dispatches"
 
@@ -67,6 +68,19 @@ class Dispatch(RecordMixin, Base):
     owner: Mapped[str] = mapped_column(String(200), default="")
     reference: Mapped[str] = mapped_column(String(100), default="")
     operation: Mapped[str] = mapped_column(String(16), default="")
+    fate: Mapped[str] = mapped_column(String(16), default="SALE", server_default="SALE")
+
+
+class Feed(RecordMixin, Base):
+    """Raw feed consumed by the crusher: a RAW_FEED material in its own unit, optionally the
+    crusher that took it. Leaves stock as the ledger's "fed" flow (never as a dispatch)."""
+
+    __tablename__ = "feed"
+
+    shift: Mapped[str] = mapped_column(String(16), default="")
+    material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"))
+    quantity: Mapped[Decimal] = mapped_column(Milli())
+    equipment_id: Mapped[str | None] = mapped_column(ID, ForeignKey("equipment.id"), default=None)
 
 
 class Received(RecordMixin, Base):

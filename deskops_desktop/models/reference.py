@@ -70,6 +70,21 @@ class ManpowerRole(IdMixin, TimestampMixin, Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ConversionFactor(IdMixin, TimestampMixin, Base):
+    """Tons per load of a material from a date on, company-wide (``site_id`` None) or for one
+    site. The factor valid on a record's date converts its loads to deemed tons; a newer factor
+    never rewrites history before its ``valid_from``. ``basis`` says where the figure comes from
+    (a weighbridge sample, a survey, a published table); ``created_by`` who set it."""
+
+    __tablename__ = "conversion_factors"
+
+    material_id: Mapped[str] = mapped_column(ID, ForeignKey("materials.id"), index=True)
+    site_id: Mapped[str | None] = mapped_column(ID, ForeignKey("sites.id"), default=None)
+    tons_per_load: Mapped[Decimal] = mapped_column(Milli())
+    valid_from: Mapped[date] = mapped_column(Date)
+    basis: Mapped[str] = mapped_column(String(200), default="")
+
+
 class ProductionTarget(IdMixin, TimestampMixin, Base):
     """Daily production target; ``material_id`` None means all materials of the site together."""
 

@@ -2,7 +2,7 @@
 
 Invariant (proved by property tests against ``services.ledger.recompute``): for every site,
 material and day that has a row, ``closing`` equals the sum of all flows
-(produced + received - dispatched + adjustment) of that site and material up to and including
+(produced + received - dispatched - fed + adjustment) of that site and material up to and including
 that day. A day without a row has no movement: its opening and closing equal the closing of the
 latest earlier row (0 before any). Rows are changed only by ``services.ledger_writer`` inside
 the same transaction as the record write that causes them.
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from deskops_desktop.models.base import ID, Base
 
 # The figures of a ledger row, in the order every table, file and CLI line shows them.
-LEDGER_FIGURES = ("Opening", "Produced", "Received", "Dispatched", "Adjustment", "Closing")
+LEDGER_FIGURES = ("Opening", "Produced", "Received", "Dispatched", "Fed", "Adjustment", "Closing")
 
 
 class StockDay(Base):
@@ -41,5 +41,6 @@ class StockDay(Base):
     produced: Mapped[int] = mapped_column(BigInteger, default=0)
     received: Mapped[int] = mapped_column(BigInteger, default=0)
     dispatched: Mapped[int] = mapped_column(BigInteger, default=0)
+    fed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     adjustment: Mapped[int] = mapped_column(BigInteger, default=0)
     closing: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -7,12 +7,14 @@ from deskops_desktop.models.jobs import ExportAudit, ExportJob
 from deskops_desktop.models.records import (
     Dispatch,
     EquipmentLog,
+    Feed,
     InventoryAdjustment,
     ManpowerLog,
     Production,
     Received,
 )
 from deskops_desktop.models.reference import (
+    ConversionFactor,
     Equipment,
     ManpowerRole,
     Material,
@@ -24,11 +26,13 @@ from deskops_desktop.models.stock import StockDay
 __all__ = [
     "Base",
     "ChangeLog",
+    "ConversionFactor",
     "Dispatch",
     "Equipment",
     "EquipmentLog",
     "ExportAudit",
     "ExportJob",
+    "Feed",
     "InventoryAdjustment",
     "ManpowerLog",
     "ManpowerRole",

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deskops_desktop.services.dashboard import DashboardService
+from deskops_desktop.services.factors import FactorService
 from deskops_desktop.services.imports import ImportService
 from deskops_desktop.services.ledger import LedgerService
+from deskops_desktop.services.mass_balance import MassBalanceService
 from deskops_desktop.services.master import MasterDataService
 from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.services.reclassify import ReclassifyService
 from deskops_desktop.services.records import RecordService
 from deskops_desktop.services.store import Store
 from deskops_desktop.services.users import UserService
@@ -26,6 +29,9 @@ class Services:
     dashboard: DashboardService
     charts: ModuleChartService
     imports: ImportService
+    factors: FactorService
+    mass_balance: MassBalanceService
+    reclassify: ReclassifyService
 
 
 def build_services(store: Store) -> Services:
@@ -40,4 +46,7 @@ def build_services(store: Store) -> Services:
         dashboard=DashboardService(store),
         charts=ModuleChartService(store),
         imports=ImportService(records),
+        factors=FactorService(store),
+        mass_balance=MassBalanceService(store),
+        reclassify=ReclassifyService(store),
     )

@@ -26,6 +26,7 @@ class Area(StrEnum):
     EQUIPMENT = "equipment"
     MANPOWER = "manpower"
     ADJUSTMENTS = "adjustments"
+    FEED = "feed"
     LEDGER = "ledger"
     DASHBOARD = "dashboard"
     MASTER = "master"
@@ -34,8 +35,11 @@ class Area(StrEnum):
 
     @staticmethod
     def of(module: Module) -> Area:
-        """The area a module's data lives in (the stock ledger, for ``INVENTORY``)."""
-        return Area.LEDGER if module is Module.INVENTORY else Area(module.value)
+        """The area a module's data lives in (the stock ledger, for ``INVENTORY`` and the mass
+        balance, which is built from the ledger's flows)."""
+        if module in (Module.INVENTORY, Module.MASS_BALANCE):
+            return Area.LEDGER
+        return Area(module.value)
 
 
 @dataclass(frozen=True)

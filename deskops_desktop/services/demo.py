@@ -9,8 +9,18 @@ Why it looks the way it does (so the pages have something to show):
 - Demand is seasonal: summer months and a Ramadan-like month are slower, Friday is quiet (no
   production; a few dispatches; security and the generator still log, so Fridays are not
   "missing"), Saturday is a little slower.
-- Raw C&D feed arrives in loads from named sources and leaves as crusher feed (internal
-  dispatches with operation CRU-OP) or, for mixed rejects, as disposal (CRU-DIS).
+- Raw C&D debris arrives in loads from named sources and is fed to the crushers as Feed records
+  (in loads, on CRUSHER-01/02): each day's feed is that day's production divided by a yield drawn
+  between 0.88 and 0.94 t/t, converted to loads with the factor valid that day, so the mass
+  balance has a believable process loss. About a fifth of the mixed debris is sorted out as
+  rejects and leaves as DISPOSAL dispatches to the landfill; receipts follow the crushers' appetite
+  (an average of recent feed), so raw piles neither run dry nor grow without bound.
+- Conversion factors (tons per load) are set company-wide from the first day — concrete 16.5,
+  mixed 12, asphalt 14 — with a re-survey of concrete to 17.2 half-way, and on a second site its
+  own mixed-debris factor (11.5): a mid-period change and a site override to look at. Factors an
+  admin already set are kept.
+- Most product dispatches are sales; a few are used on site (recycled base for haul roads) and,
+  with several sites, transferred to another site.
 - Equipment logs have hours per unit and shift, occasional BREAKDOWN streaks that cut production,
   fortnightly MAINTENANCE shifts and some IDLE shifts. On the first site CRUSHER-02 is broken down
   on the last two days, and the last generated site has no entries yet on its last day, so the
@@ -41,10 +51,12 @@ from decimal import Decimal
 from typing import Any
 
 from deskops_desktop.models import reference_data as ref
+from deskops_desktop.models.conversion import FactorTable
 from deskops_desktop.models.enums import (
     RECORD_MODULES,
     AdjustmentReason,
     EquipmentStatus,
+    Fate,
     Module,
     Operation,
     Role,
@@ -117,7 +129,18 @@ _OPERATIONS: dict[str, str] = {
     "BASE-RECYCLED": Operation.CRU_OP,
 }
 _ALWAYS_MADE = ("AGG-G1", "AGG-3/4", "BASE-RECYCLED", "FINE-WASHED")
-_RAW_DAILY_LOADS = {"RAW-CONCRETE": 22.0, "RAW-MIXED": 14.0, "RAW-ASPHALT": 5.0}
+# Share of the crushers' feed (in tons) taken from each raw pile, and the demo's factors.
+_FEED_SHARE = {"RAW-CONCRETE": 0.6, "RAW-MIXED": 0.28, "RAW-ASPHALT": 0.12}
+_FACTORS = {"RAW-CONCRETE": Decimal("16.5"), "RAW-MIXED": Decimal("12"), "RAW-ASPHALT": Decimal(14)}
+_FACTOR_RESURVEY = ("RAW-CONCRETE", Decimal("17.2"))
+_SITE_FACTOR = ("RAW-MIXED", Decimal("11.5"))  # the second site's own factor
+_REJECT_SHARE = {"RAW-MIXED": 0.2}  # of what is received, sorted out for the landfill
+_FEED_CRUSHER = {
+    "RAW-CONCRETE": "CRUSHER-01",
+    "RAW-MIXED": "CRUSHER-01",
+    "RAW-ASPHALT": "CRUSHER-02",
+}
+_YIELD = (0.88, 0.94)
 _UNITS_PER_LOG = {"DUMPTRUCK-01": 3, "DUMPTRUCK-02": 2}
 _CREW: dict[str, tuple[int, int]] = {
     "EQUIPMENT_DRIVER": (6, 9),
@@ -136,6 +159,7 @@ _MODULE_ORDER = (
     Module.ADJUSTMENTS,
     Module.PRODUCTION,
     Module.RECEIVED,
+    Module.FEED,
     Module.DISPATCH,
     Module.EQUIPMENT,
     Module.MANPOWER,
@@ -154,6 +178,7 @@ class DemoSummary:
     counts: Mapping[Module, int]
     targets_added: int
     users_added: tuple[str, ...]
+    factors_added: int = 0
     elapsed_seconds: float = field(default=0.0, compare=False)
 
     @property
@@ -172,6 +197,7 @@ class DemoSummary:
             f"  {'total':<{width}}  {self.total:>9,} records in {self.elapsed_seconds:.1f} s"
         )
         lines.append(f"  production targets added: {self.targets_added}")
+        lines.append(f"  conversion factors added: {self.factors_added}")
         if self.users_added:
             lines.append(
                 f"  users added: {', '.join(self.users_added)} (password {DEMO_PASSWORD!r})"
@@ -260,6 +286,7 @@ def generate_demo(
         if site.code in existing:  # refuse before anything is written
             _refuse_filled(services, existing[site.code], *windows[-1])
     infos = [existing.get(s.code) or _add_site(services, s) for s in demo_sites(sites)]
+    factors = _add_factors(services, infos, windows)
 
     plans = [
         _SitePlan(
@@ -271,6 +298,7 @@ def generate_demo(
             refs.materials,
             refs.equipment,
             refs.roles,
+            services.factors.site_factor_table(SYSTEM, info.id),
         ).build()
         for index, (info, (first, last)) in enumerate(zip(infos, windows, strict=True))
     ]
@@ -305,6 +333,7 @@ def generate_demo(
         counts=counts,
         targets_added=targets,
         users_added=users,
+        factors_added=factors,
         elapsed_seconds=time.perf_counter() - started,
     )
     report(100, "done")
@@ -341,13 +370,37 @@ def _refuse_filled(services: Services, site: SiteInfo, first: date, last: date) 
             )
 
 
+def _add_factors(
+    services: Services, sites: Sequence[SiteInfo], windows: Sequence[tuple[date, date]]
+) -> int:
+    """The demo's tons-per-load factors, for each raw material that has none yet."""
+    have = {f.material_code for f in services.factors.factors(SYSTEM)}
+    first = min(w[0] for w in windows)
+    last = max(w[1] for w in windows)
+    middle = first + timedelta(days=(last - first).days // 2)
+    entries: list[tuple[str, Decimal, date, str | None, str]] = [
+        (code, value, first, None, "Weighbridge sample of 20 loads (demo)")
+        for code, value in _FACTORS.items()
+        if code not in have
+    ]
+    code, value = _FACTOR_RESURVEY
+    if code not in have and middle > first:
+        entries.append((code, value, middle, None, "Weighbridge re-survey (demo)"))
+    code, value = _SITE_FACTOR
+    if code not in have and len(sites) > 1:
+        entries.append((code, value, windows[1][0], sites[1].code, "Site survey (demo)"))
+    for code, value, start, site_code, basis in entries:
+        services.factors.set_factor(SYSTEM, code, value, start, site_code=site_code, basis=basis)
+    return len(entries)
+
+
 def _daily_rate(plan: dict[str, dict[Module, list[dict[str, Any]]]]) -> Decimal:
     """Average tons produced per working day of a plan (rounded to 10 t): the demo target."""
     total = Decimal(0)
     working = set()
     for by_module in plan.values():
         for row in by_module.get(Module.PRODUCTION, ()):
-            if row["material"] in _RAW_DAILY_LOADS:
+            if row["material"] in _FEED_SHARE:
                 continue
             total += row["quantity"]
             working.add(row["date"])
@@ -430,9 +483,13 @@ class _SitePlan:
         materials: Sequence[RefItem],
         equipment: Sequence[RefItem],
         roles: Sequence[RefItem],
+        factors: FactorTable,
     ) -> None:
         self.rng = rng
         self.index = index
+        self.site_count = site_count
+        self.factors = factors
+        self.material_ids = {m.code: m.id for m in materials}
         self.first = first
         self.last = last
         # The last generated site "has not typed today in yet".
@@ -458,15 +515,23 @@ class _SitePlan:
             # demand days at ~0.8 of peak), so stock builds while a product runs and drains
             # while the screens make other sizes.
             product.demand = product.rate * rng.uniform(0.4, 0.55)
-        self.raw = {c: 0.0 for c in _RAW_DAILY_LOADS if c in active}
-        # Crusher feed alternates between eating into the raw pile and letting it build.
-        self.feed_high = {c: rng.random() < 0.5 for c in self.raw}
+        self.raw = {c: 0.0 for c in _FEED_SHARE if c in active}
+        self.rejects = {c: 0.0 for c in _REJECT_SHARE if c in self.raw}
         self.shifts = (
             (Shift.MORNING, Shift.AFTERNOON, Shift.NIGHT)
             if index == 0 or rng.random() < 0.4
             else (Shift.MORNING, Shift.AFTERNOON)
         )
+        # The crushers' recent appetite per raw pile (loads per working day), which the
+        # receipts follow: start from what the products' rates suggest.
+        expected_tons = sum(p.rate for p in self.products) * len(self.shifts) * 0.5 / 0.91
+        self.appetite = {
+            code: expected_tons * _FEED_SHARE[code] / float(_FACTORS[code]) for code in self.raw
+        }
         active_equipment = {e.code for e in equipment if e.active}
+        self.crushers = {
+            code: crusher for code, crusher in _FEED_CRUSHER.items() if crusher in active_equipment
+        }
         self.machines = [
             _Machine(e.code, _UNITS_PER_LOG.get(e.code, 1), maintenance_phase=i * 3 % 14)
             for i, e in enumerate(ref.EQUIPMENT)
@@ -526,11 +591,12 @@ class _SitePlan:
     def _day(self, day: date) -> None:
         friday = day.weekday() == _FRIDAY
         capacity = self._equipment(day, friday)
-        if not friday:
-            self._production(day, capacity)
+        produced = 0.0 if friday else self._production(day, capacity)
         self._received(day, friday)
         self._dispatch(day)
-        self._crusher_feed(day, friday)
+        if produced:
+            self._feed(day, produced)
+        self._rejects_to_landfill(day, friday)
         self._manpower(day, friday)
         if day != self.first and day.day == 28 and day.month in (3, 6, 9, 12):
             self._stock_count(day)
@@ -587,8 +653,10 @@ class _SitePlan:
         hours = rng.uniform(5.5, 8.0) if rng.random() > 0.08 else rng.uniform(8.0, 10.0)
         return {"hours": _hours(hours), "status": EquipmentStatus.OPERATIONAL, "notes": ""}
 
-    def _production(self, day: date, capacity: float) -> None:
+    def _production(self, day: date, capacity: float) -> float:
+        """Crush today's products; return the tons made (what the feed must account for)."""
         rng = self.rng
+        made = 0.0
         pace = capacity * (0.85 if ramadan_like(day) else 1.0)
         for product in self.products:
             if product.running and product.stock > product.ceiling:
@@ -603,6 +671,7 @@ class _SitePlan:
                     continue  # that shift ran other sizes
                 quantity = _tons(product.rate * pace * rng.gauss(1.0, 0.15))
                 product.stock += float(quantity)
+                made += float(quantity)
                 self._add(
                     Module.PRODUCTION,
                     day,
@@ -614,19 +683,24 @@ class _SitePlan:
                         "notes": "",
                     },
                 )
+        return made
 
     def _received(self, day: date, friday: bool) -> None:
         rng = self.rng
         factor = 0.2 if friday else (0.8 if ramadan_like(day) else 1.0)
-        for code, mean in _RAW_DAILY_LOADS.items():
-            if code not in self.raw:
-                continue
+        for code, stock in self.raw.items():
+            # Six working days of feed arrive over six days and a quiet Friday, plus what will
+            # be sorted out as rejects; a pile that grows too big or too small is steered back.
+            steer = 1.3 if stock < 150 else (0.7 if stock > 500 else 1.0)
+            mean = self.appetite[code] * 6 / 6.2 / (1 - _REJECT_SHARE.get(code, 0.0)) * steer
             loads = max(int(rng.gauss(mean * factor, mean * 0.3)), 0)
             while loads > 0:
                 part = min(loads, rng.randint(2, 9))
                 loads -= part
                 source = rng.choice(_SOURCES[:5] if code != "RAW-ASPHALT" else _SOURCES[4:])
                 self.raw[code] += part
+                if code in self.rejects:
+                    self.rejects[code] += part * _REJECT_SHARE[code]
                 self._add(
                     Module.RECEIVED,
                     day,
@@ -668,6 +742,11 @@ class _SitePlan:
                 wanted -= float(quantity_d)
                 self.dr_number += 1
                 owner = rng.choices([c for c, _ in _CUSTOMERS], [w for _, w in _CUSTOMERS])[0]
+                fate = Fate.SALE
+                if product.code == "BASE-RECYCLED" and rng.random() < 0.04:
+                    fate, owner = Fate.USED_ON_SITE, "Haul road repairs (own site)"
+                elif self.site_count > 1 and rng.random() < 0.015:
+                    fate, owner = Fate.TRANSFER, "Transfer to another DeskOps site"
                 self._add(
                     Module.DISPATCH,
                     day,
@@ -675,6 +754,7 @@ class _SitePlan:
                         "reference": f"DR-{self.dr_number:06d}",
                         "material": product.code,
                         "quantity": quantity_d,
+                        "fate": fate,
                         "trips": trips,
                         "owner": owner,
                         "operation": Operation.CRU_PRO,
@@ -682,24 +762,46 @@ class _SitePlan:
                     },
                 )
 
-    def _crusher_feed(self, day: date, friday: bool) -> None:
-        """Raw feed leaves as crusher feed (and some mixed rejects as disposal)."""
-        if friday:
-            return
+    def _feed(self, day: date, produced: float) -> None:
+        """Feed the crushers what today's products were made of: produced ÷ yield, in loads."""
         rng = self.rng
-        for code, mean in _RAW_DAILY_LOADS.items():
-            stock = self.raw.get(code)
-            if stock is None:
-                continue
-            if self.feed_high[code] and stock < 120:
-                self.feed_high[code] = False
-            elif not self.feed_high[code] and stock > 600:
-                self.feed_high[code] = True
-            pull = mean * (1.45 if self.feed_high[code] else 0.6)
-            loads = min(int(rng.gauss(pull, mean * 0.25)), int(stock) - 5)
+        fed_tons = produced / rng.uniform(*_YIELD)
+        for code, stock in self.raw.items():
+            factor = self.factors.factor_m(self.material_ids[code], day)
+            per_load = factor / 1000 if factor else float(_FACTORS[code])
+            wanted = fed_tons * _FEED_SHARE[code] / per_load
+            loads = min(round(wanted * 2) / 2, math.floor(stock) - 2.0)
             if loads <= 0:
                 continue
-            disposal = code == "RAW-MIXED" and rng.random() < 0.25
+            self.raw[code] -= loads
+            self.appetite[code] = 0.9 * self.appetite[code] + 0.1 * loads
+            # Split over the shifts in half loads; the last shift takes the remainder.
+            shares = [math.floor(loads / len(self.shifts) * 2) / 2] * len(self.shifts)
+            shares[-1] = loads - sum(shares[:-1])
+            for shift, part in zip(self.shifts, shares, strict=True):
+                if part <= 0:
+                    continue
+                self._add(
+                    Module.FEED,
+                    day,
+                    {
+                        "shift": shift,
+                        "material": code,
+                        "quantity": Decimal(str(part)),
+                        "equipment": self.crushers.get(code, ""),
+                        "notes": "",
+                    },
+                )
+
+    def _rejects_to_landfill(self, day: date, friday: bool) -> None:
+        """Sorted-out rejects leave for the landfill in whole truck loads (not on Fridays)."""
+        if friday:
+            return
+        for code, waiting in self.rejects.items():
+            loads = min(math.floor(waiting), math.floor(self.raw[code]) - 2)
+            if loads < 4:
+                continue
+            self.rejects[code] -= loads
             self.raw[code] -= loads
             self._add(
                 Module.DISPATCH,
@@ -708,10 +810,11 @@ class _SitePlan:
                     "reference": "",
                     "material": code,
                     "quantity": Decimal(loads),
+                    "fate": Fate.DISPOSAL,
                     "trips": loads,
-                    "owner": "Municipal landfill" if disposal else "Crusher feed (internal)",
-                    "operation": Operation.CRU_DIS if disposal else Operation.CRU_OP,
-                    "notes": "Rejects to landfill" if disposal else "",
+                    "owner": "Municipal landfill",
+                    "operation": Operation.CRU_DIS,
+                    "notes": "Rejects to landfill",
                 },
             )
 

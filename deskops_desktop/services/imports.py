@@ -635,6 +635,7 @@ def _map_rows(
     numbers: list[int] = []
     errors: list[Problem] = []
     text_keys = {f.key for _, f in plan if f.kind is Kind.TEXT}
+    defaulted = [f.key for _, f in plan if f.default is not None]
 
     def take(row_number: int, cells: Sequence[object]) -> None:
         width = len(cells)
@@ -663,6 +664,9 @@ def _map_rows(
             blank = False
         if blank:
             return
+        for key in defaulted:
+            # The column is there but this cell is empty: "required", not the default.
+            values.setdefault(key, "")
         if len(out_rows) >= MAX_ROWS:
             raise ImportFileError(
                 f"{name} has more than {MAX_ROWS:,} data rows; split it into several files"
@@ -707,7 +711,11 @@ def _plan_from_header(
             )
         seen[fspec.key] = index
         plan.append((index, fspec))
-    missing = [f.header for f in spec.fields if f.required and f.key not in seen]
+    # A required field with a default (a dispatch's Fate) may be left out: files written before
+    # the field existed still import.
+    missing = [
+        f.header for f in spec.fields if f.required and f.default is None and f.key not in seen
+    ]
     if missing:
         found = ", ".join(str(c).strip() for c in header if not _is_blank(c))
         hint = ""

@@ -25,8 +25,14 @@ from deskops_desktop.models.enums import Category, Granularity, Level
 from deskops_desktop.models.errors import Problem, ValidationError
 from deskops_desktop.models.ledger_math import net_flow, period_start
 from deskops_desktop.models.modules import RefItem
-from deskops_desktop.models.records import Dispatch, InventoryAdjustment, Production, Received
-from deskops_desktop.models.stock import StockDay
+from deskops_desktop.models.records import (
+    Dispatch,
+    Feed,
+    InventoryAdjustment,
+    Production,
+    Received,
+)
+from deskops_desktop.models.stock import LEDGER_FIGURES, StockDay
 from deskops_desktop.models.types import from_milli, to_milli
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
@@ -48,6 +54,7 @@ class LedgerRow(NamedTuple):
     produced_m: int
     received_m: int
     dispatched_m: int
+    fed_m: int
     adjustment_m: int
     closing_m: int
     level: Level
@@ -69,12 +76,28 @@ class LedgerRow(NamedTuple):
         return from_milli(self.dispatched_m)
 
     @property
+    def fed(self) -> Decimal:
+        return from_milli(self.fed_m)
+
+    @property
     def adjustment(self) -> Decimal:
         return from_milli(self.adjustment_m)
 
     @property
     def closing(self) -> Decimal:
         return from_milli(self.closing_m)
+
+    def milli_values(self) -> tuple[int, ...]:
+        """The LEDGER_FIGURES of this row in thousandths, in their order."""
+        return (
+            self.opening_m,
+            self.produced_m,
+            self.received_m,
+            self.dispatched_m,
+            self.fed_m,
+            self.adjustment_m,
+            self.closing_m,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +110,18 @@ class LedgerTotal:
     produced_m: int
     received_m: int
     dispatched_m: int
+    fed_m: int
     adjustment_m: int
     closing_m: int
 
-    def milli_values(self) -> tuple[int, int, int, int, int, int]:
-        """Opening, produced, received, dispatched, adjustment, closing in thousandths."""
+    def milli_values(self) -> tuple[int, ...]:
+        """The LEDGER_FIGURES (opening … closing) in thousandths, in their order."""
         return (
             self.opening_m,
             self.produced_m,
             self.received_m,
             self.dispatched_m,
+            self.fed_m,
             self.adjustment_m,
             self.closing_m,
         )
@@ -209,7 +234,9 @@ class LedgerService(StoreService):
         require_site(actor, site_id)
         with self._store.read() as session:
             materials = load_reference_index(session).materials
-            return _openings(session, site_id, [m.id for m in materials], as_of + timedelta(days=1))
+            return closings_before(
+                session, site_id, [m.id for m in materials], as_of + timedelta(days=1)
+            )
 
     def verify(self, actor: Actor, site_id: str) -> list[str]:
         """Differences between the maintained balances and a recomputation (empty when sound)."""
@@ -249,8 +276,8 @@ class LedgerService(StoreService):
 # Naming the materials lets SQLite walk the clustered primary key (site, material, day) in
 # 17 contiguous ranges instead of the (site, day) index plus a key lookup per row.
 _RANGE_SQL = text(
-    "SELECT material_id, day, produced, received, dispatched, adjustment, closing FROM stock_days"
-    " WHERE site_id = :s AND material_id IN :m AND day >= :a AND day <= :b"
+    "SELECT material_id, day, produced, received, dispatched, fed, adjustment, closing"
+    " FROM stock_days WHERE site_id = :s AND material_id IN :m AND day >= :a AND day <= :b"
 ).bindparams(bindparam("m", expanding=True))
 _BEFORE_SQL = text(
     "SELECT closing FROM stock_days WHERE site_id = :s AND material_id = :m AND day < :a"
@@ -264,9 +291,10 @@ def _bind_date(session: Session, day: date) -> object:
     return day.isoformat() if session.get_bind().dialect.name == "sqlite" else day
 
 
-def _openings(
+def closings_before(
     session: Session, site_id: str, material_ids: Iterable[str], first_day: date
 ) -> dict[str, int]:
+    """Each material's closing (thousandths) on the day before ``first_day`` (0 before any)."""
     a = _bind_date(session, first_day)
     out: dict[str, int] = {}
     for material_id in material_ids:
@@ -283,7 +311,7 @@ def _daily_rows(
     day_index: dict[object, int] = {d: i for i, d in enumerate(days)}
     day_index.update({d.isoformat(): i for i, d in enumerate(days)})
     mat_index = {m.id: i for i, m in enumerate(materials)}
-    cells: list[dict[int, tuple[int, int, int, int, int]]] = [{} for _ in materials]
+    cells: list[dict[int, tuple[int, int, int, int, int, int]]] = [{} for _ in materials]
     # In batches: one fetchone per row costs ~1 µs each, and one fetchall keeps 16,000 Row
     # objects alive long enough for the garbage collector to promote them (more full passes).
     result = session.execute(
@@ -296,11 +324,11 @@ def _daily_rows(
         },
     )
     for chunk in result.partitions(500):
-        for material_id, day, p, r, d, a, c in chunk:
+        for material_id, day, p, r, d, f, a, c in chunk:
             mi = mat_index.get(material_id)
             if mi is not None:
-                cells[mi][day_index[day]] = (p, r, d, a, c)
-    current = _openings(session, site_id, [m.id for m in materials], date_from)
+                cells[mi][day_index[day]] = (p, r, d, f, a, c)
+    current = closings_before(session, site_id, [m.id for m in materials], date_from)
     balance = [current[m.id] for m in materials]
     limits = [(to_milli(m.low_threshold), to_milli(m.high_threshold)) for m in materials]
     low_, warning, healthy = Level.LOW, Level.WARNING, Level.HEALTHY
@@ -312,14 +340,14 @@ def _daily_rows(
             cell = by_day.get(di)
             opening = balance[mi]
             if cell is None:
-                p = r = d = a = 0
+                p = r = d = f = a = 0
                 closing = opening
             else:
-                p, r, d, a, closing = cell
+                p, r, d, f, a, closing = cell
                 balance[mi] = closing
             # Inlined ledger_math.level_of (a call per row costs ~1.5 ms on a site ledger).
             level = low_ if closing < low else warning if closing <= high else healthy
-            append(LedgerRow(day, day, material, opening, p, r, d, a, closing, level))
+            append(LedgerRow(day, day, material, opening, p, r, d, f, a, closing, level))
     return rows
 
 
@@ -350,6 +378,7 @@ def _fold(
                 sum(r.produced_m for r in bucket),
                 sum(r.received_m for r in bucket),
                 sum(r.dispatched_m for r in bucket),
+                sum(r.fed_m for r in bucket),
                 sum(r.adjustment_m for r in bucket),
                 last.closing_m,
                 last.level,
@@ -361,7 +390,8 @@ def _fold(
 def _totals(
     daily: list[LedgerRow], materials: list[RefItem], date_from: date, date_to: date
 ) -> list[LedgerTotal]:
-    per_material: dict[str, list[int]] = {m.id: [0, 0, 0, 0, 0, 0] for m in materials}
+    width = len(LEDGER_FIGURES)
+    per_material: dict[str, list[int]] = {m.id: [0] * width for m in materials}
     for row in daily:
         acc = per_material[row.material.id]
         if row.day == date_from:
@@ -369,13 +399,14 @@ def _totals(
         acc[1] += row.produced_m
         acc[2] += row.received_m
         acc[3] += row.dispatched_m
-        acc[4] += row.adjustment_m
+        acc[4] += row.fed_m
+        acc[5] += row.adjustment_m
         if row.day == date_to:
-            acc[5] = row.closing_m
+            acc[6] = row.closing_m
     by_group: dict[tuple[str | None, str], list[int]] = {}
     for m in materials:
         for key in ((m.category, m.uom), (None, m.uom)):
-            acc = by_group.setdefault(key, [0, 0, 0, 0, 0, 0])
+            acc = by_group.setdefault(key, [0] * width)
             for i, value in enumerate(per_material[m.id]):
                 acc[i] += value
     return [LedgerTotal(cat, uom, *vals) for (cat, uom), vals in by_group.items()]
@@ -389,17 +420,19 @@ def _stored(session: Session, site_id: str) -> dict[tuple[str, date], tuple[int,
             StockDay.produced,
             StockDay.received,
             StockDay.dispatched,
+            StockDay.fed,
             StockDay.adjustment,
             StockDay.closing,
         ).where(StockDay.site_id == site_id)
     )
-    return {(m, d): (p, r, x, a, c) for m, d, p, r, x, a, c in rows}
+    return {(m, d): tuple(values) for m, d, *values in rows}
 
 
 def recompute(session: Session, site_id: str) -> dict[tuple[str, date], tuple[int, ...]]:
     """The stock rows as they must be, computed from the raw records alone."""
-    flows: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    tables: tuple[Any, ...] = (Production, Received, Dispatch, InventoryAdjustment)
+    # In FLOW_COLUMNS order: produced, received, dispatched, fed, adjustment.
+    tables: tuple[Any, ...] = (Production, Received, Dispatch, Feed, InventoryAdjustment)
+    flows: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0] * len(tables))
     for index, table in enumerate(tables):
         query = (
             select(table.material_id, table.date, func.sum(table.quantity))
@@ -412,11 +445,11 @@ def recompute(session: Session, site_id: str) -> dict[tuple[str, date], tuple[in
             )
     out: dict[tuple[str, date], tuple[int, ...]] = {}
     balance: dict[str, int] = defaultdict(int)
-    for (material_id, day), (p, r, d, a) in sorted(
+    for (material_id, day), (p, r, d, f, a) in sorted(
         flows.items(), key=lambda kv: (kv[0][0], kv[0][1])
     ):
-        if not (p or r or d or a):
+        if not (p or r or d or f or a):
             continue
-        balance[material_id] += net_flow(p, r, d, a)
-        out[(material_id, day)] = (p, r, d, a, balance[material_id])
+        balance[material_id] += net_flow(p, r, d, f, a)
+        out[(material_id, day)] = (p, r, d, f, a, balance[material_id])
     return out

@@ -22,8 +22,18 @@ from sqlalchemy import text as _text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-FLOW_COLUMNS = ("produced", "received", "dispatched", "adjustment")
-_SIGN = {"produced": 1, "received": 1, "dispatched": -1, "adjustment": 1}
+FLOW_COLUMNS = ("produced", "received", "dispatched", "fed", "adjustment")
+_SIGN = {"produced": 1, "received": 1, "dispatched": -1, "fed": -1, "adjustment": 1}
+_NO_FLOWS = (0,) * len(FLOW_COLUMNS)
+# SQL fragments spelled once from FLOW_COLUMNS: "produced, received, …", ":produced, …" and
+# "produced = :produced, …".
+_FLOWS = ", ".join(FLOW_COLUMNS)
+_FLOW_PARAMS = ", ".join(f":{c}" for c in FLOW_COLUMNS)
+_FLOW_SETS = ", ".join(f"{c} = :{c}" for c in FLOW_COLUMNS)
+_INSERT = (
+    f"INSERT INTO stock_days (site_id, material_id, day, {_FLOWS}, closing)"
+    f" VALUES (:s, :m, :d, {_FLOW_PARAMS}, :c)"
+)
 
 # Above this many distinct days for one material, merge in Python instead of one UPDATE per day.
 _BULK_DAYS = 8
@@ -46,7 +56,7 @@ def apply_movements(session: Session, movements: Iterable[Movement]) -> None:
     for m in movements:
         if m.delta == 0:
             continue
-        flows = grouped[(m.site_id, m.material_id)].setdefault(m.day, [0, 0, 0, 0])
+        flows = grouped[(m.site_id, m.material_id)].setdefault(m.day, list(_NO_FLOWS))
         flows[FLOW_COLUMNS.index(m.flow)] += m.delta
     is_pg = session.get_bind().dialect.name == "postgresql"
     for site_id, material_id in sorted(grouped):
@@ -85,10 +95,7 @@ def _apply_day(
 ) -> None:
     params = {"s": site_id, "m": material_id, "d": day}
     row = session.execute(
-        text(
-            "SELECT produced, received, dispatched, adjustment FROM stock_days"
-            f" WHERE {_KEY} AND day = :d"
-        ),
+        text(f"SELECT {_FLOWS} FROM stock_days WHERE {_KEY} AND day = :d"),
         params,
     ).first()
     net = _net(delta)
@@ -100,20 +107,7 @@ def _apply_day(
             ),
             params,
         ).scalar()
-        session.execute(
-            text(
-                "INSERT INTO stock_days (site_id, material_id, day, produced, received, dispatched,"
-                " adjustment, closing) VALUES (:s, :m, :d, :p, :r, :x, :a, :c)"
-            ),
-            {
-                **params,
-                "p": delta[0],
-                "r": delta[1],
-                "x": delta[2],
-                "a": delta[3],
-                "c": (before or 0) + net,
-            },
-        )
+        session.execute(text(_INSERT), {**params, **_named(delta), "c": (before or 0) + net})
     else:
         new = [a + b for a, b in zip(row, delta, strict=True)]
         if not any(new):
@@ -122,10 +116,10 @@ def _apply_day(
         else:
             session.execute(
                 text(
-                    "UPDATE stock_days SET produced = :p, received = :r, dispatched = :x,"
-                    f" adjustment = :a, closing = closing + :n WHERE {_KEY} AND day = :d"
+                    f"UPDATE stock_days SET {_FLOW_SETS}, closing = closing + :n"
+                    f" WHERE {_KEY} AND day = :d"
                 ),
-                {**params, "p": new[0], "r": new[1], "x": new[2], "a": new[3], "n": net},
+                {**params, **_named(new), "n": net},
             )
     if net:
         session.execute(
@@ -152,10 +146,7 @@ def _merge_many(
     )
     existing: dict[date, tuple[int, ...]] = {}
     for day, *flows in session.execute(
-        text(
-            "SELECT day, produced, received, dispatched, adjustment FROM stock_days"
-            f" WHERE {_KEY} AND day >= :d ORDER BY day"
-        ),
+        text(f"SELECT day, {_FLOWS} FROM stock_days WHERE {_KEY} AND day >= :d ORDER BY day"),
         params,
     ):
         existing[_as_date(day)] = tuple(flows)
@@ -166,18 +157,9 @@ def _merge_many(
     for day in sorted(existing.keys() | by_day.keys()):
         old = existing.get(day)
         delta = by_day.get(day)
-        flows = [a + b for a, b in zip(old or (0, 0, 0, 0), delta or (0, 0, 0, 0), strict=True)]
+        flows = [a + b for a, b in zip(old or _NO_FLOWS, delta or _NO_FLOWS, strict=True)]
         closing += _net(flows)
-        row = {
-            "s": site_id,
-            "m": material_id,
-            "d": day,
-            "p": flows[0],
-            "r": flows[1],
-            "x": flows[2],
-            "a": flows[3],
-            "c": closing,
-        }
+        row = {"s": site_id, "m": material_id, "d": day, **_named(flows), "c": closing}
         if old is None:
             inserts.append(row)
         elif not any(flows):
@@ -188,21 +170,16 @@ def _merge_many(
         session.execute(text(f"DELETE FROM stock_days WHERE {_KEY} AND day = :d"), deletes)
     if updates:
         session.execute(
-            text(
-                "UPDATE stock_days SET produced = :p, received = :r, dispatched = :x,"
-                " adjustment = :a,"
-                f" closing = :c WHERE {_KEY} AND day = :d"
-            ),
+            text(f"UPDATE stock_days SET {_FLOW_SETS}, closing = :c WHERE {_KEY} AND day = :d"),
             updates,
         )
     if inserts:
-        session.execute(
-            text(
-                "INSERT INTO stock_days (site_id, material_id, day, produced, received, dispatched,"
-                " adjustment, closing) VALUES (:s, :m, :d, :p, :r, :x, :a, :c)"
-            ),
-            inserts,
-        )
+        session.execute(text(_INSERT), inserts)
+
+
+def _named(flows: list[int] | tuple[int, ...]) -> dict[str, int]:
+    """Flow values as SQL parameters named after their columns."""
+    return dict(zip(FLOW_COLUMNS, flows, strict=True))
 
 
 def _as_date(value: object) -> date:

@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.services.access import OPERATOR_EDIT_WINDOW_DAYS
 
-SECURITY_VERSION = 1
+SECURITY_VERSION = 2
 """Bumped whenever the rules below change, so ``init-server`` reports that it re-applied them."""
 
 LOGIN_INFIX = "_u_"
@@ -190,7 +190,14 @@ def _own_rows_rule(write: str) -> Rule:
     )
 
 
-_RECORD_TABLES = ("production", "dispatches", "received", "equipment_logs", "manpower_logs")
+_RECORD_TABLES = (
+    "production",
+    "dispatches",
+    "received",
+    "equipment_logs",
+    "manpower_logs",
+    "feed",
+)
 # Users: every column but the password hash is readable by everyone (names in "who" columns);
 # clerks may "update" only updated_at of their own row, which is what SELECT … FOR UPDATE (the
 # export queue's per-user lock) needs, and changes nothing that matters.
@@ -223,6 +230,20 @@ TABLE_RULES: dict[str, Rule] = {
     "equipment": _master_rule(),
     "manpower_roles": _master_rule(),
     "production_targets": _master_rule(site_column="site_id", deletable=True),
+    # Company-wide factors (site_id NULL) are everyone's; a site's own factor is its clerks'.
+    "conversion_factors": Rule(
+        grants={"{adm}": "SELECT, INSERT, UPDATE", "{mod}": "SELECT", "{op}": "SELECT"},
+        policies=(
+            ("admin_all", "ALL", "{adm}", "true", "true"),
+            (
+                "clerk_read",
+                "SELECT",
+                "{op}, {mod}",
+                "site_id IS NULL OR " + _MY_SITE.format(col="site_id"),
+                None,
+            ),
+        ),
+    ),
     "users": Rule(
         grants={
             "{adm}": f"SELECT ({_USER_COLUMNS}), INSERT, UPDATE",

@@ -24,7 +24,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from deskops_desktop.models.accounts import User
 from deskops_desktop.models.base import Base
 from deskops_desktop.models.changelog import ChangeLog
-from deskops_desktop.models.enums import Module
+from deskops_desktop.models.conversion import NO_FACTORS, FactorTable
+from deskops_desktop.models.enums import MassDetermination, Module
 from deskops_desktop.models.errors import NotFound, Problem, StaleRecordError, ValidationError
 from deskops_desktop.models.ids import new_id
 from deskops_desktop.models.modules import (
@@ -36,11 +37,12 @@ from deskops_desktop.models.modules import (
 )
 from deskops_desktop.models.records import RecordMixin
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
-from deskops_desktop.models.types import to_milli
+from deskops_desktop.models.types import from_milli, to_milli
 from deskops_desktop.services.access import Actor, require_record_change, require_site
 from deskops_desktop.services.audit import log_change, log_changes
 from deskops_desktop.services.bulk import insert_rows
 from deskops_desktop.services.changes import Changed, for_module
+from deskops_desktop.services.factors import load_factor_table
 from deskops_desktop.services.ledger_writer import Movement, apply_movements
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
 from deskops_desktop.services.store import StoreService
@@ -71,10 +73,18 @@ class RecordRow:
     created_by: str | None
     created_at: datetime
     updated_at: datetime
+    # A material record's tons (its quantity when weighed, deemed when counted in loads, None
+    # when no factor covers its date) and how they were found; None for equipment and roles.
+    tons_m: int | None = None
+    mass: MassDetermination | None = None
 
     @property
     def ref_code(self) -> str:
         return str(self.values[SPECS[self.module].reference_field.key])
+
+    @property
+    def tons(self) -> Decimal | None:
+        return None if self.tons_m is None else from_milli(self.tons_m)
 
 
 class RecordService(StoreService):
@@ -136,12 +146,15 @@ class RecordService(StoreService):
                 self._check_version(session, spec, record, expected_version)
                 require_record_change(actor, module, record.site_id, record.date, today)
                 refs = load_reference_index(session)
-                clean = validate_record(spec, raw, refs, today)
+                old = _values(spec, record)
+                # A field the caller left out that has a default keeps its stored value (an
+                # edit from an older client must not turn a disposal back into a sale).
+                kept = {f.key: old[f.column] for f in spec.fields if f.default is not None}
+                clean = validate_record(spec, {**kept, **raw}, refs, today)
                 require_record_change(actor, module, record.site_id, clean["date"], today)
                 self._refuse_duplicate(
                     session, spec, record.site_id, clean, refs, exclude_id=record.id
                 )
-                old = _values(spec, record)
                 for column, value in clean.items():
                     setattr(record, column, value)
                 record.updated_at = self._now()
@@ -299,10 +312,14 @@ class RecordService(StoreService):
         ref_key = spec.reference_field.key
         out: builtins.list[RecordRow] = []
         with self._store.read() as session:
+            factors = _factors(session, spec, site_id)
+            codes = _other_codes(session, spec)
             for record, code, name, unit in session.execute(query):
                 values = {f.key: getattr(record, f.column) for f in spec.fields}
                 values[ref_key] = code
-                out.append(_make_row(spec, record, values, name, unit or ""))
+                for key, by_id in codes.items():
+                    values[key] = by_id.get(values[key], "") if values[key] else ""
+                out.append(_make_row(spec, record, values, name, unit or "", factors))
         return out
 
     def count(
@@ -507,14 +524,38 @@ class RecordService(StoreService):
 
     @staticmethod
     def _row(spec: ModuleSpec, record: RecordMixin, refs: ReferenceIndex) -> RecordRow:
+        """The record as a value, read inside the write's own session (factors included)."""
         ref_field = spec.reference_field
         item = refs.by_id(getattr(record, ref_field.column))
         values = {f.key: getattr(record, f.column) for f in spec.fields}
         values[ref_field.key] = item.code if item else ""
-        return _make_row(spec, record, values, item.name if item else "", item.uom if item else "")
+        for other in spec.other_references:
+            ref = refs.by_id(values[other.key]) if values[other.key] else None
+            values[other.key] = ref.code if ref else ""
+        session = Session.object_session(record)
+        factors = _factors(session, spec, record.site_id) if session else NO_FACTORS
+        return _make_row(
+            spec, record, values, item.name if item else "", item.uom if item else "", factors
+        )
 
 
-_CHOICE_KINDS = {Kind.SHIFT, Kind.OPERATION, Kind.STATUS, Kind.REASON}
+_CHOICE_KINDS = {Kind.SHIFT, Kind.OPERATION, Kind.FATE, Kind.STATUS, Kind.REASON}
+
+
+def _factors(session: Session, spec: ModuleSpec, site_id: str) -> FactorTable:
+    """The site's conversion factors, for modules whose records are material quantities."""
+    if spec.reference_field.kind is not Kind.MATERIAL:
+        return NO_FACTORS
+    return load_factor_table(session, site_id)
+
+
+def _other_codes(session: Session, spec: ModuleSpec) -> dict[str, dict[str, str]]:
+    """Code by id of each further reference of the module (a feed record's crusher)."""
+    out: dict[str, dict[str, str]] = {}
+    for other in spec.other_references:
+        table = _REF_TABLES[other.kind]
+        out[other.key] = {row[0]: row[1] for row in session.execute(select(table.id, table.code))}
+    return out
 
 
 def _values(spec: ModuleSpec, record: RecordMixin) -> dict[str, Any]:
@@ -522,8 +563,19 @@ def _values(spec: ModuleSpec, record: RecordMixin) -> dict[str, Any]:
 
 
 def _make_row(
-    spec: ModuleSpec, record: RecordMixin, values: dict[str, Any], name: str, uom: str
+    spec: ModuleSpec,
+    record: RecordMixin,
+    values: dict[str, Any],
+    name: str,
+    uom: str,
+    factors: FactorTable,
 ) -> RecordRow:
+    tons_m: int | None = None
+    mass: MassDetermination | None = None
+    if spec.reference_field.kind is Kind.MATERIAL:
+        material_id = getattr(record, spec.reference_field.column)
+        quantity = to_milli(values["quantity"])
+        tons_m, mass = factors.tonnage(material_id, uom, record.date, quantity)
     return RecordRow(
         module=spec.module,
         id=record.id,
@@ -536,6 +588,8 @@ def _make_row(
         created_by=record.created_by,
         created_at=record.created_at,
         updated_at=record.updated_at,
+        tons_m=tons_m,
+        mass=mass,
     )
 
 

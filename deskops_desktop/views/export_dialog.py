@@ -35,7 +35,7 @@ from deskops_desktop.export.jobs import (
     default_destination,
     limit_text,
 )
-from deskops_desktop.export.rows import MATERIAL_MODULES
+from deskops_desktop.export.table import MATERIAL_MODULES
 from deskops_desktop.models.enums import Category, ExportFormat, Granularity, Module
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
 from deskops_desktop.services.access import Actor

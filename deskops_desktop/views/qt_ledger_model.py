@@ -40,12 +40,13 @@ COLUMNS: tuple[LedgerColumn, ...] = (
     LedgerColumn("Produced", lambda r: r.produced_m, True),
     LedgerColumn("Received", lambda r: r.received_m, True),
     LedgerColumn("Dispatched", lambda r: r.dispatched_m, True),
+    LedgerColumn("Fed", lambda r: r.fed_m, True),
     LedgerColumn("Adjustment", lambda r: r.adjustment_m, True),
     LedgerColumn("Closing", lambda r: r.closing_m, True),
     LedgerColumn("Level", lambda r: r.level.value),
 )
-CLOSING_COLUMN = 7
-LEVEL_COLUMN = 8
+CLOSING_COLUMN = 8
+LEVEL_COLUMN = 9
 
 
 def explain(row: LedgerRow) -> str:
@@ -57,7 +58,8 @@ def explain(row: LedgerRow) -> str:
 
     return (
         f"opening {q(row.opening_m)} + produced {q(row.produced_m)} + received {q(row.received_m)}"
-        f" − dispatched {q(row.dispatched_m)} + adjustment {q(row.adjustment_m)}"
+        f" − dispatched {q(row.dispatched_m)} − fed {q(row.fed_m)}"
+        f" + adjustment {q(row.adjustment_m)}"
         f" = {from_milli(row.closing_m)} {unit}"
     )
 
@@ -174,15 +176,7 @@ class LedgerTableModel(QAbstractTableModel):
             return row.material.label
         if col == LEVEL_COLUMN:
             return row.level.value
-        values = (
-            row.opening_m,
-            row.produced_m,
-            row.received_m,
-            row.dispatched_m,
-            row.adjustment_m,
-            row.closing_m,
-        )
-        return summary_milli(values[col - 2], uom)
+        return summary_milli(row.milli_values()[col - 2], uom)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.beginResetModel()
