@@ -149,21 +149,18 @@ def test_kpis_per_unit_with_previous_period(
     assert production.sparkline == tuple(D(x) for x in ("0", "60", "0", "0", "90", "0", "0"))
     assert kpis.production.figure("LOAD") is None  # no loads produced: no LOAD figure
 
-    received_t = kpis.received.figure("TON")
-    received_l = kpis.received.figure("LOAD")
-    assert received_t is not None
-    assert received_l is not None
-    # Loads are never added to tons: 30 t and 12 loads, not 42.
-    assert (received_t.current, received_t.previous, received_t.change_pct) == (D(30), D(0), None)
-    assert (received_l.current, received_l.previous, received_l.change_pct) == (
-        D(12),
-        D(16),
-        D("-25.0"),
-    )
+    # Received is in tons: loads without a factor are never added (nor counted as 0 t), and
+    # the card says so.
+    received = kpis.received.figure("TON")
+    assert received is not None
+    assert [f.uom for f in kpis.received.figures] == ["TON"]
+    assert (received.current, received.previous, received.change_pct) == (D(30), D(0), None)
+    assert kpis.received.note == "incl. 0.00 t deemed · 12 loads without a factor"
 
-    dispatched = kpis.dispatched.figure("TON")
-    assert dispatched is not None
-    assert (dispatched.current, dispatched.change_pct) == (D(40), D("-50.0"))
+    sold = kpis.sold.figure("TON")
+    assert sold is not None
+    assert (sold.current, sold.change_pct) == (D(40), D("-50.0"))
+    assert kpis.sold.note == "disposal 0.00 t, not included"
 
     # Current inventory: latest TON closings as of the 27th: G1 130 + 3/4 10 + natural sand 30.
     inventory = kpis.inventory.figure("TON")
@@ -177,7 +174,21 @@ def test_kpis_per_unit_with_previous_period(
     loads = kpis.inventory.figure("LOAD")
     assert loads is not None
     assert loads.current == D(28)
-    assert [k.key for k in kpis.cards] == ["production", "received", "dispatched", "inventory"]
+    assert [k.key for k in kpis.cards] == ["production", "received", "sold", "inventory"]
+    assert [k.key for k in kpis.plant] == ["yield", "tons_per_crusher_hour", "tons_per_man_hour"]
+
+    # With a factor the loads become deemed tons: 12 × 16.5 now, 16 × 16.5 before.
+    services.factors.set_factor(SYSTEM, "RAW-CONCRETE", "16.5", "2026-01-01")
+    kpis = dashboard.snapshot(SYSTEM, site.id, day("2026-11-21"), day("2026-11-27")).kpis
+    received = kpis.received.figure("TON")
+    assert received is not None
+    assert (received.current, received.previous, received.change_pct) == (
+        D(228),
+        D(264),
+        D("-13.6"),
+    )
+    assert kpis.received.note == "incl. 198.00 t deemed"
+    assert received.sparkline == tuple(D(x) for x in ("0", "0", "198", "30", "0", "0", "0"))
 
     # A one-day period: the previous period is the day before; the sparkline still has 7 days.
     one = dashboard.snapshot(SYSTEM, site.id, day("2026-11-25"), day("2026-11-25")).kpis
@@ -202,6 +213,48 @@ def test_kpis_on_an_empty_site(dashboard: DashboardService, site: SiteInfo) -> N
         assert card.figures[0].current == 0
         assert card.figures[0].change_pct is None
         assert len(card.figures[0].sparkline) == 7
+    for ratio in kpis.plant:  # nothing fed, no hours: no ratio, never a division by zero
+        assert ratio.figures == ()
+        assert ratio.note == "nothing to divide by in this period"
+
+
+def test_plant_ratios_are_the_mass_balances_against_the_previous_period(
+    services: Services, dashboard: DashboardService, site: SiteInfo
+) -> None:
+    services.factors.set_factor(SYSTEM, "RAW-CONCRETE", "16", "2026-01-01")
+    feed = [
+        {"date": d, "material": "RAW-CONCRETE", "quantity": q}
+        for d, q in (("2026-11-16", "10"), ("2026-11-24", "10"))
+    ]
+    put(services, site, Module.FEED, *feed)  # 160 t fed in each week
+    put(
+        services,
+        site,
+        Module.PRODUCTION,
+        prod("2026-11-16", "AGG-G1", "144"),
+        prod("2026-11-24", "AGG-G1", "152"),
+    )
+    hours = [
+        {"date": d, "equipment": "CRUSHER-01", "hours": h, "count": "1", "shift": "MORNING"}
+        for d, h in (("2026-11-16", "8"), ("2026-11-24", "7.5"))
+    ]
+    put(services, site, Module.EQUIPMENT, *hours)
+    crew = {"role": "LABORER", "headcount": "10", "hours": "8", "shift": "MORNING"}
+    put(services, site, Module.MANPOWER, {"date": "2026-11-24", **crew})
+    kpis = dashboard.snapshot(SYSTEM, site.id, day("2026-11-21"), day("2026-11-27")).kpis
+    ratios = {k.key: k.figures[0] for k in kpis.plant if k.figures}
+    assert (ratios["yield"].current, ratios["yield"].previous) == (D("0.950"), D("0.900"))
+    assert ratios["yield"].change_pct == D("5.6")
+    assert ratios["yield"].uom == "t/t"
+    assert ratios["yield"].sparkline[3] == D("0.950")  # the 24th
+    per_hour = ratios["tons_per_crusher_hour"]
+    assert (per_hour.current, per_hour.previous, per_hour.change_pct) == (
+        D("20.27"),  # 152 / 7.5
+        D("18.00"),  # 144 / 8
+        D("12.6"),
+    )
+    per_man = ratios["tons_per_man_hour"]
+    assert (per_man.current, per_man.change_pct) == (D("1.90"), None)  # 152 / 80; none before
 
 
 # ------------------------------------------------------------------------------- the charts

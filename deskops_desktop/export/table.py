@@ -161,7 +161,14 @@ class ExportQuery:
 
 
 MATERIAL_MODULES = frozenset(
-    {Module.PRODUCTION, Module.DISPATCH, Module.RECEIVED, Module.INVENTORY, Module.ADJUSTMENTS}
+    {
+        Module.PRODUCTION,
+        Module.DISPATCH,
+        Module.RECEIVED,
+        Module.FEED,
+        Module.INVENTORY,
+        Module.ADJUSTMENTS,
+    }
 )
 
 

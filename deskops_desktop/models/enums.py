@@ -73,7 +73,10 @@ class Uom(StrEnum):
     LOAD = "LOAD"
 
 
-UOM_SUMMARY_DECIMALS: dict[str, int] = {Uom.TON: 2, Uom.LOAD: 0}
+# The plant's ratios (the mass balance's yield, tons per crusher hour, per man-hour) are shown
+# in the precision the mass balance computes them in, on cards as in every report.
+RATIO_UNITS: dict[str, int] = {"t/t": 3, "t/h": 2, "t/man-h": 2}
+UOM_SUMMARY_DECIMALS: dict[str, int] = {Uom.TON: 2, Uom.LOAD: 0, **RATIO_UNITS}
 UOM_SYMBOL: dict[str, str] = {Uom.TON: "t", Uom.LOAD: "loads"}
 
 

@@ -86,7 +86,10 @@ class FactorService(StoreService):
         require_admin(actor, "set conversion factors")
         problems: list[Problem] = []
         factor = _parse_factor(tons_per_load, problems)
+        start = date.min
         try:
+            if v.is_blank(valid_from):
+                raise v.FieldError("is required")
             start = v.parse_date(valid_from, today=date.max)
         except v.FieldError as exc:
             problems.append(Problem("valid_from", str(exc)))
@@ -244,6 +247,9 @@ class _Found(NamedTuple):
 
 
 def _parse_factor(value: object, problems: list[Problem]) -> Decimal | None:
+    if v.is_blank(value):
+        problems.append(Problem("tons_per_load", "is required"))
+        return None
     try:
         factor = v.parse_quantity(value)
     except v.FieldError as exc:

@@ -177,7 +177,7 @@ class MassBalanceService(StoreService):
         require_site(actor, site_id)
         check_range(date_from, date_to)
         with self._store.read() as session:
-            return _build(session, load_site(session, site_id), date_from, date_to)
+            return build_mass_balance(session, load_site(session, site_id), date_from, date_to)
 
 
 # ----------------------------------------------------------------------------- the reading
@@ -259,7 +259,10 @@ def _add(
         flow.by_material_group[pair] = (quantity + quantity_m, total.plus(tons))
 
 
-def _build(session: Session, site: SiteInfo, date_from: date, date_to: date) -> MassBalance:
+def build_mass_balance(
+    session: Session, site: SiteInfo, date_from: date, date_to: date
+) -> MassBalance:
+    """The mass balance over an open session (the dashboard reads it inside its snapshot)."""
     refs = load_reference_index(session)
     materials = {m.id: m for m in refs.materials}
     order = {m.id: n for n, m in enumerate(refs.materials)}
@@ -385,6 +388,75 @@ def _man_hours(session: Session, site_id: str, date_from: date, date_to: date) -
         )
     )
     return int(total or 0)
+
+
+@dataclass(frozen=True)
+class DailyTons:
+    """Per day of ``days``: tons received, fed, produced, out (every fate) and sold (fate SALE),
+    deemed included, and crusher and man-hours (hundredths) — the dashboard's series."""
+
+    days: tuple[date, ...]
+    received: tuple[int, ...]
+    fed: tuple[int, ...]
+    produced: tuple[int, ...]
+    out: tuple[int, ...]
+    sold: tuple[int, ...]
+    crusher_hours_c: tuple[int, ...]
+    man_hours_c: tuple[int, ...]
+
+
+def daily_tons(session: Session, site_id: str, first: date, last: date) -> DailyTons:
+    """The flows of a few days in tons, each record converted on its own date."""
+    refs = load_reference_index(session)
+    uom = {m.id: m.uom for m in refs.materials}
+    factors = load_factor_table(session, site_id)
+    days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+    index = {d: i for i, d in enumerate(days)}
+
+    def series(table: Any, *where: Any) -> tuple[int, ...]:
+        out = [0] * len(days)
+        quantity = type_coerce(table.quantity, BigInteger)
+        rows = session.execute(
+            select(table.date, table.material_id, quantity).where(
+                table.site_id == site_id, table.date >= first, table.date <= last, *where
+            )
+        )
+        for day, material_id, raw in rows:
+            day = day if isinstance(day, date) else date.fromisoformat(str(day))
+            tons = factors.tonnage(material_id, uom.get(material_id, ""), day, int(raw)).tons_m
+            out[index[day]] += tons or 0
+        return tuple(out)
+
+    def hours(total: Any, table: Any, *joins_and_where: Any) -> tuple[int, ...]:
+        out = [0] * len(days)
+        query = select(table.date, func.sum(total)).where(
+            table.site_id == site_id, table.date >= first, table.date <= last
+        )
+        for clause in joins_and_where:
+            query = clause(query)
+        for day, value in session.execute(query.group_by(table.date)):
+            day = day if isinstance(day, date) else date.fromisoformat(str(day))
+            out[index[day]] = int(value or 0)
+        return tuple(out)
+
+    crusher = hours(
+        type_coerce(EquipmentLog.hours, Integer) * EquipmentLog.count,
+        EquipmentLog,
+        lambda q: q.join(Equipment, Equipment.id == EquipmentLog.equipment_id).where(
+            Equipment.type == EquipmentType.CRUSHING_SCREENING
+        ),
+    )
+    people = hours(type_coerce(ManpowerLog.hours, Integer) * ManpowerLog.headcount, ManpowerLog)
+    return DailyTons(
+        days=days,
+        received=series(Received),
+        fed=series(Feed),
+        produced=series(Production),
+        out=series(Dispatch),
+        sold=series(Dispatch, Dispatch.fate == Fate.SALE),
+        crusher_hours_c=crusher,
+        man_hours_c=people,
+    )
 
 
 def period_before(date_from: date, date_to: date) -> tuple[date, date]:

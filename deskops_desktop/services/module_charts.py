@@ -11,12 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
 from deskops_desktop.models.display import unit_symbol
 from deskops_desktop.models.enums import Module, Uom
-from deskops_desktop.models.records import Dispatch, Production, Received
+from deskops_desktop.models.records import Dispatch, Feed, Production, Received
 from deskops_desktop.models.reference import Material
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.dashboard import DashboardService
@@ -80,6 +81,7 @@ class ModuleChartService(StoreService):
             Module.PRODUCTION: self.production,
             Module.DISPATCH: self.dispatch,
             Module.RECEIVED: self.received,
+            Module.FEED: self.feed,
             Module.EQUIPMENT: self.equipment,
             Module.MANPOWER: self.manpower,
         }
@@ -87,12 +89,21 @@ class ModuleChartService(StoreService):
 
     def production(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> DailySeries:
         """Quantity produced per material per day (materials in display order)."""
+        return self._per_material(actor, Production, site_id, date_from, date_to)
+
+    def feed(self, actor: Actor, site_id: str, date_from: date, date_to: date) -> DailySeries:
+        """Raw feed fed to the crushers per material per day (in loads, as entered)."""
+        return self._per_material(actor, Feed, site_id, date_from, date_to)
+
+    def _per_material(
+        self, actor: Actor, table: Any, site_id: str, date_from: date, date_to: date
+    ) -> DailySeries:
         require_site(actor, site_id)
         query = (
-            select(Material.code, Material.uom, Production.date, func.sum(Production.quantity))
-            .join(Material, Material.id == Production.material_id)
-            .where(Production.site_id == site_id, Production.date.between(date_from, date_to))
-            .group_by(Material.code, Material.uom, Material.sort_order, Production.date)
+            select(Material.code, Material.uom, table.date, func.sum(table.quantity))
+            .join(Material, Material.id == table.material_id)
+            .where(table.site_id == site_id, table.date.between(date_from, date_to))
+            .group_by(Material.code, Material.uom, Material.sort_order, table.date)
             .order_by(Material.sort_order)
         )
         named: dict[tuple[str, str], dict[date, Decimal]] = {}

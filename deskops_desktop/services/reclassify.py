@@ -89,8 +89,38 @@ class Reclassification:
         )
 
 
+@dataclass(frozen=True)
+class OwnerSummary:
+    """One owner (customer) of a site's dispatches: how many rows and which fates they have."""
+
+    owner: str
+    count: int
+    fates: tuple[str, ...]
+
+
 class ReclassifyService(StoreService):
     """Reclassify dispatches of one site and owner (administrators only)."""
+
+    def owners(self, actor: Actor, site_id: str) -> list[OwnerSummary]:
+        """The site's dispatch owners, most rows first (what the desktop tool offers)."""
+        require_admin(actor, "reclassify dispatches")
+        with self._store.read() as session:
+            rows = session.execute(
+                select(Dispatch.owner, Dispatch.fate, func.count())
+                .where(Dispatch.site_id == site_id)
+                .group_by(Dispatch.owner, Dispatch.fate)
+            ).all()
+        counts: Counter[str] = Counter()
+        fates: dict[str, set[str]] = {}
+        for owner, fate, count in rows:
+            key = " ".join(str(owner).split())
+            counts[key] += int(count)
+            fates.setdefault(key, set()).add(str(fate))
+        order = sorted(counts, key=lambda o: (-counts[o], o.lower()))
+        return [
+            OwnerSummary(o, counts[o], tuple(f.value for f in Fate if f.value in fates[o]))
+            for o in order
+        ]
 
     def preview(
         self,

@@ -101,13 +101,22 @@ class DashboardPage(Page):
             key: KpiCard(text)
             for key, text in (
                 ("production", "Production"),
-                ("received", "Received"),
-                ("dispatched", "Dispatched"),
+                ("received", "Received (t, deemed incl.)"),
+                ("sold", "Sold"),
                 ("inventory", "Current inventory"),
             )
         }
+        # The plant's ratios from the mass balance, a row of their own under the four cards.
+        self.plant_cards = {
+            key: KpiCard(text)
+            for key, text in (
+                ("yield", "Yield (produced ÷ fed)"),
+                ("tons_per_crusher_hour", "Tons per crusher hour"),
+                ("tons_per_man_hour", "Tons per man-hour"),
+            )
+        }
         self.rd_unit = QComboBox()
-        self.rd_unit.addItem("tons", Uom.TON.value)
+        self.rd_unit.addItem("tons (deemed incl.)", Uom.TON.value)
         self.rd_unit.addItem("loads", Uom.LOAD.value)
         self.chart_cards: list[QFrame] = []  # built after the first paint (see _build_charts)
         self.attention = QListWidget()
@@ -210,6 +219,9 @@ class DashboardPage(Page):
                 grid.takeAt(0)
         for n, card in enumerate(self.cards.values()):
             self.card_grid.addWidget(card, n // cards, n % cards)
+        first_plant_row = (len(self.cards) + cards - 1) // cards
+        for n, card in enumerate(self.plant_cards.values()):
+            self.card_grid.addWidget(card, first_plant_row + n // cards, n % cards)
         for n, chart_card in enumerate(self.chart_cards):
             self.chart_grid.addWidget(chart_card, n // charts, n % charts)
         if width >= 1000:
@@ -277,6 +289,8 @@ class DashboardPage(Page):
         self._snapshot = snap
         animate = self._settings.current.animations and not reduced_motion()
         for card, kpi in zip(self.cards.values(), snap.kpis.cards, strict=True):
+            card.set_kpi(kpi, animate=animate)
+        for card, kpi in zip(self.plant_cards.values(), snap.kpis.plant, strict=True):
             card.set_kpi(kpi, animate=animate)
         self._show_attention(snap.attention)
         self.updated.setText(f"Updated {self._data.clock.local_now():%H:%M}")

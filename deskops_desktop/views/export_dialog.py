@@ -306,6 +306,9 @@ class ExportDialog(QDialog):
     def _on_module_combo_changed(self, *_args: object) -> None:
         module = Module(self.module_combo.currentData())
         self.category_combo.setEnabled(module in MATERIAL_MODULES)
+        # A mass balance is read per month; one statement per day is rarely what is wanted.
+        if module is Module.MASS_BALANCE and self.granularity_combo.currentData() == "daily":
+            self._select(self.granularity_combo, Granularity.MONTHLY.value)
 
     def _on_site_combo_changed(self, *_args: object) -> None:
         preset = self.preset_combo.currentText()

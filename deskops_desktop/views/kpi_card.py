@@ -104,6 +104,11 @@ class KpiCard(QFrame):
         font.setBold(True)
         self.value.setFont(font)
         self.change = QLabel("")
+        # What the figure includes or leaves out ("incl. 204.00 t deemed"); hidden when empty.
+        self.note = QLabel("")
+        self.note.setProperty("role", "muted")
+        self.note.setWordWrap(True)
+        self.note.hide()
         self.spark = Sparkline()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
@@ -114,6 +119,7 @@ class KpiCard(QFrame):
         layout.addLayout(top)
         layout.addWidget(self.value)
         layout.addWidget(self.change)
+        layout.addWidget(self.note)
         layout.addWidget(self.spark)
         self._kpi: Kpi | None = None
         self._animation = QVariantAnimation(self)
@@ -125,7 +131,9 @@ class KpiCard(QFrame):
         """Show ``kpi``; counts up from 0 over ~1.2 s unless ``animate`` is False."""
         self._kpi = kpi
         first = kpi.figures[0] if kpi.figures else None
-        self.change.setText(self.change_html(kpi))
+        self.change.setText(self.change_html(kpi) if kpi.figures else "")
+        self.note.setText(kpi.note)
+        self.note.setVisible(bool(kpi.note))
         self.spark.set_values([float(v) for v in first.sparkline] if first else [])
         self._animation.stop()
         if animate:

@@ -30,7 +30,7 @@ from deskops_desktop.views.export_panel import ExportPanel
 from deskops_desktop.views.export_runner import ExportRunner
 from deskops_desktop.views.offline_banner import OfflineBanner
 from deskops_desktop.views.page import AppPage, Page, PageKey, PlaceholderPage
-from deskops_desktop.views.shell import PAGES, Header, Sidebar
+from deskops_desktop.views.shell import PAGES, SHORTCUTS, Header, Sidebar
 from deskops_desktop.views.theme import icon, is_dark
 
 PageFactory = Callable[[], Page]
@@ -149,8 +149,8 @@ class MainWindow(QMainWindow):
         self.export_panel.notification_posted.connect(
             lambda title, text: self.statusBar().showMessage(f"{title}: {text}", 10000)
         )
-        for n, (key, _label) in enumerate(PAGES):
-            shortcut = QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self)
+        for key, sequence in SHORTCUTS.items():
+            shortcut = QShortcut(QKeySequence(sequence), self)
             shortcut.activated.connect(lambda k=key: self.show_page(k))
 
     def _show_message(self, text: str) -> None:
@@ -190,6 +190,10 @@ class MainWindow(QMainWindow):
             from deskops_desktop.views.inventory_page import InventoryPage
 
             return InventoryPage(self.data)
+        if key is Module.MASS_BALANCE:
+            from deskops_desktop.views.mass_balance_page import MassBalancePage
+
+            return MassBalancePage(self.data)
         if key is AppPage.DASHBOARD:
             from deskops_desktop.views.dashboard_page import DashboardPage
 

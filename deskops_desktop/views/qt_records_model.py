@@ -16,7 +16,13 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from deskops_desktop.models.enums import OPERATION_NAMES, Operation
+from deskops_desktop.models.enums import (
+    FATE_NAMES,
+    OPERATION_NAMES,
+    Fate,
+    MassDetermination,
+    Operation,
+)
 from deskops_desktop.models.modules import Kind, ModuleSpec
 from deskops_desktop.services.records import RecordRow
 from deskops_desktop.views.theme import tabular_font
@@ -42,14 +48,27 @@ class Column:
 
 
 def columns_for(spec: ModuleSpec) -> list[Column]:
+    """The fields in form order, the main reference's name after its code, the unit after the
+    quantity and, for material records, their tons and how they were found."""
     cols: list[Column] = []
+    main = spec.reference_field
     for field in spec.fields:
         cols.append(Column(field.key, field.label, field.kind))
-        if field.kind in (Kind.MATERIAL, Kind.EQUIPMENT, Kind.ROLE):
+        if field is main:
             cols.append(Column("name", "Name", None, sortable=False))
         if field.kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY):
             cols.append(Column("uom", "Unit", None, sortable=False))
+            if main.kind is Kind.MATERIAL:
+                cols.append(Column("tons", "Tons", Kind.QUANTITY, sortable=False))
+                cols.append(Column("mass", "Mass", None, sortable=False))
     return cols
+
+
+MASS_TEXT = {
+    MassDetermination.WEIGHED: "weighed",
+    MassDetermination.DEEMED: "deemed",
+    MassDetermination.NO_FACTOR: "no factor",
+}
 
 
 def operation_name(code: str) -> str:
@@ -62,6 +81,11 @@ def operation_name(code: str) -> str:
 def format_value(kind: Kind | None, value: Any) -> str:
     if value is None or value == "":
         return ""
+    if kind is Kind.FATE:
+        try:
+            return FATE_NAMES[Fate(value)]
+        except ValueError:
+            return str(value)
     if isinstance(value, Decimal):
         places = 2 if kind is Kind.HOURS else 3
         return f"{value:,.{places}f}"
@@ -89,6 +113,7 @@ class RecordTableModel(QAbstractTableModel):
         self._who: dict[str, str] | None = None
         self._font = tabular_font()
         self._muted = QBrush(QColor("#8a919c"))
+        self._warning = QBrush(QColor("#c77700"))
 
     # ----------------------------------------------------------------- query
     def set_source(
@@ -164,6 +189,10 @@ class RecordTableModel(QAbstractTableModel):
                 return row.ref_name
             if col.key == "uom":
                 return row.uom
+            if col.key == "tons":
+                return "—" if row.tons is None else format_value(Kind.QUANTITY, row.tons)
+            if col.key == "mass":
+                return MASS_TEXT[row.mass] if row.mass else ""
             if col.key == "created_by":
                 return (self._who or {}).get(row.created_by or "", "")
             return format_value(col.kind, row.values.get(col.key))
@@ -175,6 +204,12 @@ class RecordTableModel(QAbstractTableModel):
             return self._font
         if role == Qt.ItemDataRole.ForegroundRole and not self._may_change(row):
             return self._muted
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and col.key in ("tons", "mass")
+            and row.mass is MassDetermination.NO_FACTOR
+        ):
+            return self._warning
         if role == Qt.ItemDataRole.ToolTipRole:
             if not self._may_change(row):
                 return "Read-only: you may not change this record"
@@ -182,6 +217,13 @@ class RecordTableModel(QAbstractTableModel):
                 return operation_name(str(row.values[col.key]))
             if col.key == "notes":
                 return str(row.values.get("notes") or "") or None
+            if col.key in ("tons", "mass") and row.mass is MassDetermination.NO_FACTOR:
+                return (
+                    "No conversion factor covers this date: the loads are not counted in tons"
+                    " (an administrator sets one under Settings → Conversion factors)"
+                )
+            if col.key in ("tons", "mass") and row.mass is MassDetermination.DEEMED:
+                return "Loads × the tons-per-load factor valid on this date, rounded to 3 dp"
         if role == ROW_ROLE:
             return row
         return None

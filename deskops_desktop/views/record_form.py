@@ -27,14 +27,17 @@ from PySide6.QtWidgets import (
 
 from deskops_desktop.models.display import unit_symbol
 from deskops_desktop.models.enums import (
+    FATE_HINTS,
+    FATE_NAMES,
     OPERATION_NAMES,
     AdjustmentReason,
     EquipmentStatus,
+    Fate,
     Operation,
     Shift,
 )
 from deskops_desktop.models.errors import Problem
-from deskops_desktop.models.modules import Kind, ModuleSpec, ReferenceIndex
+from deskops_desktop.models.modules import FieldSpec, Kind, ModuleSpec, ReferenceIndex
 
 _NUMERIC = {Kind.QUANTITY, Kind.SIGNED_QUANTITY, Kind.HOURS, Kind.COUNT, Kind.HEADCOUNT, Kind.TRIPS}
 _CHOICES: dict[Kind, list[tuple[str, str]]] = {
@@ -42,6 +45,7 @@ _CHOICES: dict[Kind, list[tuple[str, str]]] = {
     Kind.OPERATION: [(o.value, f"{o.value} – {OPERATION_NAMES[o]}") for o in Operation],
     Kind.STATUS: [(s.value, s.value.title()) for s in EquipmentStatus],
     Kind.REASON: [(r.value, r.value.replace("_", " ").title()) for r in AdjustmentReason],
+    Kind.FATE: [(f.value, FATE_NAMES[f]) for f in Fate],
 }
 _REFERENCE = {Kind.MATERIAL, Kind.EQUIPMENT, Kind.ROLE}
 FIELDS_PER_ROW = 6
@@ -87,7 +91,7 @@ class RecordForm(QWidget):
             base = band * 3
             label = QLabel(field.label + (" *" if field.required else ""))
             label.setProperty("role", "muted")
-            widget = self._make_input(field.kind)
+            widget = self._make_input(field)
             widget.setObjectName(f"field_{field.key}")
             widget.setAccessibleName(field.label)
             label.setBuddy(widget)
@@ -134,7 +138,8 @@ class RecordForm(QWidget):
         self.clear()
 
     # ------------------------------------------------------------- building
-    def _make_input(self, kind: Kind) -> QWidget:
+    def _make_input(self, field: FieldSpec) -> QWidget:
+        kind = field.kind
         if kind is Kind.DATE:
             edit = QDateEdit()
             edit.setCalendarPopup(True)
@@ -151,6 +156,10 @@ class RecordForm(QWidget):
             combo.addItem("", "")
             for value, text in _CHOICES[kind]:
                 combo.addItem(text, value)
+                if kind is Kind.FATE:
+                    combo.setItemData(
+                        combo.count() - 1, FATE_HINTS[Fate(value)], Qt.ItemDataRole.ToolTipRole
+                    )
             return combo
         if kind in _REFERENCE:
             combo = QComboBox()
@@ -158,7 +167,8 @@ class RecordForm(QWidget):
             combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
             combo.addItem("", "")
             for item in self._refs.items(kind):
-                if item.active:
+                # A feed record takes raw feed only, and only a crushing/screening unit.
+                if item.active and field.category in (None, item.category):
                     combo.addItem(item.label, item.code)
             completer = QCompleter(combo.model(), combo)
             completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -229,7 +239,10 @@ class RecordForm(QWidget):
         return out
 
     def set_values(self, values: dict[str, Any]) -> None:
+        """Show ``values`` (keys are ``FieldSpec.key``); fields not named keep what they hold."""
         for field in self.spec.fields:
+            if field.key not in values:
+                continue
             widget = self._inputs[field.key]
             value = values.get(field.key)
             if isinstance(widget, QDateEdit) and isinstance(value, date):
@@ -280,8 +293,8 @@ class RecordForm(QWidget):
     def reset_after_save(self) -> None:
         """Keep date, shift and operation (the next line usually shares them); clear the rest."""
         kept = {k: v for k, v in self.values().items() if k in ("date", "shift", "operation")}
-        self.clear()
-        self.set_values({**{f.key: None for f in self.spec.fields}, **_typed(kept)})
+        self.clear()  # every other field back to its default (a dispatch's fate: Sale)
+        self.set_values(_typed(kept))
         self.focus_first()
 
     def focus_first(self) -> None:

@@ -51,6 +51,7 @@ _CHART_UNITS = {
     Module.PRODUCTION: "t / loads",
     Module.DISPATCH: "dispatched",
     Module.RECEIVED: "received",
+    Module.FEED: "loads",
     Module.EQUIPMENT: "hours",
     Module.MANPOWER: "people",
 }
@@ -58,6 +59,7 @@ _CHART_TITLES = {
     Module.PRODUCTION: "Production by material per day",
     Module.DISPATCH: "Dispatched per day (bars) and trips (line)",
     Module.RECEIVED: "Received per day by source",
+    Module.FEED: "Fed to the crushers per material per day",
     Module.EQUIPMENT: "Equipment utilisation: operating vs idle (8 h per shift)",
     Module.MANPOWER: "Headcount by role and shift",
 }

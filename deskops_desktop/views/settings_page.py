@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -144,6 +145,14 @@ class SettingsPage(Page):
             self.targets = _Table(
                 ["From", "Material", "Daily target (t)"], [("Add target…", self._add_target)]
             )
+            self.factors = _Table(
+                ["Material", "Scope", "t per load", "From", "To", "Basis", "Set by", "Set at"],
+                [("Set factor…", self._set_factor)],
+            )
+            self.factors.setToolTip(
+                "Tons per load of each material counted in loads. The factor valid on a"
+                " record's date converts its loads; a correction re-derives every record."
+            )
             self.users = _Table(
                 ["User", "Name", "Role", "Sites", "Active", "Locked until"],
                 [
@@ -159,9 +168,11 @@ class SettingsPage(Page):
                 (self.equipment, "Equipment"),
                 (self.roles, "Manpower roles"),
                 (self.targets, "Targets"),
+                (self.factors, "Conversion factors"),
                 (self.users, "Users"),
             ):
                 self.tabs.addTab(table, name)
+            self.tabs.addTab(self._dispatch_tools_tab(), "Dispatches")
             # Admins only: a restore replaces everyone's data.
             from deskops_desktop.views.backups_tab import BackupsTab
 
@@ -279,6 +290,24 @@ class SettingsPage(Page):
             ]
         )
         self._fill_targets()
+        self.factors.fill(
+            [
+                (
+                    f.id,
+                    (
+                        f"{f.material_code} – {f.material_name}",
+                        f.scope,
+                        f"{f.tons_per_load}",
+                        f.valid_from,
+                        f.valid_to or "(in force)",
+                        f.basis,
+                        f.set_by,
+                        f.set_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    ),
+                )
+                for f in self._data.read(lambda s, a: s.factors.factors(a))
+            ]
+        )
 
     def _fill_targets(self) -> None:
         if self._site_id is None:
@@ -455,6 +484,75 @@ class SettingsPage(Page):
             ),
             self,
         ).exec()
+
+    def _set_factor(self) -> None:
+        self.factor_dialog().exec()
+
+    def factor_dialog(self) -> FormDialog:
+        """The "Set conversion factor" form; every problem shows next to its field."""
+        materials = [(m.label, m.code) for m in self._references().materials if m.uom == Uom.LOAD]
+        scopes = [("All sites", ""), *self._site_options()]
+        start = QLineEdit()
+        start.setPlaceholderText("YYYY-MM-DD")
+        if self._context is not None:
+            start.setText(self._context.site.today(self._data.clock.now()).isoformat())
+        return FormDialog(
+            "Set conversion factor",
+            [
+                ("material", "Material", combo(materials)),
+                ("site", "Scope", combo(scopes)),
+                ("tons_per_load", "Tons per load", QLineEdit()),
+                ("valid_from", "Valid from (YYYY-MM-DD)", start),
+                ("basis", "Basis (weighbridge sample, survey…)", QLineEdit()),
+            ],
+            lambda v: self._data.write(
+                lambda s, a: s.factors.set_factor(
+                    a,
+                    v["material"],
+                    v["tons_per_load"],
+                    v["valid_from"],
+                    site_code=v["site"] or None,
+                    basis=v["basis"],
+                )
+            ),
+            self,
+        )
+
+    def _dispatch_tools_tab(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(16, 16, 16, 16)
+        text = label(
+            "Before the Feed module, crusher feed could only be booked as a dispatch (to"
+            ' "Crusher feed (internal)"), and landfill rejects as a dispatch that counted as'
+            " a sale. Pick the owner those rows were booked to and move them: to Feed records,"
+            " or to their real fate. Stock does not change; the ledger and the change log stay"
+            " exact.",
+            "muted",
+        )
+        text.setWordWrap(True)
+        self.reclassify_button = QPushButton("Reclassify dispatches…")
+        self.reclassify_button.clicked.connect(self.open_reclassify)
+        layout.addWidget(text)
+        layout.addWidget(self.reclassify_button)
+        layout.addStretch(1)
+        return box
+
+    def open_reclassify(self) -> QDialog | None:
+        """The reclassify tool for the header's site (``None`` before a site is chosen)."""
+        if self._context is None:
+            return None
+        from deskops_desktop.views.reclassify_dialog import ReclassifyDialog
+
+        dialog = ReclassifyDialog(self._data, self._context.site, self)
+
+        def done(_result: int) -> None:
+            if dialog.result_text:
+                self.message_posted.emit(dialog.result_text)
+
+        dialog.finished.connect(done)
+        dialog.open()
+        return dialog
 
     def _site_options(self) -> list[tuple[str, str]]:
         return [(s.label, s.code) for s in self._sites()]

@@ -26,18 +26,25 @@ from deskops_desktop.views.page import AppPage, PageKey
 from deskops_desktop.views.theme import icon
 from deskops_desktop.views.widgets import date_edits
 
-# The sidebar in order; Ctrl+1 … Ctrl+9 follow it. Icons are named after the key.
+# The sidebar in order. Icons are named after the key; the mass balance sits under Inventory.
 PAGES: tuple[tuple[PageKey, str], ...] = (
     (AppPage.DASHBOARD, "Dashboard"),
     (Module.PRODUCTION, Module.PRODUCTION.heading),
     (Module.DISPATCH, Module.DISPATCH.heading),
     (Module.RECEIVED, Module.RECEIVED.heading),
+    (Module.FEED, Module.FEED.heading),
     (Module.EQUIPMENT, Module.EQUIPMENT.heading),
     (Module.MANPOWER, Module.MANPOWER.heading),
     (Module.INVENTORY, Module.INVENTORY.heading),
+    (Module.MASS_BALANCE, Module.MASS_BALANCE.heading),
     (AppPage.EXPORTS, "Exports"),
     (AppPage.SETTINGS, "Settings"),
 )
+# Ctrl+1 … Ctrl+9 and Ctrl+0 follow the sidebar; Settings is Ctrl+, (as in most desktop apps).
+SHORTCUTS: dict[PageKey, str] = {
+    key: f"Ctrl+{(n + 1) % 10}" for n, (key, _label) in enumerate(PAGES[:10])
+}
+SHORTCUTS[AppPage.SETTINGS] = "Ctrl+,"
 EXPANDED_WIDTH = 188
 COLLAPSED_WIDTH = 56
 
@@ -66,14 +73,14 @@ class Sidebar(QFrame):
         self.toggle.setIconSize(QSize(20, 20))
         layout.addWidget(self.toggle)
         layout.addSpacing(6)
-        for n, (key, label) in enumerate(PAGES):
+        for key, label in PAGES:
             button = QToolButton()
             button.setObjectName(f"nav_{key}")
             button.setText(label)
             button.setIcon(icon(key))
             button.setIconSize(QSize(20, 20))
             button.setCheckable(True)
-            button.setToolTip(f"{label} (Ctrl+{n + 1})")
+            button.setToolTip(f"{label} ({SHORTCUTS[key]})")
             button.setSizePolicy(
                 button.sizePolicy().horizontalPolicy().Expanding,
                 button.sizePolicy().verticalPolicy(),

@@ -92,7 +92,11 @@ def test_cards_follow_writes(qtbot: QtBot, data: DataGateway) -> None:
     assert page.cards["production"].value.text() == "120.50 t"
     assert ">—<" in page.cards["production"].change.text()  # previous period was 0: no percent
     assert page.cards["inventory"].value.text() == "120.50 t · 12 loads"
-    assert "12 loads" in page.cards["received"].value.text()
+    # The raw loads have no factor yet: 0 t received, and the card says why.
+    assert page.cards["received"].value.text() == "0.00 t"
+    assert page.cards["received"].note.text() == "incl. 0.00 t deemed · 12 loads without a factor"
+    assert not page.cards["received"].note.isHidden()
+    assert page.plant_cards["yield"].value.text() == "—"
     QApplication.processEvents()
     # The inventory chart shows the ledger's closing; the top-levels chart the same figure.
     assert page.levels_chart._labels[-1].startswith("AGG-G1")

@@ -194,9 +194,11 @@ def test_screenshots_write_one_png_per_page(
             "production",
             "dispatch",
             "received",
+            "feed",
             "equipment",
             "manpower",
             "inventory",
+            "mass-balance",
             "exports",
             "settings",
         )

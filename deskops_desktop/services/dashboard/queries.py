@@ -7,11 +7,12 @@ indexed ``(site_id, date)``. Each method reads only what it needs.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskops_desktop.models.display import summary_milli
 from deskops_desktop.models.enums import SHIFT_HOURS, Uom
 from deskops_desktop.models.reference import ProductionTarget
 from deskops_desktop.models.types import from_centi
@@ -20,6 +21,7 @@ from deskops_desktop.services.dashboard.maths import (
     days_between,
     decimals,
     material_level,
+    percent_change,
     share,
     sql_text,
     target_on,
@@ -43,8 +45,85 @@ from deskops_desktop.services.dashboard.values import (
     MaterialTargetSeries,
     ProductionVsTarget,
     ReceivedDispatched,
+    UnitFigure,
+)
+from deskops_desktop.services.mass_balance import (
+    DailyTons,
+    MassBalance,
+    build_mass_balance,
+    daily_tons,
 )
 from deskops_desktop.services.reference import load_reference_index, load_site
+
+
+def _received_kpi(now: MassBalance, before: MassBalance, daily: DailyTons) -> Kpi:
+    """Received in tons, deemed tons included (and said so), loads without a factor named."""
+    figure = unit_figure(Uom.TON, now.received.tons_m, before.received.tons_m, daily.received)
+    notes = [f"incl. {summary_milli(now.received.deemed_m, Uom.TON)} t deemed"]
+    if now.received.no_factor_records:
+        loads = summary_milli(now.received.no_factor_m, Uom.LOAD)
+        notes.append(f"{loads} loads without a factor")
+    return Kpi("received", "Received", (figure,), " · ".join(notes))
+
+
+def _sold_kpi(now: MassBalance, before: MassBalance, daily: DailyTons) -> Kpi:
+    """Sold: dispatches with fate SALE, in tons; disposal is shown apart, never added."""
+    figure = unit_figure(Uom.TON, now.sold_m, before.sold_m, daily.sold)
+    note = f"disposal {summary_milli(now.disposal_m, Uom.TON)} t, not included"
+    return Kpi("sold", "Sold", (figure,), note)
+
+
+def _plant_kpis(now: MassBalance, before: MassBalance, daily: DailyTons) -> tuple[Kpi, ...]:
+    """Yield, tons per crusher hour and per man-hour, each against the previous period."""
+
+    def ratio(
+        key: str,
+        title: str,
+        unit: str,
+        current: Decimal | None,
+        previous: Decimal | None,
+        line: list[Decimal],
+    ) -> Kpi:
+        if current is None:
+            return Kpi(key, title, (), "nothing to divide by in this period")
+        change = None if previous is None else percent_change(current, previous)
+        figure = UnitFigure(unit, current, previous or Decimal(0), change, tuple(line))
+        return Kpi(key, title, (figure,))
+
+    def per_day(
+        numerators: tuple[int, ...], denominators: tuple[int, ...], scale: int, places: Decimal
+    ) -> list[Decimal]:
+        return [
+            (Decimal(n) / Decimal(scale * d)).quantize(places, ROUND_HALF_UP) if d else Decimal(0)
+            for n, d in zip(numerators, denominators, strict=True)
+        ]
+
+    return (
+        ratio(
+            "yield",
+            "Yield",
+            "t/t",
+            now.yield_ratio,
+            before.yield_ratio,
+            per_day(daily.produced, daily.fed, 1, Decimal("0.001")),
+        ),
+        ratio(
+            "tons_per_crusher_hour",
+            "Per crusher hour",
+            "t/h",
+            now.tons_per_crusher_hour,
+            before.tons_per_crusher_hour,
+            per_day(daily.produced, daily.crusher_hours_c, 10, Decimal("0.01")),
+        ),
+        ratio(
+            "tons_per_man_hour",
+            "Per man-hour",
+            "t/man-h",
+            now.tons_per_man_hour,
+            before.tons_per_man_hour,
+            per_day(daily.produced, daily.man_hours_c, 10, Decimal("0.01")),
+        ),
+    )
 
 
 def kpi_window_start(date_from: date, date_to: date) -> date:
@@ -116,6 +195,9 @@ class SnapshotQuery:
                     [stock.unit_closing(uom, d) for d in spark],
                 )
             )
+        now = build_mass_balance(self.session, self.site, self.date_from, self.date_to)
+        before_mb = build_mass_balance(self.session, self.site, prev_from, prev_to)
+        daily = daily_tons(self.session, self.site_id, spark[0], spark[-1])
         return KpiSet(
             date_from=self.date_from,
             date_to=self.date_to,
@@ -123,17 +205,24 @@ class SnapshotQuery:
             previous_to=prev_to,
             sparkline_days=spark,
             production=flow_kpi("production", "Production", "produced"),
-            received=flow_kpi("received", "Received", "received"),
-            dispatched=flow_kpi("dispatched", "Dispatched", "dispatched"),
+            received=_received_kpi(now, before_mb, daily),
+            sold=_sold_kpi(now, before_mb, daily),
             inventory=Kpi("inventory", "Current inventory", tuple(inventory)),
+            plant=_plant_kpis(now, before_mb, daily),
         )
 
     # ----- charts
     def received_dispatched(self, stock: StockWindow) -> ReceivedDispatched:
+        """Tons in and out per day with deemed tons included (what the Received and Sold cards
+        add up), and the raw loads apart."""
         units = []
+        tons = daily_tons(self.session, self.site_id, self.date_from, self.date_to)
         for uom in UNITS:
-            received = stock.flow_days(uom, "received", self.date_from, self.date_to)
-            dispatched = stock.flow_days(uom, "dispatched", self.date_from, self.date_to)
+            if uom == Uom.TON:
+                received, dispatched = list(tons.received), list(tons.out)
+            else:
+                received = stock.flow_days(uom, "received", self.date_from, self.date_to)
+                dispatched = stock.flow_days(uom, "dispatched", self.date_from, self.date_to)
             if uom != Uom.TON and not (any(received) or any(dispatched)):
                 continue
             units.append(

@@ -46,11 +46,14 @@ class UnitFigure:
 
 @dataclass(frozen=True, slots=True)
 class Kpi:
-    """One KPI card: ``key`` is production, received, dispatched or inventory."""
+    """One KPI card: ``key`` is production, received, sold, inventory, or one of the plant's
+    ratios (yield, tons_per_crusher_hour, tons_per_man_hour); ``note`` is the line a card shows
+    under its figure ("incl. 1,204.00 t deemed")."""
 
     key: str
     title: str
     figures: tuple[UnitFigure, ...]
+    note: str = ""
 
     def figure(self, uom: str) -> UnitFigure | None:
         return next((f for f in self.figures if f.uom == uom), None)
@@ -58,8 +61,11 @@ class Kpi:
 
 @dataclass(frozen=True, slots=True)
 class KpiSet:
-    """The four cards. Flows are summed over the period; inventory is the TON (and, separately,
-    LOAD) sum of each material's latest closing as of ``date_to`` — never a sum over history."""
+    """The cards. Production is summed per unit over the period; received and sold are tons with
+    the deemed tons of LOAD records included (the mass balance's figures; sold is fate SALE
+    only, disposal is in its note); inventory is the TON (and, separately, LOAD) sum of each
+    material's latest closing as of ``date_to`` — never a sum over history. ``plant`` holds the
+    ratios: yield (t/t), tons per crusher hour, tons per man-hour."""
 
     date_from: date
     date_to: date
@@ -68,12 +74,13 @@ class KpiSet:
     sparkline_days: tuple[date, ...]
     production: Kpi
     received: Kpi
-    dispatched: Kpi
+    sold: Kpi
     inventory: Kpi
+    plant: tuple[Kpi, ...] = ()
 
     @property
     def cards(self) -> tuple[Kpi, ...]:
-        return (self.production, self.received, self.dispatched, self.inventory)
+        return (self.production, self.received, self.sold, self.inventory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,9 @@ class FlowSeries:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedDispatched:
-    """Chart 1: one ``FlowSeries`` per unit (TON always, LOAD when it moved in the range)."""
+    """Chart 1: one ``FlowSeries`` per unit: TON always — tons received and dispatched (every
+    fate) with the deemed tons of LOAD records included — and LOAD, the raw loads, when they
+    moved in the range."""
 
     days: tuple[date, ...]
     units: tuple[FlowSeries, ...]
