@@ -374,6 +374,7 @@ def record_values(services: Services, module: Module, site_id: str) -> list[tupl
         Module.EQUIPMENT,
         Module.MANPOWER,
         Module.ADJUSTMENTS,
+        Module.FEED,
     ],
 )
 def test_daily_csv_imports_back_into_an_empty_store(
