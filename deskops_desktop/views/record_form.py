@@ -15,7 +15,6 @@ from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QDateEdit,
     QGridLayout,
     QHBoxLayout,
@@ -37,12 +36,13 @@ from deskops_desktop.models.enums import (
     Shift,
 )
 from deskops_desktop.models.errors import Problem
+from deskops_desktop.models.lookup import Choice
 from deskops_desktop.models.modules import FieldSpec, Kind, ModuleSpec, ReferenceIndex
+from deskops_desktop.views.search_combo import SearchCombo
 
 _NUMERIC = {Kind.QUANTITY, Kind.SIGNED_QUANTITY, Kind.HOURS, Kind.COUNT, Kind.HEADCOUNT, Kind.TRIPS}
 _CHOICES: dict[Kind, list[tuple[str, str]]] = {
     Kind.SHIFT: [(s.value, s.value.title()) for s in Shift],
-    Kind.OPERATION: [(o.value, f"{o.value} – {OPERATION_NAMES[o]}") for o in Operation],
     Kind.STATUS: [(s.value, s.value.title()) for s in EquipmentStatus],
     Kind.REASON: [(r.value, r.value.replace("_", " ").title()) for r in AdjustmentReason],
     Kind.FATE: [(f.value, FATE_NAMES[f]) for f in Fate],
@@ -146,13 +146,21 @@ class RecordForm(QWidget):
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setMinimumDate(QDate(2000, 1, 1))
             return edit
+        if kind in _REFERENCE or kind is Kind.OPERATION:
+            search = SearchCombo(self._choices_for(field))
+            search.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            search.setMinimumContentsLength(14)
+            search.view().setMinimumWidth(280)
+            return search
         if kind in _CHOICES:
             combo = QComboBox()
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(17 if kind is Kind.OPERATION else 8)
-            combo.view().setMinimumWidth(260 if kind is Kind.OPERATION else 120)
+            combo.setMinimumContentsLength(8)
+            combo.view().setMinimumWidth(120)
             combo.addItem("", "")
             for value, text in _CHOICES[kind]:
                 combo.addItem(text, value)
@@ -160,26 +168,6 @@ class RecordForm(QWidget):
                     combo.setItemData(
                         combo.count() - 1, FATE_HINTS[Fate(value)], Qt.ItemDataRole.ToolTipRole
                     )
-            return combo
-        if kind in _REFERENCE:
-            combo = QComboBox()
-            combo.setEditable(True)
-            combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            combo.addItem("", "")
-            for item in self._refs.items(kind):
-                # A feed record takes raw feed only, and only a crushing/screening unit.
-                if item.active and field.category in (None, item.category):
-                    combo.addItem(item.label, item.code)
-            completer = QCompleter(combo.model(), combo)
-            completer.setFilterMode(Qt.MatchFlag.MatchContains)
-            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-            combo.setCompleter(completer)
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            combo.setMinimumContentsLength(14)
-            combo.view().setMinimumWidth(280)
             return combo
         line = QLineEdit()
         line.setMinimumWidth(110)
@@ -191,6 +179,17 @@ class RecordForm(QWidget):
                 "0.000" if kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY) else "0"
             )
         return line
+
+    def _choices_for(self, field: FieldSpec) -> list[Choice]:
+        """What a type-to-search field offers: active references (of the field's category,
+        e.g. raw feed for a feed record) or the operations."""
+        if field.kind is Kind.OPERATION:
+            return [Choice(op.value, OPERATION_NAMES[op]) for op in Operation]
+        return [
+            Choice(item.code, item.name)
+            for item in self._refs.items(field.kind)
+            if item.active and field.category in (None, item.category)
+        ]
 
     def _unit_for(self, kind: Kind) -> str:
         if kind is Kind.HOURS:
@@ -221,7 +220,12 @@ class RecordForm(QWidget):
             self.clear()
 
     def set_references(self, refs: ReferenceIndex) -> None:
+        """Master data changed: the search fields offer the new lists (the typed value stays)."""
         self._refs = refs
+        for field in self.spec.fields:
+            widget = self._inputs[field.key]
+            if isinstance(widget, SearchCombo) and field.kind in _REFERENCE:
+                widget.set_choices(self._choices_for(field))
 
     def values(self) -> dict[str, object]:
         out: dict[str, object] = {}
@@ -230,10 +234,10 @@ class RecordForm(QWidget):
             if isinstance(widget, QDateEdit):
                 qd = widget.date()
                 out[field.key] = date(qd.year(), qd.month(), qd.day()).isoformat()
-            elif isinstance(widget, QComboBox) and not widget.isEditable():
-                out[field.key] = widget.currentData() or ""
+            elif isinstance(widget, SearchCombo):
+                out[field.key] = widget.code()
             elif isinstance(widget, QComboBox):
-                out[field.key] = widget.currentText().strip()
+                out[field.key] = widget.currentData() or ""
             elif isinstance(widget, QLineEdit):
                 out[field.key] = widget.text()
         return out
@@ -247,15 +251,11 @@ class RecordForm(QWidget):
             value = values.get(field.key)
             if isinstance(widget, QDateEdit) and isinstance(value, date):
                 widget.setDate(QDate(value.year, value.month, value.day))
-            elif isinstance(widget, QComboBox) and not widget.isEditable():
-                index = widget.findData(value or "")
-                widget.setCurrentIndex(max(index, 0))
+            elif isinstance(widget, SearchCombo):
+                widget.set_code(str(value or ""))
             elif isinstance(widget, QComboBox):
                 index = widget.findData(value or "")
-                if index >= 0:
-                    widget.setCurrentIndex(index)
-                else:
-                    widget.setEditText(str(value or ""))
+                widget.setCurrentIndex(max(index, 0))
             elif isinstance(widget, QLineEdit):
                 widget.setText("" if value is None else str(value))
 
@@ -275,16 +275,18 @@ class RecordForm(QWidget):
             if isinstance(widget, QDateEdit):
                 day = self._today
                 widget.setDate(QDate(day.year, day.month, day.day))
-            elif isinstance(widget, QComboBox) and not widget.isEditable():
+            elif isinstance(widget, SearchCombo):
+                if field.kind is Kind.OPERATION and field.required:
+                    widget.set_code(Operation.CRU_PRO.value)  # the usual production line
+                else:
+                    widget.set_code("")
+            elif isinstance(widget, QComboBox):
                 if field.kind is Kind.SHIFT:
                     widget.setCurrentIndex(max(widget.findData(self._default_shift), 0))
                 elif field.required:
                     widget.setCurrentIndex(1)
                 else:
                     widget.setCurrentIndex(0)
-            elif isinstance(widget, QComboBox):
-                widget.setCurrentIndex(0)
-                widget.setEditText("")
             elif isinstance(widget, QLineEdit):
                 widget.clear()
         self.clear_errors()
@@ -318,8 +320,9 @@ class RecordForm(QWidget):
             if label is None:
                 general.append(str(problem))
                 continue
+            message = self._explained(problem)
             text = label.text()
-            label.setText(f"{text}\n{problem.message}" if text else problem.message)
+            label.setText(f"{text}\n{message}" if text else message)
             widget = self._inputs[problem.field]
             widget.setProperty("invalid", True)
             widget.style().unpolish(widget)
@@ -329,6 +332,18 @@ class RecordForm(QWidget):
         self.general_error.setText("\n".join(general))
         if first_bad is not None:
             first_bad.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _explained(self, problem: Problem) -> str:
+        """A search field's "unknown code" as what the text matched: the candidates to pick
+        from, or that nothing matched."""
+        widget = self._inputs.get(problem.field)
+        if not isinstance(widget, SearchCombo) or not problem.message.startswith("unknown"):
+            return problem.message
+        found = widget.resolution()
+        if not found.ambiguous:
+            return problem.message  # "unknown material code 'NOPE'" says it best
+        field = next(f for f in self.spec.fields if f.key == problem.field)
+        return found.message(field.kind.value)
 
     def show_message(self, message: str) -> None:
         self.clear_errors()
@@ -370,10 +385,12 @@ class RecordForm(QWidget):
     def _on_save_button_clicked(self) -> None:
         self.save_requested.emit(self.values())
 
-    def _on_material_text_changed(self, text: str) -> None:
+    def _on_material_text_changed(self, _text: str) -> None:
         if self._unit_label is None:
             return
-        item = self._refs.by_code(Kind.MATERIAL, text) if text else None
+        combo = self._inputs["material"]
+        code = combo.code() if isinstance(combo, SearchCombo) else ""
+        item = self._refs.by_code(Kind.MATERIAL, code) if code else None
         self._unit_label.setText(unit_symbol(item.uom) if item else "")
 
 

@@ -258,3 +258,93 @@ def test_model_passes_qtmodeltester(qtmodeltester: object, data: DataGateway) ->
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     assert model.rowCount() == 1
     assert model.data(model.index(0, 0)) == site.today(data.clock.now()).isoformat()
+
+
+# ------------------------------------------------------------ part of a code or a name
+def key(qtbot: QtBot, key: Qt.Key) -> None:
+    """A key as the window system delivers it: to the open popup, if any (it grabs the
+    keyboard on a desktop), else to the focused widget."""
+    qtbot.keyClick(QApplication.activePopupWidget() or QApplication.focusWidget(), key)
+
+
+def focus(qtbot: QtBot, page: RecordPage, key: str) -> QComboBox:
+    combo = page.form.input(key)
+    assert isinstance(combo, QComboBox)
+    combo.setFocus()
+    qtbot.waitUntil(lambda: combo.hasFocus() or (combo.lineEdit() or combo).hasFocus())
+    return combo
+
+
+def test_part_of_a_name_and_tab_takes_the_material(qtbot: QtBot, data: DataGateway) -> None:
+    page = make_page(qtbot, data)
+    material = focus(qtbot, page, "material")
+    type_keys(qtbot, "g1")
+    key(qtbot, Qt.Key.Key_Tab)
+    assert material.currentText() == "AGG-G1 – G1"  # not "G1", which no code is
+    assert QApplication.focusWidget() is page.form.input("quantity")
+    type_keys(qtbot, "5")
+    press(qtbot, Qt.Key.Key_Return)
+    assert page.model.rowCount() == 1
+    assert page.model.row_at(0).values["material"] == "AGG-G1"
+
+
+def test_the_highlighted_completion_is_taken_by_tab_or_enter(
+    qtbot: QtBot, data: DataGateway
+) -> None:
+    page = make_page(qtbot, data)
+    material = focus(qtbot, page, "material")
+    type_keys(qtbot, "inch")  # 4 INCH and 6 INCH: the popup offers both
+    popup = material.completer().popup()
+    qtbot.waitUntil(popup.isVisible)
+    key(qtbot, Qt.Key.Key_Down)  # highlight the first completion
+    key(qtbot, Qt.Key.Key_Tab)
+    assert material.currentText() == "AGG-4INCH – 4 INCH"
+    assert not popup.isVisible()
+    material = focus(qtbot, page, "material")
+    material.lineEdit().selectAll()
+    type_keys(qtbot, "washed")  # one completion: Enter takes it without arrowing to it
+    qtbot.waitUntil(popup.isVisible)
+    key(qtbot, Qt.Key.Key_Return)
+    assert material.currentText() == "FINE-WASHED – WASHED SAND"
+    assert page.model.rowCount() == 0  # Enter completed; it did not save a half line
+
+
+def test_an_ambiguous_text_is_an_error_listing_the_candidates(
+    qtbot: QtBot, data: DataGateway
+) -> None:
+    page = make_page(qtbot, data)
+    material = page.form.input("material")
+    assert isinstance(material, QComboBox)
+    material.setEditText("sand")
+    quantity = page.form.input("quantity")
+    assert isinstance(quantity, QLineEdit)
+    quantity.setText("3")
+    page.form.save_button.click()
+    assert page.form.error_text("material") == (
+        "'sand' matches 3 materials: FINE-WASHED – WASHED SAND, FINE-NATURAL – NATURAL SAND,"
+        " SPEC-BEDDING – BEDDING SAND; type more"
+    )
+    assert page.model.rowCount() == 0
+
+
+@pytest.mark.parametrize(
+    ("module", "field", "typed", "shown"),
+    [
+        (Module.EQUIPMENT, "equipment", "jaw", "CRUSHER-01 – Jaw Crusher #1"),
+        (Module.MANPOWER, "role", "labor", "LABORER – Laborer"),
+        (Module.PRODUCTION, "operation", "disposal", "CRU-DIS – Crushing – Disposal"),
+        (Module.DISPATCH, "material", "recycled", "BASE-RECYCLED – RECYCLED BASE"),
+    ],
+)
+def test_every_search_field_takes_part_of_a_code_or_name(
+    qtbot: QtBot, data: DataGateway, module: Module, field: str, typed: str, shown: str
+) -> None:
+    page = make_page(qtbot, data, module)
+    combo = focus(qtbot, page, field)
+    line = combo.lineEdit()
+    assert line is not None
+    line.selectAll()
+    type_keys(qtbot, typed)
+    key(qtbot, Qt.Key.Key_Tab)  # the popup's only completion, or the unique match
+    assert combo.currentText() == shown
+    assert not line.hasFocus()
