@@ -402,3 +402,36 @@ def test_init_server_refuses_sqlite_and_non_superusers(
     clerk_url = plant.url.set(username=plant.roles.login("op1")).render_as_string(False)
     assert main(["db", "init-server", clerk_url]) == 1
     assert "superuser" in capsys.readouterr().err
+
+
+def test_demo_fills_a_secured_server_signed_in_as_its_administrator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`deskops demo` on a company server: the same DESKOPS_USER/DESKOPS_PASSWORD as every other
+    command, no "fe_sendauth: no password supplied" from counting users before the sign-in."""
+    server = make_url(pg_url_or_skip())
+    name = f"deskops_demo_{os.getpid()}"
+    maintenance = Store(server.set(database="postgres"))
+    with maintenance.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name)
+    roles = roles_for(url)
+    try:
+        init_server(url, admin=("boss", ADMIN_PASSWORD))
+        clerks = pg_security.clerk_url(url).render_as_string(hide_password=False)
+        monkeypatch.setenv("DESKOPS_USER", "boss")
+        monkeypatch.setenv("DESKOPS_PASSWORD", ADMIN_PASSWORD)
+        code = main(["--db", clerks, "demo", "--sites", "1", "--days", "3"])
+        out, err = capsys.readouterr()
+        assert (code, "fe_sendauth" in err) == (0, False), err
+        assert "Demo data (seed 1) for 1 site(s): ALASLA-29" in out
+        monkeypatch.setenv("DESKOPS_USER", "demo.operator")
+        monkeypatch.setenv("DESKOPS_PASSWORD", "demo-pass-123")
+        assert main(["--db", clerks, "site", "list"]) == 0  # its login role was made too
+        assert "ALASLA-29" in capsys.readouterr().out
+    finally:
+        with maintenance.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            pg_security.drop_server_roles(conn, roles.prefix)
+        maintenance.dispose()

@@ -105,10 +105,17 @@ class DataGateway:
             self._cache[cache_key] = value
         return value
 
-    def write(self, op: Op[Changed[T]]) -> Changed[T]:
-        """Run one unit of work, announce what it changed, and return its result."""
+    def write(self, op: Op[Changed[T]], *, announce: bool = True) -> Changed[T]:
+        """Run one unit of work, announce what it changed, and return its result.
+
+        ``announce=False`` (a write on a worker thread) only drops the cache entries it touched;
+        the caller announces ``result.changes`` on the GUI thread, where listeners live.
+        """
         result = self.guarded(lambda: op(self._services, self.actor))
-        self.announce(result.changes)
+        if announce:
+            self.announce(result.changes)
+        else:
+            self.invalidate(result.changes)
         return result
 
     # ------------------------------------------------------------- listeners

@@ -229,6 +229,14 @@ class LedgerService(StoreService):
         start = offset % n_mat
         return LedgerPage(tuple(rows[start : start + limit]), total, offset)
 
+    def has_movements(self, actor: Actor, site_id: str) -> bool:
+        """Whether any record ever moved stock at the site (a new site's ledger is all zeros,
+        and the inventory page says so instead of listing every material as LOW)."""
+        require_site(actor, site_id)
+        with self._store.read() as session:
+            found = session.scalar(select(StockDay.day).where(StockDay.site_id == site_id).limit(1))
+        return found is not None
+
     def latest_closings(self, actor: Actor, site_id: str, as_of: date) -> dict[str, int]:
         """Each material's closing on ``as_of`` (thousandths), keyed by material id."""
         require_site(actor, site_id)

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +34,8 @@ from deskops_desktop.export.files import human_size
 from deskops_desktop.services import backups
 from deskops_desktop.services.backups import BackupInfo, BackupKind, RestoreResult
 from deskops_desktop.services.store import Store
+from deskops_desktop.views import background
+from deskops_desktop.views.background import TaskSignals
 
 log = logging.getLogger(__name__)
 
@@ -43,29 +45,6 @@ PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 def format_when(when: datetime) -> str:
     """The way a clerk reads a backup's time: "Thu 27 Nov 2026, 09:30"."""
     return when.strftime("%a %d %b %Y, %H:%M")
-
-
-class _TaskSignals(QObject):
-    finished = Signal(object)
-    failed = Signal(str)
-
-
-class _Task(QRunnable):
-    """Runs one function off the GUI thread; reports through signals owned by the GUI side."""
-
-    def __init__(self, work: Callable[[], Any], signals: _TaskSignals) -> None:
-        super().__init__()
-        self._work = work
-        self._signals = signals
-
-    def run(self) -> None:
-        try:
-            result = self._work()
-        except Exception as exc:  # reported to the clerk; the traceback goes to the log
-            log.exception("backup task failed")
-            self._signals.failed.emit(str(exc) or type(exc).__name__)
-        else:
-            self._signals.finished.emit(result)
 
 
 class BackupsTab(QWidget):
@@ -86,7 +65,7 @@ class BackupsTab(QWidget):
         self._db_path = store.sqlite_file
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        self._signals: _TaskSignals | None = None
+        self._signals: TaskSignals | None = None
         self._busy = False
 
         self.intro = QLabel()
@@ -232,11 +211,7 @@ class BackupsTab(QWidget):
         self._busy = True
         self._update_buttons()
         self.status.setText(status)
-        signals = _TaskSignals(self)
-        signals.finished.connect(done)
-        signals.failed.connect(self._on_task_failed)
-        self._signals = signals
-        self._pool.start(_Task(work, signals))
+        self._signals = background.start(self._pool, self, status, work, done, self._on_task_failed)
 
     def _stop(self, status: str) -> None:
         self._busy = False
@@ -266,9 +241,9 @@ class BackupsTab(QWidget):
         )
         self.window().close()
 
-    def _on_task_failed(self, message: str) -> None:
+    def _on_task_failed(self, exc: Exception) -> None:
         self._stop("")
-        QMessageBox.warning(self, "Not done", message)
+        QMessageBox.warning(self, "Not done", str(exc) or type(exc).__name__)
 
     def wait_for_idle(self, msecs: int = 30_000) -> bool:
         """Block until the running task ends (tests, and the host before closing)."""

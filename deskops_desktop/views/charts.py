@@ -187,7 +187,7 @@ class BarChart(QWidget):
         self._proxy = pg.SignalProxy(
             self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_scene_mouse_moved
         )
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(110)  # below a table on a 768-pixel screen, still readable
 
     def apply_colors(self, dark: bool) -> None:
         self.plot.setBackground("#16181c" if dark else "#ffffff")

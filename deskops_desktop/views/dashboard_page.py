@@ -33,6 +33,7 @@ from deskops_desktop.services.changes import Area
 from deskops_desktop.services.dashboard import AttentionItem, AttentionKind, DashboardSnapshot
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.module_charts import Series
+from deskops_desktop.views.getting_started import GettingStarted
 from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import LEVEL_COLORS
@@ -72,9 +73,11 @@ class DashboardPage(Page):
 
     Signals:
         navigate_requested(str, str): open a page (key) focused on a code (may be empty).
+        start_requested(str): the first-day card's ``record``, ``import`` or ``demo``.
     """
 
     navigate_requested = Signal(str, str)
+    start_requested = Signal(str)
     areas = frozenset({Area.DASHBOARD})
 
     def __init__(
@@ -136,6 +139,10 @@ class DashboardPage(Page):
         inner = QWidget()
         inner_layout = QVBoxLayout(inner)
         inner_layout.setContentsMargins(0, 0, 0, 0)
+        self.getting_started = GettingStarted(data.store_label)
+        self.getting_started.hide()
+        self.getting_started.action_requested.connect(self.start_requested.emit)
+        inner_layout.addWidget(self.getting_started)
         inner_layout.addLayout(self.card_grid)
         inner_layout.addLayout(self.body, 1)
         self._charts_box = charts_box
@@ -293,6 +300,7 @@ class DashboardPage(Page):
         for card, kpi in zip(self.plant_cards.values(), snap.kpis.plant, strict=True):
             card.set_kpi(kpi, animate=animate)
         self._show_attention(snap.attention)
+        self.getting_started.setVisible(not snap.has_records)
         self.updated.setText(f"Updated {self._data.clock.local_now():%H:%M}")
         if self.charts_ready:
             self._fill_charts(snap)

@@ -120,6 +120,7 @@ class ExportPanel(QDockWidget):
         self.empty_label = QLabel("No exports running.")
         self.empty_label.setProperty("role", "muted")
         self.table = QTableWidget(0, len(HISTORY_COLUMNS))
+        self.table.setMinimumHeight(52)  # header and a row: the dock fits a 768-pixel screen
         self.table.setHorizontalHeaderLabels(HISTORY_COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -146,14 +147,23 @@ class InventoryPage(Page):
         splitter.setObjectName("splitter_inventory")
         splitter.addWidget(self.chart)
         splitter.addWidget(self.tabs)
-        splitter.setSizes([300, 460])
+        splitter.setSizes([220, 540])  # on a 768-pixel screen the ledger keeps most rows
         self.splitter = splitter
         self.search_box = self.search
+        # A site where nothing ever moved stock: a sentence, not every material in red LOW.
+        self.empty = label("", "muted")
+        self.empty.setObjectName("inventory_empty")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._ledger_view = splitter
+        self.body = QStackedWidget()
+        self.body.addWidget(splitter)
+        self.body.addWidget(self.empty)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(title)
         layout.addLayout(filters)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.body, 1)
         self._search_timer = debounce(self)
         self._connect_signals()
 
@@ -183,6 +193,23 @@ class InventoryPage(Page):
         ctx = self._context
         if ctx is None:
             return
+        site_id = ctx.site.id
+        moved = self._data.read(
+            lambda s, a: s.ledger.has_movements(a, site_id),
+            area=Area.LEDGER,
+            site_id=site_id,
+            key=("has_movements",),
+        )
+        if not moved:
+            self.empty.setText(
+                f"{ctx.site.label} has no stock movements yet.\n\nStock appears here as soon as"
+                " production, receipts, dispatches or crusher feed are recorded — or an opening"
+                " balance: Stock count… above (supervisors and administrators) records what is"
+                " on the ground today."
+            )
+            self.body.setCurrentWidget(self.empty)
+            return
+        self.body.setCurrentWidget(self._ledger_view)
         category = self.category.currentData()
         granularity = Granularity(self.granularity.currentData())
         self._daily = self._read_ledger(ctx, Granularity.DAILY, category)

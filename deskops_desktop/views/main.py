@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 from sqlalchemy.engine import make_url
 
 from deskops_desktop.export.jobs import ExportJobService
@@ -27,6 +28,13 @@ from deskops_desktop.services.access import Actor
 from deskops_desktop.services.app_state import Settings, load_state
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.connectivity import probe
+from deskops_desktop.services.demo import DEMO_PASSWORD
+from deskops_desktop.services.demo_store import (
+    DEMO_ADMIN,
+    DemoStore,
+    create_demo_store,
+    demo_store_path,
+)
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.secrets import set_db_password
 from deskops_desktop.services.store import (
@@ -36,6 +44,8 @@ from deskops_desktop.services.store import (
     resolve_db_url,
     sqlite_file,
 )
+from deskops_desktop.views import background
+from deskops_desktop.views.background import SignalProgress
 from deskops_desktop.views.dialogs import LoginDialog, SetupDialog, install_excepthook
 from deskops_desktop.views.main_window import MainWindow
 from deskops_desktop.views.theme import apply_theme, icon
@@ -122,18 +132,88 @@ def build_window(services: Services, actor: Actor, settings: Settings) -> MainWi
         backups_store=services.store,
     )
     window.theme_change_requested.connect(lambda theme: apply_theme(application(), theme))
+    window.demo_store_requested.connect(
+        lambda: DemoStoreOffer(window, services.store.clock).start()
+    )
     return window
+
+
+class DemoStoreOffer:
+    """ "Open a demo store…": ask, fill the throw-away store with progress, then switch to it.
+
+    The clerk's own store stays as it is; the next start of DeskOps opens it again.
+    """
+
+    def __init__(self, window: MainWindow, clock: Clock, *, ask: bool = True) -> None:
+        self._window = window
+        self._clock = clock
+        self._ask = ask
+        self._pool = QThreadPool(window)
+        self.progress: QProgressDialog | None = None
+        self.result: DemoStore | None = None
+        self.error = ""
+
+    def start(self) -> bool:
+        path = demo_store_path()
+        if self._ask:
+            answer = QMessageBox.question(
+                self._window,
+                "Open a demo store",
+                "DeskOps fills a separate, throw-away store with three demo plants and 120 days"
+                f" of records ({path}) and opens it. Your own store is not touched: start"
+                " DeskOps again to come back to it.\n\nYou sign in to the demo as"
+                f" {DEMO_ADMIN}, password {DEMO_PASSWORD}.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        dialog = QProgressDialog("Preparing the demo store…", "", 0, 100, self._window)
+        dialog.setCancelButton(None)  # the demo file is throw-away; it finishes in ~10 s
+        dialog.setWindowTitle("Demo store")
+        dialog.setMinimumDuration(0)
+        dialog.setModal(True)
+        self.progress = dialog
+        reporter = SignalProgress(dialog)
+        reporter.percent.connect(dialog.setValue)
+        reporter.status.connect(dialog.setLabelText)
+        clock = self._clock
+        background.start(
+            self._pool,
+            dialog,
+            "the demo store",
+            lambda: create_demo_store(clock, path=path, progress=reporter),
+            self._done,
+            self._failed,
+        )
+        return True
+
+    def wait(self, msecs: int = 120_000) -> bool:
+        """Block until the store is made (tests)."""
+        return self._pool.waitForDone(msecs)
+
+    def _done(self, made: DemoStore) -> None:
+        self.result = made
+        if self.progress is not None:
+            self.progress.close()
+        self._window.switch_store(made.url)
+
+    def _failed(self, exc: Exception) -> None:
+        self.error = first_line(exc)
+        if self.progress is not None:
+            self.progress.close()
+        QMessageBox.warning(self._window, "No demo store", f"The demo store failed: {self.error}")
 
 
 class FirstStart:
     """The first-start dialog's work: where the data lives, and the first administrator.
 
     ``chosen`` ends as the services of the store the clerk chose (this computer's file, or a
-    PostgreSQL server).
+    PostgreSQL server); ``actor`` as the administrator just created, signed in — nobody types
+    the password they have just typed twice a third time.
     """
 
     def __init__(self, services: Services, settings: Settings, clock: Clock) -> None:
         self.chosen = services
+        self.actor: Actor | None = None
         self._settings = settings
         self._clock = clock
 
@@ -160,6 +240,7 @@ class FirstStart:
                     "this server has no DeskOps users yet: fill in the first administrator"
                 )
             target.users.create(None, username, password, Role.ADMIN, display_name=display_name)
+            self.actor = target.users.authenticate(username, password)
         self.chosen = target
 
 
@@ -184,22 +265,35 @@ def run(db_url: str | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
 
     # A secured company server (no user name in its URL) is set up by `deskops db init-server`
     # and cannot be read before sign-in: straight to the sign-in dialog.
+    actor: Actor | None = None
     if not store.needs_sign_in and services.users.count() == 0:
         first = FirstStart(services, settings, clock)
         if not SetupDialog(check_connection, first.create_admin).exec():
             return 0
         services = first.chosen
+        actor = first.actor  # the new administrator goes straight in
         settings.save()
 
+    switched = False  # on another store for this session (the demo): remember nothing of it
     while True:
-        login = LoginDialog(
-            services.users.authenticate, settings.current.last_username, services.store.display_url
-        )
-        if not login.exec() or login.actor is None:
-            return 0
-        settings.update(last_username=login.actor.username)
-        window = build_window(services, login.actor, settings)
+        if actor is None:
+            login = LoginDialog(
+                services.users.authenticate,
+                DEMO_ADMIN if switched else settings.current.last_username,
+                services.store.display_url,
+            )
+            if not login.exec() or login.actor is None:
+                return 0
+            actor = login.actor
+        if not switched:
+            settings.update(last_username=actor.username)
+        window = build_window(services, actor, settings)
         window.show()
         app.exec()
         if not window.signing_out:
             return 0
+        actor = None  # signed out: the next one signs in
+        if window.switch_to is not None:
+            # Another store for this session only (the demo); settings keep the clerk's own.
+            services = build_services(open_store(window.switch_to, clock=clock))
+            switched = True

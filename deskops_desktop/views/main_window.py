@@ -57,10 +57,13 @@ class MainWindow(QMainWindow):
     Signals:
         sign_out_requested(): the user chose Sign out.
         theme_change_requested(str): light, dark or system (the application restyles itself).
+        demo_store_requested(): the first-day card's "Open a demo store…" (the composition
+            root makes the store and calls ``switch_store``).
     """
 
     sign_out_requested = Signal()
     theme_change_requested = Signal(str)
+    demo_store_requested = Signal()
 
     def __init__(
         self,
@@ -84,6 +87,7 @@ class MainWindow(QMainWindow):
         self._context: PageContext | None = None
         self._refs = self._read_references()
         self.signing_out = False  # closed by Sign out (the app asks for a sign-in again)
+        self.switch_to: str | None = None  # closed to open another store (the demo store)
         state = settings.current
 
         self.sidebar = Sidebar()
@@ -199,6 +203,7 @@ class MainWindow(QMainWindow):
 
             dashboard = DashboardPage(self.data, self.settings)
             dashboard.navigate_requested.connect(self._on_navigate_requested)
+            dashboard.start_requested.connect(self._on_start_requested)
             return dashboard
         if key is AppPage.SETTINGS:
             from deskops_desktop.views.settings_page import SettingsPage
@@ -292,6 +297,21 @@ class MainWindow(QMainWindow):
         self._dark = is_dark(theme)
         for page in self.pages.values():
             page.apply_theme(self._dark)
+
+    def _on_start_requested(self, action: str) -> None:
+        """The first-day card: record production, import a spreadsheet, or a demo store."""
+        if action == "demo":
+            self.demo_store_requested.emit()
+            return
+        self.show_page(Module.PRODUCTION)
+        if action == "import":
+            self.pages[Module.PRODUCTION].import_file()
+
+    def switch_store(self, url: str) -> None:
+        """Close, so that the app opens the store at ``url`` and asks for a sign-in there."""
+        self.switch_to = url
+        self.signing_out = True
+        self.close()
 
     def _on_header_sign_out_requested(self) -> None:
         self.signing_out = True

@@ -89,7 +89,7 @@ class MovementChart(QWidget):
         self._proxy = pg.SignalProxy(
             self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved
         )
-        self.setMinimumHeight(240)
+        self.setMinimumHeight(170)  # the ledger below keeps its rows on a 768-pixel screen
 
     def apply_colors(self, dark: bool) -> None:
         for widget in (self.plot, self.overview):

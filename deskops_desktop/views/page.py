@@ -14,6 +14,7 @@ shows, implements ``reload()`` and reads and writes only through ``self._data`` 
 - ``set_references(refs)``: materials, equipment or roles changed (forms rebuild their lists).
 - ``retry_pending()``: the server is back; save what an offline save kept (``True`` if saved).
 - ``focus_first()``: the page was opened from the sidebar; put the cursor where typing starts.
+- ``import_file(path)``: bring in a spreadsheet (record pages; the first-day card asks for it).
 - Optional capabilities as typed attributes: ``splitter`` (its state is saved and restored
   across restarts) and ``search_box`` (the dashboard's "needs attention" items type a code in).
 
@@ -25,6 +26,7 @@ Signals:
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
@@ -106,6 +108,12 @@ class Page(QWidget):
 
     def focus_first(self) -> None:
         """The page was opened: put the keyboard where a clerk starts typing."""
+
+    def import_file(self, path: Path | None = None) -> bool:
+        """Import a spreadsheet into this page's module (asked for when ``path`` is None);
+        ``False`` when the page imports nothing (only record pages do)."""
+        del path
+        return False
 
 
 class PlaceholderPage(Page):

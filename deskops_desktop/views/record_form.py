@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -48,7 +48,9 @@ _CHOICES: dict[Kind, list[tuple[str, str]]] = {
     Kind.FATE: [(f.value, FATE_NAMES[f]) for f in Fate],
 }
 _REFERENCE = {Kind.MATERIAL, Kind.EQUIPMENT, Kind.ROLE}
-FIELDS_PER_ROW = 6
+FIELDS_PER_ROW = 6  # at most, on a wide screen
+MIN_FIELDS_PER_ROW = 3
+FIELD_WIDTH = 215  # what "CRU-PRO – Crushing – Production" needs to show whole
 
 
 def current_shift(now: datetime) -> str:
@@ -81,14 +83,13 @@ class RecordForm(QWidget):
         self._today = today  # the site's date from the app's clock; ``set_defaults`` moves it
         self._default_shift = ""
         self.editing: Any = None  # the RecordRow being edited, or None for a new record
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(2)
-        per_row = FIELDS_PER_ROW
-        for n, field in enumerate(spec.fields):
-            band, col = divmod(n, per_row)
-            base = band * 3
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setHorizontalSpacing(10)
+        self._grid.setVerticalSpacing(2)
+        # (label, cell, error) per field, in form order; ``_place`` puts them on the grid.
+        self._cells: list[tuple[FieldSpec, QLabel, QWidget, QLabel]] = []
+        for field in spec.fields:
             label = QLabel(field.label + (" *" if field.required else ""))
             label.setProperty("role", "muted")
             widget = self._make_input(field)
@@ -111,15 +112,10 @@ class RecordForm(QWidget):
             error.setProperty("role", "error")
             error.setWordWrap(True)
             error.setObjectName(f"error_{field.key}")
-            # Notes take the rest of their row, so a long remark is readable while typed.
-            span = per_row - col if field.key == "notes" else 1
-            grid.addWidget(label, base, col)
-            grid.addWidget(cell, base + 1, col, 1, span)
-            grid.addWidget(error, base + 2, col, 1, span, Qt.AlignmentFlag.AlignTop)
+            error.hide()  # takes a line only when it has something to say
             self._inputs[field.key] = widget
             self._errors[field.key] = error
-        for col in range(per_row):
-            grid.setColumnStretch(col, 1)
+            self._cells.append((field, label, cell, error))
         self.save_button = QPushButton("Save")
         self.save_button.setProperty("role", "primary")
         self.save_button.setToolTip("Save (Enter)")
@@ -128,14 +124,48 @@ class RecordForm(QWidget):
         self.general_error = QLabel("")
         self.general_error.setProperty("role", "error")
         self.general_error.setWordWrap(True)
-        last_band = (len(spec.fields) - 1) // per_row
-        grid.addWidget(self.save_button, 1, per_row)
-        grid.addWidget(self.clear_button, 1, per_row + 1)
-        grid.addWidget(self.general_error, last_band * 3 + 3, 0, 1, per_row + 2)
+        self.general_error.hide()
+        self.per_row = 0
+        self._place(FIELDS_PER_ROW)
         self._connect_signals()
         for widget in self._inputs.values():
             widget.installEventFilter(self)
         self.clear()
+
+    # ------------------------------------------------------------- layout
+    def _place(self, per_row: int) -> None:
+        """Lay the fields out ``per_row`` to a band (label, input, error line); the notes take
+        the rest of their band. Re-run when the width changes (``resizeEvent``), so no field is
+        squeezed until its text is clipped on a 1366-pixel screen, and none sprawls on 1920."""
+        if per_row == self.per_row:
+            return
+        self.per_row = per_row
+        grid = self._grid
+        while grid.count():
+            grid.takeAt(0)
+        for col in range(grid.columnCount()):
+            grid.setColumnStretch(col, 0)
+        band = col = 0
+        for field, label, cell, error in self._cells:
+            if col == per_row:
+                band, col = band + 1, 0
+            span = per_row - col if field.key == "notes" else 1
+            base = band * 3
+            grid.addWidget(label, base, col)
+            grid.addWidget(cell, base + 1, col, 1, span)
+            grid.addWidget(error, base + 2, col, 1, span, Qt.AlignmentFlag.AlignTop)
+            col += span
+        for c in range(per_row):
+            grid.setColumnStretch(c, 1)
+        grid.addWidget(self.save_button, 1, per_row)
+        grid.addWidget(self.clear_button, 1, per_row + 1)
+        grid.addWidget(self.general_error, band * 3 + 3, 0, 1, per_row + 2)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        buttons = self.save_button.sizeHint().width() + self.clear_button.sizeHint().width()
+        room = max(event.size().width() - buttons - 30, 0)
+        self._place(max(MIN_FIELDS_PER_ROW, min(FIELDS_PER_ROW, room // FIELD_WIDTH)))
+        super().resizeEvent(event)
 
     # ------------------------------------------------------------- building
     def _make_input(self, field: FieldSpec) -> QWidget:
@@ -323,13 +353,14 @@ class RecordForm(QWidget):
             message = self._explained(problem)
             text = label.text()
             label.setText(f"{text}\n{message}" if text else message)
+            label.show()
             widget = self._inputs[problem.field]
             widget.setProperty("invalid", True)
             widget.style().unpolish(widget)
             widget.style().polish(widget)
             widget.setToolTip(problem.message)
             first_bad = first_bad or widget
-        self.general_error.setText("\n".join(general))
+        self._set_general("\n".join(general))
         if first_bad is not None:
             first_bad.setFocus(Qt.FocusReason.OtherFocusReason)
 
@@ -347,18 +378,23 @@ class RecordForm(QWidget):
 
     def show_message(self, message: str) -> None:
         self.clear_errors()
-        self.general_error.setText(message)
+        self._set_general(message)
 
     def clear_errors(self) -> None:
         for key, label in self._errors.items():
             label.setText("")
+            label.hide()
             widget = self._inputs[key]
             if widget.property("invalid"):
                 widget.setProperty("invalid", False)
                 widget.style().unpolish(widget)
                 widget.style().polish(widget)
             widget.setToolTip("")
-        self.general_error.setText("")
+        self._set_general("")
+
+    def _set_general(self, text: str) -> None:
+        self.general_error.setText(text)
+        self.general_error.setVisible(bool(text))
 
     def error_text(self, key: str) -> str:
         return self._errors[key].text()

@@ -7,16 +7,20 @@ Ctrl+Z brings the last deleted row back, Ctrl+V pastes rows copied from Excel (a
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QThreadPool
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QSplitter,
     QTableView,
@@ -33,19 +37,24 @@ from deskops_desktop.models.errors import (
     ValidationError,
 )
 from deskops_desktop.models.ids import new_id
-from deskops_desktop.models.modules import SPECS, ReferenceIndex
+from deskops_desktop.models.modules import SPECS, Kind, ReferenceIndex
 from deskops_desktop.services.changes import Area, Changed, for_module
 from deskops_desktop.services.gateway import DataGateway
-from deskops_desktop.services.imports import describe_problems, parse_tsv
+from deskops_desktop.services.imports import ImportReport, describe_problems, parse_tsv
 from deskops_desktop.services.module_charts import DailySeries
 from deskops_desktop.services.records import RecordRow
+from deskops_desktop.views import background
+from deskops_desktop.views.background import TaskSignals
 from deskops_desktop.views.charts import BarChart, show_categories, show_daily
 from deskops_desktop.views.compare_dialog import KEEP_MINE, RELOAD, CompareDialog
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.qt_records_model import RecordTableModel
 from deskops_desktop.views.record_form import RecordForm, current_shift
+from deskops_desktop.views.table_fit import fit_widths, minimum_total
 from deskops_desktop.views.widgets import debounce, label
+
+CHART_MIN_WIDTH = 520  # a readable plot beside its legend of series
 
 _CHART_UNITS = {
     Module.PRODUCTION: "t / loads",
@@ -114,6 +123,16 @@ class RecordPage(Page):
         self.count_label.setProperty("role", "muted")
         self.paste_button = QPushButton("Paste rows")
         self.paste_button.setToolTip("Add rows copied from Excel (Ctrl+V in the table)")
+        self.import_button = QPushButton("Import file…")
+        self.import_button.setToolTip(
+            "Add the rows of a .xlsx or .csv file, all or nothing. Columns: "
+            + ", ".join(self.spec.headers)
+        )
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._import_signals: TaskSignals | None = None
+        self.import_progress: QProgressDialog | None = None
+        self.last_import: str = ""
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip(
             f"Export {self.spec.title.lower()} records (xlsx, csv, Power BI, pdf)"
@@ -123,6 +142,7 @@ class RecordPage(Page):
         toolbar.addWidget(self.count_label)
         toolbar.addStretch(1)
         toolbar.addWidget(self.paste_button)
+        toolbar.addWidget(self.import_button)
         toolbar.addWidget(self.export_button)
 
         self.model = RecordTableModel(self.spec)
@@ -161,6 +181,8 @@ class RecordPage(Page):
         splitter.setSizes([640, 560])
         self.search_box = self.filter
         self._columns_fitted = False
+        self._content_widths: list[int] = []
+        splitter.splitterMoved.connect(lambda _pos, _index: self._fit_columns())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -182,6 +204,7 @@ class RecordPage(Page):
         self._filter_timer.timeout.connect(self.reload)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.paste_button.clicked.connect(lambda: self.paste_rows())
+        self.import_button.clicked.connect(lambda: self.import_file())
         self.export_button.clicked.connect(lambda: self.export_requested.emit(self.module))
         self.model.modelReset.connect(self._update_count)
         self.model.rowsInserted.connect(self._update_count)
@@ -264,13 +287,60 @@ class RecordPage(Page):
     def _update_count(self, *_args: object) -> None:
         if not self._columns_fitted and self.model.rowCount():
             self.table.resizeColumnsToContents()
-            for col in range(self.model.columnCount()):
-                self.table.setColumnWidth(col, min(self.table.columnWidth(col) + 12, 260))
+            self._content_widths = [
+                min(self.table.columnWidth(col) + 12, 260)
+                for col in range(self.model.columnCount())
+            ]
             self._columns_fitted = True
+            self.arrange()
         shown, total = self.model.rowCount(), self.model.total
         self.count_label.setText(
             f"{total:,} records" if shown >= total else f"{shown:,} of {total:,} records"
         )
+
+    # ------------------------------------------------------------------- layout
+    def arrange(self) -> None:
+        """Table and chart side by side while every column fits beside the chart; else the
+        chart goes below the table. Either way the columns fit the table's width."""
+        if not self._content_widths:
+            return
+        splitter = self.splitter
+        assert splitter is not None
+        available = splitter.width()
+        if available <= 0:
+            return
+        handle = splitter.handleWidth()
+        chrome = self.table.verticalScrollBar().sizeHint().width() + 6
+        full = sum(self._content_widths) + chrome
+        narrowest = minimum_total(self._content_widths, self._shrinkable()) + chrome
+        if available - full - handle >= CHART_MIN_WIDTH:
+            splitter.setOrientation(Qt.Orientation.Horizontal)
+            splitter.setSizes([full, available - full - handle])
+        elif available - narrowest - handle >= CHART_MIN_WIDTH:
+            splitter.setOrientation(Qt.Orientation.Horizontal)
+            splitter.setSizes([available - CHART_MIN_WIDTH - handle, CHART_MIN_WIDTH])
+        else:
+            splitter.setOrientation(Qt.Orientation.Vertical)
+            height = max(splitter.height(), 2)
+            splitter.setSizes([height * 3 // 5, height - height * 3 // 5])
+        self._fit_columns()
+
+    def _shrinkable(self) -> list[bool]:
+        return [c.kind is Kind.TEXT or c.key == "name" for c in self.model.columns]
+
+    def _fit_columns(self) -> None:
+        splitter = self.splitter
+        if not self._content_widths or splitter is None:
+            return
+        chrome = self.table.verticalScrollBar().sizeHint().width() + 6
+        beside = splitter.orientation() == Qt.Orientation.Horizontal
+        target = (splitter.sizes()[0] if beside else splitter.width()) - chrome
+        for col, width in enumerate(fit_widths(self._content_widths, self._shrinkable(), target)):
+            self.table.setColumnWidth(col, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.arrange()
 
     # ------------------------------------------------------------------ actions
     def _on_form_save_requested(self, raw: dict[str, object]) -> None:
@@ -483,6 +553,82 @@ class RecordPage(Page):
             return False
         self.message_posted.emit(f"Pasted {result.value.count} {self.spec.title.lower()} rows")
         return True
+
+    def import_file(self, path: Path | None = None) -> bool:
+        """Import a .xlsx or .csv file (asked for when ``path`` is None) off the GUI thread,
+        all or nothing, with a busy dialog; every bad cell is listed if nothing was added."""
+        ctx = self._context
+        if ctx is None or self._import_signals is not None:
+            return False
+        if path is None:
+            chosen, _filter = QFileDialog.getOpenFileName(
+                self,
+                f"Import {self.spec.title.lower()} rows",
+                "",
+                "Spreadsheets (*.xlsx *.csv);;All files (*)",
+            )
+            if not chosen:
+                return False
+            path = Path(chosen)
+        site_id, module, file = ctx.site.id, self.module, path
+        progress = QProgressDialog(
+            f"Importing {file.name}: reading, checking every row, then writing them all…",
+            "",
+            0,
+            0,
+            self,
+        )
+        progress.setCancelButton(None)  # all or nothing: there is no half to stop at
+        progress.setWindowTitle("Import")
+        progress.setMinimumDuration(300)
+        progress.setModal(True)
+        self.import_progress = progress
+
+        def work() -> Changed[ImportReport]:
+            return self._data.write(
+                lambda s, a: s.imports.import_file(a, module, site_id, file), announce=False
+            )
+
+        self._import_signals = background.start(
+            self._pool,
+            self,
+            f"import of {file.name}",
+            work,
+            self._on_imported,
+            self._on_import_failed,
+        )
+        return True
+
+    def _end_import(self) -> None:
+        if self.import_progress is not None:
+            self.import_progress.close()
+            self.import_progress = None
+        if self._import_signals is not None:
+            self._import_signals.deleteLater()
+            self._import_signals = None
+
+    def _on_imported(self, result: Changed[ImportReport]) -> None:
+        self._end_import()
+        self._data.announce(result.changes)
+        report = result.value
+        ignored = f" (columns ignored: {', '.join(report.ignored)})" if report.ignored else ""
+        self.last_import = f"Imported {report.count:,} rows from {report.source}{ignored}"
+        self.message_posted.emit(self.last_import)
+
+    def _on_import_failed(self, exc: Exception) -> None:
+        self._end_import()
+        if isinstance(exc, ValidationError):
+            lines = describe_problems(exc.problems, limit=30)
+            self.last_import = "Nothing imported. Fix these cells and import again:\n\n" + (
+                "\n".join(lines)
+            )
+        else:
+            self.last_import = f"Nothing imported: {exc}"
+        QMessageBox.warning(self, "Nothing imported", self.last_import)
+
+    def wait_for_import(self, msecs: int = 60_000) -> bool:
+        """Block until a running import ends (tests)."""
+        return self._pool.waitForDone(msecs)
 
     def _on_new_shortcut(self) -> None:
         self.form.clear()

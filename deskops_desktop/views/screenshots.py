@@ -41,6 +41,9 @@ def take_screenshots(
     written: list[Path] = []
     for key, _label in PAGES:
         window.show_page(key)
+        # A real screen holds a maximised window at its size; offscreen, a dock that opens
+        # would grow the window instead, so the size is put back as the screen would.
+        window.resize(*size)
         _settle(app)
         path = out_dir / f"{key}.png"
         window.grab().save(str(path))

@@ -101,7 +101,7 @@ QLabel[role="title"] { font-size: 18px; font-weight: 600; }
 QLabel[role="muted"] { color: %(muted)s; }
 QLabel[role="unit"] { color: %(muted)s; min-width: 34px; }
 QFrame#Sidebar { background: %(sidebar)s; border-right: 1px solid %(border)s; }
-QFrame#Sidebar QToolButton { border: none; border-radius: 6px; padding: 7px 10px; color: %(text)s;
+QFrame#Sidebar QToolButton { border: none; border-radius: 6px; padding: 5px 10px; color: %(text)s;
     text-align: left; font-size: 13px; }
 QFrame#Sidebar QToolButton:hover { background: %(hover)s; }
 QFrame#Sidebar QToolButton:checked { background: %(accent_bg)s; color: %(accent_fg)s;

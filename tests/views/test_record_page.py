@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -348,3 +349,37 @@ def test_every_search_field_takes_part_of_a_code_or_name(
     key(qtbot, Qt.Key.Key_Tab)  # the popup's only completion, or the unique match
     assert combo.currentText() == shown
     assert not line.hasFocus()
+
+
+# ------------------------------------------------------------------------- import a file
+def test_a_file_imports_off_the_gui_thread_all_or_nothing(
+    qtbot: QtBot, data: DataGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = make_page(qtbot, data)
+    assert "Date, Shift, Operation, Material Code, Quantity, Notes" in page.import_button.toolTip()
+    today = site_of(data).today(data.clock.now())
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "Date,Operation,Material Code,Quantity\n"
+        f"{today},CRU-PRO,AGG-G1,5\n{today},CRU-PRO,NOPE,x\n",
+        encoding="utf-8",
+    )
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))
+    assert page.import_file(bad)
+    qtbot.waitUntil(lambda: bool(warnings), timeout=20_000)
+    assert warnings[0].startswith("Nothing imported. Fix these cells and import again:")
+    assert "row 3, Material Code: unknown material code 'NOPE'" in warnings[0]
+    assert page.model.rowCount() == 0  # the good row was not written either
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"Date,Operation,Material Code,Quantity,Loads\n{today},CRU-PRO,AGG-G1,5,2\n",
+        encoding="utf-8",
+    )
+    messages: list[str] = []
+    page.message_posted.connect(messages.append)
+    assert page.import_file(good)
+    qtbot.waitUntil(lambda: bool(messages), timeout=20_000)
+    assert messages == ["Imported 1 rows from good.csv (columns ignored: Loads)"]
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)  # the page heard the change
+    assert page.import_progress is None

@@ -125,6 +125,7 @@ class DashboardService(StoreService):
                 utilisation=q.utilisation(),
                 manpower=q.manpower(),
                 attention=attention_items(q, stock),
+                has_records=q.has_records(),
             )
 
     # ----- the smaller calls (each one read unit): the movement chart and module pages

@@ -27,7 +27,12 @@ from deskops_desktop.services.dashboard.maths import (
     target_on,
     unit_figure,
 )
-from deskops_desktop.services.dashboard.stock_window import FLOWS, PREVIOUS_FLOWS, StockWindow
+from deskops_desktop.services.dashboard.stock_window import (
+    FLOWS,
+    PREVIOUS_FLOWS,
+    RECORD_TABLES,
+    StockWindow,
+)
 from deskops_desktop.services.dashboard.values import (
     HUNDRED,
     SHIFT_ORDER,
@@ -146,6 +151,15 @@ class SnapshotQuery:
         self.today = self.site.today(now)
         self.refs = load_reference_index(session)
         self.days = days_between(date_from, date_to)
+
+    def has_records(self) -> bool:
+        """Whether anything was ever recorded at the site (one index seek per record table)."""
+        branches = " UNION ALL ".join(
+            f"SELECT 1 FROM (SELECT 1 FROM {table} WHERE site_id = :s LIMIT 1) AS t{n}"
+            for n, table in enumerate(RECORD_TABLES)
+        )
+        found = self.session.execute(sql_text(f"{branches} LIMIT 1"), {"s": self.site_id})
+        return found.first() is not None
 
     def stock(self, start: date) -> StockWindow:
         return StockWindow(

@@ -43,6 +43,7 @@ RECORD_TABLES = (
     "production",
     "dispatches",
     "received",
+    "feed",
     "inventory_adjustments",
 )
 

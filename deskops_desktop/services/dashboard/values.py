@@ -259,3 +259,5 @@ class DashboardSnapshot:
     utilisation: tuple[EquipmentUtilisation, ...]
     manpower: ManpowerByRoleShift
     attention: tuple[AttentionItem, ...]
+    # False for a site nobody has recorded anything at yet: the page shows how to begin.
+    has_records: bool = True
