@@ -33,7 +33,6 @@ Invariants a newcomer must not break:
 from __future__ import annotations
 
 import importlib
-import io
 import os
 import platform
 import sqlite3
@@ -207,35 +206,61 @@ def check_openpyxl() -> CheckResult:
 
 
 def check_reportlab() -> CheckResult:
-    """A one-page PDF with the report's fonts, built in memory."""
-    from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
+    """A one-row pdf export through the real writer, with Arabic joined right to left and a
+    truck emoji: the bundled fonts load, shaping works and the file is written."""
+    from datetime import UTC, date, datetime
 
-    from deskops_desktop.export import pdf_writer
+    from deskops_desktop.export import pdf_text
+    from deskops_desktop.export.pdf_writer import write_pdf
+    from deskops_desktop.export.table import Column, ExportMeta, StaticSource
+    from deskops_desktop.models.enums import Granularity, Module
+    from deskops_desktop.models.progress import NullProgress
 
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer)
-    for font in (pdf_writer.FONT, pdf_writer.BOLD):
-        pdf.setFont(font, 10)
-        pdf.drawString(72, 720, f"DeskOps self-test {font} 0123456789 t m3")
-    unicode_font = pdf_writer.unicode_font()
-    if unicode_font is not None:
-        pdf.setFont(unicode_font, 10)
-        pdf.drawString(72, 700, "مصنع إعادة التدوير")
-    pdf.showPage()
-    pdf.save()
-    data = buffer.getvalue()
+    sample = "تسليم الموقع 🚚 DR-1001"
+    fonts = {run.font for run in pdf_text.layout(sample).runs}
+    missing = [f for f in (pdf_text.SANS, pdf_text.ARABIC, pdf_text.EMOJI) if f not in fonts]
+    day = date(2026, 1, 1)  # fixed: the check never depends on the clock
+    meta = ExportMeta(
+        module=Module.DISPATCH,
+        granularity=Granularity.DAILY,
+        site_code="SELF-TEST",
+        site_name="Self-test",
+        site_timezone="UTC",
+        date_from=day,
+        date_to=day,
+        generated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        generated_by="self-test",
+    )
+    table = StaticSource(meta, [Column("Notes", "notes")], [(sample,)]).table()
+    with tempfile.TemporaryDirectory(prefix="deskops-self-test-") as folder:
+        written = write_pdf(table, Path(folder) / "self-test.pdf", NullProgress())
+        data = written.path.read_bytes()
     if not data.startswith(b"%PDF") or len(data) < 500:
         return CheckResult(FAIL, "reportlab", f"the PDF came out wrong ({len(data)} bytes)")
-    fonts = f"{pdf_writer.FONT}, {pdf_writer.BOLD}"
-    if unicode_font is None:
+    if missing:
         return CheckResult(
             WARN,
             "reportlab",
-            f"PDF built ({fonts}); no Unicode TrueType font "
-            "found, so Arabic text in PDF exports shows as "
-            "boxes",
+            f"PDF built, but {', '.join(missing)} did not load: Arabic or symbols in pdf"
+            " exports show as boxes",
         )
-    return CheckResult(PASS, "reportlab", f"PDF built in memory ({fonts}, Unicode font)")
+    return CheckResult(
+        PASS,
+        "reportlab",
+        f"pdf export with Arabic (joined, right to left) and emoji: {len(data):,} bytes",
+    )
+
+
+def check_calamine() -> CheckResult:
+    """The fast xlsx reader of imports (openpyxl still reads when it is missing, 9x slower)."""
+    try:
+        import python_calamine
+    except ImportError as exc:
+        return CheckResult(
+            WARN, "calamine", f"python-calamine missing ({exc}): xlsx imports slower"
+        )
+    version = getattr(python_calamine, "__version__", "?")
+    return CheckResult(PASS, "calamine", f"python-calamine {version} reads xlsx imports")
 
 
 def check_exports_folder() -> CheckResult:
@@ -349,6 +374,7 @@ CHECKS: Sequence[tuple[str, Callable[[], CheckResult]]] = (
     ("postgresql", check_postgres_driver),
     ("openpyxl", check_openpyxl),
     ("reportlab", check_reportlab),
+    ("calamine", check_calamine),
     ("exports", check_exports_folder),
     ("data folder", check_data_folder),
     ("qt", check_qt),  # near last: a broken platform plugin aborts the process

@@ -57,3 +57,11 @@ def test_an_exact_code_wins_over_names_and_contained_codes() -> None:
     assert resolve(choices, "g1").code == "G1"
     many = [Choice("S1", "Sand"), Choice("S10", "Sand ten")]
     assert resolve(many, "s1").code == "S1"  # equal beats contains
+
+
+def test_a_name_that_only_spells_the_code_is_shown_alone() -> None:
+    assert Choice("MAINTENANCE_WORKER", "Maintenance Worker").label == "Maintenance Worker"
+    assert Choice("AGG-G1", "G1").label == "AGG-G1 – G1"
+    roles = [Choice("MAINTENANCE_WORKER", "Maintenance Worker"), Choice("LABORER", "Laborer")]
+    assert resolve(roles, "maintenance").code == "MAINTENANCE_WORKER"
+    assert resolve(roles, "Maintenance Worker").code == "MAINTENANCE_WORKER"  # its label

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
@@ -138,15 +139,25 @@ def test_openpyxl_needs_defusedxml(monkeypatch: pytest.MonkeyPatch) -> None:
     assert self_test.check_openpyxl().status == FAIL
 
 
-def test_reportlab_builds_a_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    from deskops_desktop.export import pdf_writer
+def test_reportlab_writes_a_pdf_with_arabic_and_emoji(monkeypatch: pytest.MonkeyPatch) -> None:
+    from deskops_desktop.export import pdf_text
 
     result = self_test.check_reportlab()
-    assert result.status in (PASS, WARN)
-    monkeypatch.setattr(pdf_writer, "unicode_font", lambda: None)
+    assert result.status == PASS, result.detail
+    assert "Arabic (joined, right to left) and emoji" in result.detail
+    only_latin = pdf_text.Line((pdf_text.Run(pdf_text.SANS, "x", 500.0),), 500.0, None, False)
+    monkeypatch.setattr(pdf_text, "layout", lambda *_a, **_k: only_latin)
     result = self_test.check_reportlab()
     assert result.status == WARN
-    assert "Arabic" in result.detail
+    assert "DeskOps-Arabic" in result.detail or "Arabic" in result.detail
+
+
+def test_calamine_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert self_test.check_calamine().status == PASS
+    monkeypatch.setitem(sys.modules, "python_calamine", None)
+    result = self_test.check_calamine()
+    assert result.status == WARN
+    assert "slower" in result.detail
 
 
 def test_postgres_driver() -> None:

@@ -70,8 +70,8 @@ ZEBRA = HexColor("#f2f4f6")
 RULE = HexColor("#c9ced6")
 PAGE_COUNT_FORM = "deskops_page_count"
 
-# The fonts are registered on import: self_test.check_reportlab draws with FONT and BOLD on its own
-# canvas. A missing font file raises here, so a bundle without resources/fonts fails its self-test.
+# The fonts are registered on import. A missing font file raises here, so a bundle without
+# resources/fonts fails its self-test (self_test.check_reportlab writes a pdf with them).
 pdf_text.register_fonts()
 
 
@@ -85,11 +85,6 @@ def write_pdf(table: ExportTable, target: Path, progress: Progress) -> FileResul
     sha, size = digest(published[0])
     progress.set_progress(100)
     return FileResult(published[0], size, sha, count)
-
-
-def unicode_font() -> str | None:
-    """The Arabic font's name. Kept for ``self_test.check_reportlab``, which asks for it."""
-    return pdf_text.ARABIC
 
 
 class _Pen:

@@ -27,7 +27,13 @@ class Choice:
 
     @property
     def label(self) -> str:
-        return f"{self.code} – {self.name}" if self.name else self.code
+        """ "AGG-G1 – G1"; the name alone when it only spells the code out
+        ("MAINTENANCE_WORKER" is "Maintenance Worker": no need to say it twice)."""
+        if not self.name:
+            return self.code
+        if _compact(self.name) == _compact(self.code):
+            return self.name
+        return f"{self.code} – {self.name}"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -121,6 +122,14 @@ class RecordForm(QWidget):
         self.save_button.setToolTip("Save (Enter)")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Clear the form (Esc)")
+        # Save above Clear, in one column: the fields keep the width a long code needs.
+        self._buttons = QWidget()
+        stack = QVBoxLayout(self._buttons)
+        stack.setContentsMargins(0, 0, 0, 0)
+        stack.setSpacing(4)
+        stack.addWidget(self.save_button)
+        stack.addWidget(self.clear_button)
+        stack.addStretch(1)
         self.general_error = QLabel("")
         self.general_error.setProperty("role", "error")
         self.general_error.setWordWrap(True)
@@ -157,13 +166,12 @@ class RecordForm(QWidget):
             col += span
         for c in range(per_row):
             grid.setColumnStretch(c, 1)
-        grid.addWidget(self.save_button, 1, per_row)
-        grid.addWidget(self.clear_button, 1, per_row + 1)
-        grid.addWidget(self.general_error, band * 3 + 3, 0, 1, per_row + 2)
+        grid.addWidget(self._buttons, 1, per_row, 4, 1, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.general_error, band * 3 + 3, 0, 1, per_row + 1)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        buttons = self.save_button.sizeHint().width() + self.clear_button.sizeHint().width()
-        room = max(event.size().width() - buttons - 30, 0)
+        buttons = max(self.save_button.sizeHint().width(), self.clear_button.sizeHint().width())
+        room = max(event.size().width() - buttons - 20, 0)
         self._place(max(MIN_FIELDS_PER_ROW, min(FIELDS_PER_ROW, room // FIELD_WIDTH)))
         super().resizeEvent(event)
 

@@ -332,7 +332,7 @@ def test_an_ambiguous_text_is_an_error_listing_the_candidates(
     ("module", "field", "typed", "shown"),
     [
         (Module.EQUIPMENT, "equipment", "jaw", "CRUSHER-01 – Jaw Crusher #1"),
-        (Module.MANPOWER, "role", "labor", "LABORER – Laborer"),
+        (Module.MANPOWER, "role", "labor", "Laborer"),  # the name alone spells the code
         (Module.PRODUCTION, "operation", "disposal", "CRU-DIS – Crushing – Disposal"),
         (Module.DISPATCH, "material", "recycled", "BASE-RECYCLED – RECYCLED BASE"),
     ],
