@@ -89,15 +89,7 @@ class LedgerRow(NamedTuple):
 
     def milli_values(self) -> tuple[int, ...]:
         """The LEDGER_FIGURES of this row in thousandths, in their order."""
-        return (
-            self.opening_m,
-            self.produced_m,
-            self.received_m,
-            self.dispatched_m,
-            self.fed_m,
-            self.adjustment_m,
-            self.closing_m,
-        )
+        return figures_m(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,18 +108,23 @@ class LedgerTotal:
 
     def milli_values(self) -> tuple[int, ...]:
         """The LEDGER_FIGURES (opening … closing) in thousandths, in their order."""
-        return (
-            self.opening_m,
-            self.produced_m,
-            self.received_m,
-            self.dispatched_m,
-            self.fed_m,
-            self.adjustment_m,
-            self.closing_m,
-        )
+        return figures_m(self)
 
     def values(self) -> tuple[Decimal, ...]:
         return tuple(from_milli(v) for v in self.milli_values())
+
+
+def figures_m(line: LedgerRow | LedgerTotal) -> tuple[int, ...]:
+    """A row's or a total's LEDGER_FIGURES in thousandths (one order for every table)."""
+    return (
+        line.opening_m,
+        line.produced_m,
+        line.received_m,
+        line.dispatched_m,
+        line.fed_m,
+        line.adjustment_m,
+        line.closing_m,
+    )
 
 
 @dataclass(frozen=True)
