@@ -282,9 +282,11 @@ def _build(session: Session, site: SiteInfo, date_from: date, date_to: date) -> 
             lines.append(TonsLine(item.code, item.name, tons, item.uom, quantity))
         return tuple(lines)
 
+    # Largest first, ties by name: the order SQL returns groups in is not part of the result
+    # (a report pack rebuilt for the same period must list the sources in the same order).
     sources = tuple(
         TonsLine(key or NO_SOURCE, key or NO_SOURCE, tons)
-        for key, tons in sorted(received.by_group.items(), key=lambda kv: -kv[1].tons_m)
+        for key, tons in sorted(received.by_group.items(), key=lambda kv: (-kv[1].tons_m, kv[0]))
     )
     fates = tuple(
         TonsLine(fate.value, fate.value, out.by_group[fate.value])
