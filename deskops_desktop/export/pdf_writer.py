@@ -221,7 +221,7 @@ class _Report:
         meta = self.meta
         if first:
             c.setFillColor(ACCENT)
-            heading = f"{meta.name} report – {meta.granularity.value}"
+            heading = meta.report_heading
             self._text(heading, self.left, y - 14, 15, bold=True)
             c.setFillColor(INK)
             lines = [
@@ -237,9 +237,7 @@ class _Report:
             y -= 6
         else:
             c.setFillColor(MUTED)
-            running = (
-                f"{meta.name} report – {meta.granularity.value} · {meta.site_code} · {meta.period}"
-            )
+            running = f"{meta.report_heading} · {meta.site_code} · {meta.period}"
             self._text(running, self.left, y - 8, 8)
             y -= 18
         self.y = y

@@ -107,7 +107,16 @@ class ExportMeta:
 
     @property
     def title(self) -> str:
+        if self.module is None:  # no granularity to speak of (the overview)
+            return self.name
         return f"{self.name} – {self.granularity.value}"
+
+    @property
+    def report_heading(self) -> str:
+        """The pdf's heading: "Production report – daily", "Company overview"."""
+        if self.module is None:
+            return self.name
+        return f"{self.name} report – {self.granularity.value}"
 
     @property
     def generated_label(self) -> str:

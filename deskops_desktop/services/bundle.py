@@ -11,6 +11,7 @@ from deskops_desktop.services.ledger import LedgerService
 from deskops_desktop.services.mass_balance import MassBalanceService
 from deskops_desktop.services.master import MasterDataService
 from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.services.overview import OverviewService
 from deskops_desktop.services.packs import PackService
 from deskops_desktop.services.reclassify import ReclassifyService
 from deskops_desktop.services.records import RecordService
@@ -34,6 +35,7 @@ class Services:
     mass_balance: MassBalanceService
     reclassify: ReclassifyService
     packs: PackService
+    overview: OverviewService
 
 
 def build_services(store: Store) -> Services:
@@ -52,4 +54,5 @@ def build_services(store: Store) -> Services:
         mass_balance=MassBalanceService(store),
         reclassify=ReclassifyService(store),
         packs=PackService(store),
+        overview=OverviewService(store),
     )
