@@ -25,6 +25,7 @@ manifest holds no time either, so it is identical too.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import shutil
@@ -191,6 +192,8 @@ def _build(
     progress: Progress,
 ) -> _Built:
     final = pack.folder / safe_filename(period.label)
+    if final.exists() and not final.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is a file, not the pack's folder", str(final))
     recover(final)
     staged = staging_folder(final)
     try:

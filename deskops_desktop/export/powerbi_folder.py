@@ -350,9 +350,9 @@ class _Catalogue:
                     Material.active,
                     Material.sort_order,
                 ).order_by(Material.sort_order, Material.code)
-            ).tuples()
+            )
         )
-        equipment = dict(session.execute(select(Equipment.id, Equipment.code)).tuples().all())
+        equipment = {e: code for e, code in session.execute(select(Equipment.id, Equipment.code))}
         return cls(
             sites=tuple(sites),
             site_rows_=[

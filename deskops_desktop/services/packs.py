@@ -411,7 +411,7 @@ def _find(session: Session, name: str) -> ReportPack:
 
 
 def _site_codes(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Site.id, Site.code)).tuples().all())
+    return {site_id: code for site_id, code in session.execute(select(Site.id, Site.code))}
 
 
 def _schedule_values(pack: ReportPack) -> dict[str, object]:
