@@ -161,3 +161,32 @@ def test_the_overview_exports_wide_and_long(services: Services, clock: FixedCloc
         else ((current - previous) * 100 / abs(previous)).quantize(Decimal("0.1"))
     )
     assert sales[5] == expected
+
+
+def test_fractional_loads_round_per_record_as_the_mass_balance_does(
+    services: Services, clock: FixedClock
+) -> None:
+    """Each LOAD record is converted with the factor of its date and rounded once (1.333 loads
+    x 12.345 t = 16.455885 -> 16.456 t; 0.001 x 13.5 = 0.0135 -> 0.014 t), whether the
+    overview groups the records or the mass balance reads them one by one."""
+    site = services.master.site_by_code(SYSTEM, "ALASLA-29")
+    today = clock.today("Asia/Riyadh")
+    start = today - timedelta(days=10)
+    services.factors.set_factor(SYSTEM, "RAW-MIXED", "12.345", str(start - timedelta(days=30)))
+    services.factors.set_factor(SYSTEM, "RAW-MIXED", "13.5", str(start + timedelta(days=3)))
+    for offset, loads in ((1, "1.333"), (2, "1.333"), (4, "1.333"), (5, "0.001"), (6, "0.5")):
+        services.records.create(
+            SYSTEM,
+            Module.RECEIVED,
+            site.id,
+            {
+                "date": str(start + timedelta(days=offset)),
+                "material": "RAW-MIXED",
+                "quantity": loads,
+            },
+        )
+    view = services.overview.overview(SYSTEM, start, today)
+    balance = services.mass_balance.mass_balance(SYSTEM, site.id, start, today)
+    # 16.456 + 16.456 (12.345) + 17.996 + 0.014 + 6.75 (13.5 from the third day on)
+    assert balance.received.tons_m == 16_456 + 16_456 + 17_996 + 14 + 6_750
+    assert view.sites[0].current.received_m == balance.received.tons_m

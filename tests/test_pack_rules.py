@@ -103,3 +103,35 @@ def test_daily_time_and_comma_lists() -> None:
         with pytest.raises(ValueError, match="HH:MM"):
             parse_daily_time(bad)
     assert split_words(" a, b,,c ") == ["a", "b", "c"]
+
+
+def test_factor_intervals_answer_what_factor_m_answers_on_every_day() -> None:
+    from datetime import timedelta
+
+    from deskops_desktop.models.conversion import Factor, FactorTable
+
+    day = date(2026, 1, 1)
+    factors = [
+        Factor("mixed", None, day, 12_000),
+        Factor("mixed", None, day + timedelta(days=40), 12_500),
+        Factor("mixed", "site", day + timedelta(days=20), 11_500),  # the site's own from here
+        Factor("mixed", None, day + timedelta(days=60), 12_500),  # same as before: merged
+        Factor("concrete", None, day + timedelta(days=10), 16_500),
+    ]
+    table = FactorTable.of("site", factors)
+    for material in ("mixed", "concrete", "asphalt"):
+        steps = table.intervals(material)
+        for n in range(-5, 100):
+            when = day + timedelta(days=n)
+            inside = [
+                f for start, until, f in steps if start <= when and (until is None or when < until)
+            ]
+            assert inside == (
+                [] if table.factor_m(material, when) is None else [table.factor_m(material, when)]
+            )
+    # The site's factor wins from its first day on: one step for the company's, one for it.
+    assert table.intervals("mixed") == [
+        (day, day + timedelta(days=20), 12_000),
+        (day + timedelta(days=20), None, 11_500),
+    ]
+    assert table.intervals("asphalt") == []
