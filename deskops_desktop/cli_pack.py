@@ -12,24 +12,20 @@
     deskops pack remove NAME
 
 ``schedule`` signs in (``DESKOPS_USER``/``DESKOPS_PASSWORD`` or asked), keeps that sign-in in
-the OS keyring and registers the OS task (``pack_schedule``); the task runs ``pack run NAME
---keyring-user USER``, which signs in from the keyring. A password is never written anywhere
-else.
+the OS keyring and registers the OS task (``pack_tasks``, over ``pack_schedule``); the task runs
+``pack run NAME --keyring-user USER``, which signs in from the keyring. A password is never
+written anywhere else.
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-import keyring.errors
-from sqlalchemy.engine import make_url
-
-from deskops_desktop import pack_schedule
+from deskops_desktop import pack_schedule, pack_tasks
 from deskops_desktop.cli_support import (
     CliError,
     TerminalProgress,
@@ -39,12 +35,9 @@ from deskops_desktop.cli_support import (
     require_actor,
 )
 from deskops_desktop.export.files import human_size
-from deskops_desktop.logs import log_path
 from deskops_desktop.models.pack_rules import PeriodRule, parse_daily_time, split_words
-from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.packs import PackInfo
-from deskops_desktop.services.secrets import delete_sign_in, get_sign_in, set_sign_in
 from deskops_desktop.services.store import resolve_db_url
 
 ServicesOf = Callable[[argparse.Namespace], AbstractContextManager[Services]]
@@ -200,7 +193,11 @@ def _list(args: argparse.Namespace, services: Services) -> int:
 def _run(args: argparse.Namespace, services: Services) -> int:
     from deskops_desktop.export.packs import run_pack
 
-    actor = _keyring_actor(args, services) if args.keyring_user else require_actor(services)
+    actor = (
+        pack_tasks.keyring_actor(services, _url(args), args.keyring_user)
+        if args.keyring_user
+        else require_actor(services)
+    )
     bar = TerminalProgress(sys.stderr)
     try:
         run = run_pack(services, actor, args.name, as_of=args.as_of, progress=bar)
@@ -231,18 +228,6 @@ def _run(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
-def _keyring_actor(args: argparse.Namespace, services: Services) -> Actor:
-    url = resolve_db_url(getattr(args, "db", None))
-    password = get_sign_in(url, args.keyring_user)
-    if password is None:
-        raise CliError(
-            f"no sign-in for {args.keyring_user} is kept in this computer's keyring for"
-            f" {make_url(url).render_as_string(hide_password=True)}; run 'deskops pack schedule'"
-            " again (it asks for the password once)"
-        )
-    return services.users.authenticate(args.keyring_user, password)
-
-
 def _schedule(args: argparse.Namespace, services: Services) -> int:
     try:
         daily_at = parse_daily_time(args.daily)
@@ -251,21 +236,10 @@ def _schedule(args: argparse.Namespace, services: Services) -> int:
     username, password = credentials()
     actor = services.users.authenticate(username, password)
     pack = services.packs.pack(actor, args.name)
-    url = resolve_db_url(getattr(args, "db", None))
-    if make_url(url).password:
-        raise CliError(
-            "the store URL holds a password, which a scheduled task would carry on its command"
-            " line; keep it in the keyring instead ('deskops db set-password URL')"
-        )
-    log_file = log_path().parent / f"deskops-pack-{pack.name.lower()}.log"
-    task = pack_schedule.ScheduledTask(
-        pack.name,
-        daily_at,
-        pack_schedule.task_command(pack.name, url, actor.username),
-        log_file=log_file,
-    )
+    url = _url(args)
     scheduler = make_scheduler()
     if args.dry_run:
+        task = pack_tasks.task_for(pack.name, daily_at, url, actor.username)
         planned = scheduler.install_plan(task)
         print(f"would register a {planned.kind} task for pack {pack.name}:")
         for line in planned.describe():
@@ -275,78 +249,46 @@ def _schedule(args: argparse.Namespace, services: Services) -> int:
         if planned.kind == pack_schedule.CRON:
             print(f"\n--- crontab line\n{pack_schedule.cron_line(task)}")
         return 0
-    try:
-        set_sign_in(url, actor.username, password)
-    except keyring.errors.KeyringError as exc:
-        raise CliError(
-            f"the OS keyring refused to keep the sign-in ({exc}); a scheduled run could not"
-            " sign in, so nothing was registered"
-        ) from None
-    host = socket.gethostname()
-    if pack.schedule is not None and pack.schedule.host == host:
-        scheduler.remove(pack.name, pack.schedule.kind)
-    try:
-        plan = scheduler.install(task)
-    except pack_schedule.ScheduleError as exc:
-        raise CliError(str(exc)) from None
-    info = services.packs.set_schedule(
-        actor, pack.name, daily_at, kind=plan.kind, host=host, run_as=actor.username
-    ).value
+    done = pack_tasks.register(
+        services, actor, password, pack.name, daily_at, db_url=url, scheduler=scheduler
+    )
+    info = done.pack
     print(f"scheduled pack {info.name}: {info.schedule.label if info.schedule else ''}")
     nxt = info.next_run(services.store.clock.local_now())
     if nxt is not None:
-        print(f"next run: {nxt:%Y-%m-%d %H:%M}; output goes to {log_file}")
-    if plan.note:
-        print(f"note: {plan.note}")
+        print(f"next run: {nxt:%Y-%m-%d %H:%M}; output goes to {done.log_file}")
+    if done.plan.note:
+        print(f"note: {done.plan.note}")
     return 0
 
 
 def _unschedule(args: argparse.Namespace, services: Services) -> int:
     actor = require_actor(services)
-    pack = services.packs.pack(actor, args.name)
-    if pack.schedule is None:
-        print(f"pack {pack.name} is not scheduled")
+    if services.packs.pack(actor, args.name).schedule is None:
+        print(f"pack {args.name} is not scheduled")
         return 0
-    host = socket.gethostname()
-    if pack.schedule.host != host and not args.forget:
-        raise CliError(
-            f"pack {pack.name} is scheduled on {pack.schedule.host}, not on this computer ({host});"
-            " run 'deskops pack unschedule' there, or add --forget to only forget it here"
-        )
-    if pack.schedule.host == host:
-        make_scheduler().remove(pack.name, pack.schedule.kind)
-    run_as = pack.schedule.run_as
-    services.packs.clear_schedule(actor, pack.name)
-    _forget_unused_sign_in(args, services, actor, run_as, host)
-    print(f"pack {pack.name} is no longer scheduled")
+    info = pack_tasks.unregister(
+        services,
+        actor,
+        args.name,
+        db_url=_url(args),
+        scheduler=make_scheduler(),
+        forget=args.forget,
+    )
+    print(f"pack {info.name} is no longer scheduled")
     return 0
 
 
 def _remove(args: argparse.Namespace, services: Services) -> int:
     actor = require_actor(services)
-    pack = services.packs.pack(actor, args.name)
-    host = socket.gethostname()
-    if pack.schedule is not None:
-        if pack.schedule.host != host:
-            raise CliError(
-                f"pack {pack.name} is scheduled on {pack.schedule.host}: unschedule it there first"
-            )
-        make_scheduler().remove(pack.name, pack.schedule.kind)
-    services.packs.remove(actor, pack.name)
-    if pack.schedule is not None:
-        _forget_unused_sign_in(args, services, actor, pack.schedule.run_as, host)
+    pack = pack_tasks.remove_pack(
+        services, actor, args.name, db_url=_url(args), scheduler=make_scheduler()
+    )
     print(f"removed pack {pack.name} (its files in {pack.folder} stay)")
     return 0
 
 
-def _forget_unused_sign_in(
-    args: argparse.Namespace, services: Services, actor: Actor, run_as: str, host: str
-) -> None:
-    """Delete the kept sign-in when no pack scheduled on this computer uses it any more."""
-    still = [
-        p
-        for p in services.packs.packs(actor)
-        if p.schedule is not None and p.schedule.host == host and p.schedule.run_as == run_as
-    ]
-    if not still:
-        delete_sign_in(resolve_db_url(getattr(args, "db", None)), run_as)
+def _url(args: argparse.Namespace) -> str:
+    """The store's URL as the command got it: what the task passes back with ``--db`` and
+    what the kept sign-in is filed under."""
+    return resolve_db_url(getattr(args, "db", None))

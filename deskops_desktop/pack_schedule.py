@@ -37,6 +37,8 @@ from datetime import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from deskops_desktop.models.errors import DeskOpsError
+
 SYSTEMD = "systemd"
 CRON = "cron"
 SCHTASKS = "schtasks"
@@ -59,7 +61,7 @@ def _uid() -> int:
     return int(getuid()) if getuid is not None else 0
 
 
-class ScheduleError(Exception):
+class ScheduleError(DeskOpsError):
     """The operating system refused to register or remove the task (its message says why)."""
 
 

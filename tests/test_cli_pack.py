@@ -144,3 +144,26 @@ def test_schedule_refuses_a_time_that_is_not_one(
     assert code == 1
     assert "--daily: '25:00' is not a time of day" in err
     assert os_tasks.commands == []
+
+
+def test_a_task_the_system_refuses_leaves_no_sign_in_and_no_schedule(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refusing(args: Sequence[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+        failed = "enable" in args
+        return subprocess.CompletedProcess(list(args), 1 if failed else 0, "", "Access denied")
+
+    monkeypatch.setattr(
+        cli_pack,
+        "make_scheduler",
+        lambda: pack_schedule.Scheduler("linux", refusing, home=tmp_path, config_home=tmp_path),
+    )
+    words = "--sites all --reports inventory --formats csv --period yesterday"
+    assert run("pack", "add", "hq", *words.split(), "--to", str(tmp_path / "share"))[0] == 0
+    code, _out, err = run("pack", "schedule", "hq", "--daily", "02:30")
+    assert code == 1
+    assert "'systemctl --user enable' failed: Access denied" in err
+    secrets = keyring.get_keyring()
+    assert isinstance(secrets, MemoryKeyring)
+    assert not [k for k in secrets.secrets if k[1].startswith("sign-in:")]
+    assert "daily at" not in run("pack", "list")[1]

@@ -197,9 +197,10 @@ def test_a_pack_run_is_reproducible_and_audited(
     pdf = next(p for p in files if p.endswith(".pdf"))
     assert f"/CreationDate (D:{last_month_end:%Y%m%d}210000+00'00')".encode() in files[pdf]
 
-    # Later the same day, another run of the same period: the same bytes, file by file.
+    # Two hours later (another day, if the clock sits at a midnight), another run of the same
+    # period: the same bytes, file by file.
     clock.advance(timedelta(hours=2))
-    second = run_pack(services, boss, "hq-nightly")
+    second = run_pack(services, boss, "hq-nightly", as_of=today)
     assert tree(second.folder) == {**files, "manifest.json": tree(first.folder)["manifest.json"]}
     assert [f.sha256 for f in second.files] == [f.sha256 for f in first.files]
     assert first.powerbi is not None
@@ -238,6 +239,7 @@ def test_the_power_bi_folder_rewrites_only_the_months_that_changed(
 ) -> None:
     plant(services)
     define(services, boss, tmp_path, reports=["inventory"], formats=["csv"], period="yesterday")
+    today = clock.today("Asia/Riyadh")
     first = run_pack(services, boss, "hq-nightly")
     assert first.powerbi is not None
     folder = first.powerbi.folder
@@ -277,7 +279,7 @@ def test_the_power_bi_folder_rewrites_only_the_months_that_changed(
     raw = {"date": str(record_day), "material": "AGG-G1", "quantity": "1.5", "operation": "SEG-OP"}
     services.records.create(SYSTEM, Module.PRODUCTION, site.id, raw)
     before = {p: (folder / p).stat().st_mtime_ns for p in (f.path for f in first.powerbi.files)}
-    second = run_pack(services, boss, "hq-nightly")
+    second = run_pack(services, boss, "hq-nightly", as_of=today)
     assert second.powerbi is not None
     rewritten = {f.path for f in second.powerbi.rewritten}
     month_of = f"{record_day:%Y-%m}"
@@ -294,7 +296,7 @@ def test_the_power_bi_folder_rewrites_only_the_months_that_changed(
     # A new conversion factor changes deemed tons everywhere: everything is recomputed, and
     # the months with LOAD records are rewritten (the sites' dimension is not).
     services.factors.set_factor(SYSTEM, "RAW-MIXED", "13.25", str(first_day), site_code=site.code)
-    third = run_pack(services, boss, "hq-nightly")
+    third = run_pack(services, boss, "hq-nightly", as_of=today)
     assert third.powerbi is not None
     changed = {f.path for f in third.powerbi.rewritten}
     assert f"fact_movements/fact_movements_{months[-1]}.csv" in changed
