@@ -225,6 +225,8 @@ def _run(args: argparse.Namespace, services: Services) -> int:
             )
             for part in rewritten:
                 print(f"  {part.size_bytes:>12,}  {part.rows:>8,} rows  {part.path}")
+            for gone in pbi.removed:
+                print(f"  removed {gone} (its month has no records any more)")
     return 0
 
 

@@ -293,6 +293,17 @@ def test_the_power_bi_folder_rewrites_only_the_months_that_changed(
     manifest = json.loads((folder / "manifest.json").read_text())
     assert sorted(manifest["last_run"]["rewritten"]) == sorted(expected)
 
+    # A month whose records are all gone (an early month deleted) leaves the feed: its files
+    # are removed, not left for the Folder connector to read.
+    stale = folder / "fact_movements" / "fact_movements_1999-12.csv"
+    stale.write_text("old")
+    manifest["files"]["fact_movements/fact_movements_1999-12.csv"] = {"size": 3}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    pruned = run_pack(services, boss, "hq-nightly", as_of=today)
+    assert pruned.powerbi is not None
+    assert pruned.powerbi.removed == ("fact_movements/fact_movements_1999-12.csv",)
+    assert not stale.exists()
+
     # A new conversion factor changes deemed tons everywhere: everything is recomputed, and
     # the months with LOAD records are rewritten (the sites' dimension is not).
     services.factors.set_factor(SYSTEM, "RAW-MIXED", "13.25", str(first_day), site_code=site.code)

@@ -107,13 +107,14 @@ class PowerBiFile:
 @dataclass(frozen=True)
 class PowerBiResult:
     """What a refresh did; ``skipped`` says why nothing was touched (the folder already covers
-    a later period than this run's)."""
+    a later period than this run's); ``removed`` lists the files of months that have gone."""
 
     folder: Path
     files: tuple[PowerBiFile, ...]
     date_from: date | None
     date_to: date
     skipped: str = ""
+    removed: tuple[str, ...] = ()
 
     @property
     def rewritten(self) -> tuple[PowerBiFile, ...]:
@@ -196,6 +197,11 @@ def refresh_powerbi_folder(
     days = dim_date_rows(first, last, fiscal_year_start) if first else iter(())
     plan.dimension("dim_date", DIM_DATE, days, _digest([basis, str(first), last.isoformat()]))
     files = plan.finish()
+    # A month that no longer has a file in the plan (its records were all deleted, so the feed
+    # now starts later) must not linger: the Folder connector would still read it.
+    removed = sorted(set(previous.get("files", {})) - {f.path for f in files})
+    for path in removed:
+        (folder / path).unlink(missing_ok=True)
     manifest = {
         "format": "deskops-powerbi-folder",
         "format_version": FEED_FORMAT,
@@ -219,11 +225,12 @@ def refresh_powerbi_folder(
             "up_to": up_to.isoformat(),
             "rewritten": [f.path for f in files if f.rewritten],
             "unchanged": sum(1 for f in files if not f.rewritten),
+            "removed": removed,
         },
     }
     replace_file(folder / MANIFEST, _json_bytes(manifest))
     progress.set_progress(100)
-    return PowerBiResult(folder, files, first, up_to)
+    return PowerBiResult(folder, files, first, up_to, removed=tuple(removed))
 
 
 # ------------------------------------------------------------------------ fingerprints
