@@ -153,6 +153,8 @@ def run_pack(
 
 @dataclass(frozen=True)
 class _Built:
+    """What ``_build`` made; ``run_pack`` adds the run's id, record and duration."""
+
     folder: Path
     files: tuple[PackFile, ...]
     powerbi: PowerBiResult | None
