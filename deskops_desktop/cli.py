@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
-from deskops_desktop import __version__, cli_plant
+from deskops_desktop import __version__, cli_pack, cli_plant
 from deskops_desktop import cli_export as export_command
 from deskops_desktop.cli_support import (
     ENV_DB_PASSWORD,
@@ -193,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # factor, report, dispatch: the plant's mass balance commands.
     cli_plant.add_parsers(command, group, _services)
+    # pack: report packs, their runs and their operating-system schedule.
+    cli_pack.add_parsers(command, group, _services)
 
     # `deskops export` lives with the export package (same job service as the desktop).
     export_command.add_parser(commands, parents=[db]).set_defaults(handler=_export)

@@ -101,6 +101,12 @@ def sign_in(services: Services, *, setup_allowed: bool = False) -> Actor | None:
             "this store has no users yet; create the first administrator with "
             "'deskops user add NAME --role admin'"
         )
+    username, password = credentials()
+    return services.users.authenticate(username, password)
+
+
+def credentials() -> tuple[str, str]:
+    """User name and password from ``DESKOPS_USER``/``DESKOPS_PASSWORD``, or asked for."""
     username = os.environ.get(ENV_USER) or ""
     password = os.environ.get(ENV_PASSWORD) or ""
     if not (username and password) and not interactive():
@@ -109,7 +115,7 @@ def sign_in(services: Services, *, setup_allowed: bool = False) -> Actor | None:
         username = ask("User name: ")
     if not password:
         password = ask_secret(f"Password for {username}: ")
-    return services.users.authenticate(username, password)
+    return username, password
 
 
 def require_actor(services: Services) -> Actor:

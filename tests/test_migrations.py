@@ -52,7 +52,7 @@ EXPECTED_COUNTS_0001 = {
     "export_audits": 1,
 }
 # Tables later releases added: empty after an upgrade (nothing invented, e.g. no factors).
-NEW_TABLES = {"feed": 0, "conversion_factors": 0}
+NEW_TABLES = {"feed": 0, "conversion_factors": 0, "report_packs": 0}
 EXPECTED_COUNTS = {
     "0001": {**EXPECTED_COUNTS_0001, **NEW_TABLES},
     # Two more dispatches (the crusher feed) on two more stock days, each logged.

@@ -195,6 +195,8 @@ def test_operator_cannot_change_master_data_or_users(plant: Plant) -> None:
             "UPDATE equipment SET active = false",
             "DELETE FROM production_targets",
             "UPDATE users SET role = 'ADMIN'",
+            "UPDATE report_packs SET destination = '/tmp/elsewhere'",
+            "DELETE FROM report_packs",
             f"INSERT INTO user_sites (user_id, site_id) SELECT id, '{plant.site_b.id}' FROM users",
             f"SELECT deskops_sync_login('op1', '{plant.roles.group('admin')}', true, NULL)",
         ):
@@ -326,6 +328,32 @@ def test_command_line_signs_in_as_the_clerks_role(
     out = capsys.readouterr().out
     assert "SITE-A" in out
     assert "SITE-B" not in out
+
+
+def test_the_company_overview_of_an_operator_is_their_sites_by_the_servers_rules(
+    plant: Plant,
+) -> None:
+    """Even asked for every site, a clerk's overview holds what the server lets them read."""
+    store = Store(pg_security.clerk_url(plant.url))
+    try:
+        services = build_services(store)
+        actor = services.users.authenticate("op1", CLERK_PASSWORD)
+        today = _site_today(plant.services.store, plant.site_a)
+        ids = [plant.site_a.id, plant.site_b.id]
+        view = services.overview.overview(actor, today - timedelta(days=6), today, site_ids=ids)
+        assert [line.site.code for line in view.sites] == ["SITE-A"]
+        mine = view.sites[0].current
+        assert mine.produced_m > 0
+        # The same figures as the administrator's line for that site.
+        boss_view = plant.services.overview.overview(plant.boss, today - timedelta(days=6), today)
+        theirs = {line.site.code: line.current for line in boss_view.sites}
+        assert theirs["SITE-A"] == mine
+        assert "SITE-B" in theirs
+        # Report packs are listed to clerks; defining one is the administrators' (the server
+        # refuses the write above, the service before it).
+        assert isinstance(services.packs.packs(actor), list)
+    finally:
+        store.dispose()
 
 
 def test_sign_in_to_an_unreachable_server_says_so(plant: Plant) -> None:

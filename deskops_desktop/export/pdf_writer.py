@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,16 @@ def write_pdf(table: ExportTable, target: Path, progress: Progress) -> FileResul
     sha, size = digest(published[0])
     progress.set_progress(100)
     return FileResult(published[0], size, sha, count)
+
+
+def _pdf_date(at: datetime) -> Callable[..., str]:
+    """A reportlab date formatter that ignores the clock and writes ``at`` (UTC)."""
+    stamp = f"D:{at.astimezone(UTC):%Y%m%d%H%M%S}+00'00'"
+
+    def formatter(*_parts: int) -> str:
+        return stamp
+
+    return formatter
 
 
 class _Pen:
@@ -147,7 +157,17 @@ class _Report:
         self.table = table
         self.meta = table.meta
         self.ticker = ticker
-        self.canvas = Canvas(str(path), pagesize=PAGE, pageCompression=1, initialFontName=FONT)
+        self.canvas = Canvas(
+            str(path),
+            pagesize=PAGE,
+            pageCompression=1,
+            initialFontName=FONT,
+            # Reproducible: reportlab's invariant mode derives the document ID from the content
+            # instead of the time; CreationDate/ModDate are then the meta's "as of" moment.
+            invariant=1 if self.meta.reproducible else None,
+        )
+        if self.meta.reproducible:
+            self.canvas.setDateFormatter(_pdf_date(self.meta.generated_at))
         self.canvas.setTitle(
             f"DeskOps – {self.meta.title} – {self.meta.site_code} – {self.meta.period}"
         )
@@ -196,7 +216,7 @@ class _Report:
         meta = self.meta
         if first:
             c.setFillColor(ACCENT)
-            heading = f"{meta.module.heading} report – {meta.granularity.value}"
+            heading = meta.report_heading
             self._text(heading, self.left, y - 14, 15, bold=True)
             c.setFillColor(INK)
             lines = [
@@ -212,10 +232,7 @@ class _Report:
             y -= 6
         else:
             c.setFillColor(MUTED)
-            running = (
-                f"{meta.module.heading} report – {meta.granularity.value} · "
-                f"{meta.site_code} · {meta.period}"
-            )
+            running = f"{meta.report_heading} · {meta.site_code} · {meta.period}"
             self._text(running, self.left, y - 8, 8)
             y -= 18
         self.y = y
@@ -227,7 +244,8 @@ class _Report:
         c.line(self.left, MARGIN + 10, self.right, MARGIN + 10)
         c.setFillColor(MUTED)
         meta = self.meta
-        generated = f"Generated {meta.generated_local} by {meta.generated_by} · DeskOps Desktop"
+        when = "As of" if meta.reproducible else "Generated"
+        generated = f"{when} {meta.generated_local} by {meta.generated_by} · DeskOps Desktop"
         self._text(generated, self.left, MARGIN, 7.5)
         anchor = self.right - 22
         label = f"Page {self.page} of"

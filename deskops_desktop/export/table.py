@@ -7,7 +7,7 @@ writers (xlsx, csv, Power BI csv, pdf) consume them and never touch the database
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -75,9 +75,17 @@ class TotalsTable:
 
 @dataclass(frozen=True)
 class ExportMeta:
-    """What the reader of a file must know about it (Summary sheet, pdf title block)."""
+    """What the reader of a file must know about it (Summary sheet, pdf title block).
 
-    module: Module
+    ``module`` is None for a table that is no module's (the company overview); ``heading`` then
+    names it. ``reproducible`` asks the writers for files whose bytes depend on the rows and
+    this meta data alone: ``generated_at`` (then "as of", a moment derived from the period, not
+    the clock) stands in for every time a format stores — the xlsx core properties and zip entry
+    times, the pdf CreationDate and document ID — so a report pack rebuilt for the same period
+    gives byte-identical files.
+    """
+
+    module: Module | None
     granularity: Granularity
     site_code: str
     site_name: str
@@ -87,10 +95,33 @@ class ExportMeta:
     generated_at: datetime
     generated_by: str
     filters: tuple[tuple[str, str], ...] = ()
+    heading: str = ""
+    reproducible: bool = False
+
+    @property
+    def name(self) -> str:
+        """What the file is ("Production", "Company overview")."""
+        if self.heading or self.module is None:
+            return self.heading or "Export"
+        return self.module.heading
 
     @property
     def title(self) -> str:
-        return f"{self.module.heading} – {self.granularity.value}"
+        if self.module is None:  # no granularity to speak of (the overview)
+            return self.name
+        return f"{self.name} – {self.granularity.value}"
+
+    @property
+    def report_heading(self) -> str:
+        """The pdf's heading: "Production report – daily", "Company overview"."""
+        if self.module is None:
+            return self.name
+        return f"{self.name} report – {self.granularity.value}"
+
+    @property
+    def generated_label(self) -> str:
+        """ "Generated at", or "As of" for a reproducible file (its time is the period's)."""
+        return "As of" if self.reproducible else "Generated at"
 
     @property
     def period(self) -> str:
@@ -140,6 +171,12 @@ class ExportTable:
     def totals(self) -> TotalsTable:
         """Totals of every row; complete only after ``rows`` was consumed."""
         return self._totals()
+
+    def reproducible(self, as_of: datetime, by: str) -> ExportTable:
+        """This table, its files to be byte-identical run to run: stamped ``as_of`` and
+        ``by`` instead of the clock and the signed-in user (report packs)."""
+        self.meta = replace(self.meta, generated_at=as_of, generated_by=by, reproducible=True)
+        return self
 
 
 @dataclass(frozen=True)

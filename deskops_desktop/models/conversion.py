@@ -87,6 +87,25 @@ class FactorTable:
                 return dated[1][index]
         return None
 
+    def intervals(self, material_id: str) -> list[tuple[date, date | None, int]]:
+        """The factor in force for ``material_id`` as a step function: ``(from, until, factor)``
+        with ``until`` exclusive (None: still in force), consecutive equal factors merged.
+
+        Days before the first interval have no factor. What ``factor_m`` answers for any day,
+        so a query can convert many records with a join instead of a lookup per record.
+        """
+        starts = set(self._site.get(material_id, ((), ()))[0])
+        starts |= set(self._company.get(material_id, ((), ()))[0])
+        steps: list[tuple[date, int]] = []
+        for day in sorted(starts):
+            factor = self.factor_m(material_id, day)
+            if factor is not None and (not steps or steps[-1][1] != factor):
+                steps.append((day, factor))
+        return [
+            (start, steps[n + 1][0] if n + 1 < len(steps) else None, factor)
+            for n, (start, factor) in enumerate(steps)
+        ]
+
     def tonnage(self, material_id: str, uom: str, day: date, quantity_m: int) -> Tonnage:
         """The tons of a record of ``quantity_m`` thousandths of a material in ``uom``."""
         if uom == Uom.TON:

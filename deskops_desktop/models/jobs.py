@@ -46,13 +46,18 @@ class ExportJob(IdMixin, Base):
 
 
 class ExportAudit(IdMixin, Base):
-    """A completed export kept for the audit (who, what, how big, its hash, downloads)."""
+    """A completed export kept for the audit (who, what, how big, its hash, downloads).
+
+    A report pack run adds one row per file it wrote (``job_id`` is the run's id, ``filters``
+    name the pack, the period and the file).
+    """
 
     __tablename__ = "export_audits"
 
     job_id: Mapped[str] = mapped_column(ID)
     user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id"))
-    site_id: Mapped[str] = mapped_column(ID, ForeignKey("sites.id"))
+    # None for a company-wide file (a report pack's Power BI partition spans every site).
+    site_id: Mapped[str | None] = mapped_column(ID, ForeignKey("sites.id"))
     module: Mapped[str] = mapped_column(String(32))
     format: Mapped[str] = mapped_column(String(16))
     filters: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

@@ -4,6 +4,7 @@ from deskops_desktop.models.accounts import User, UserSite
 from deskops_desktop.models.base import Base
 from deskops_desktop.models.changelog import ChangeLog
 from deskops_desktop.models.jobs import ExportAudit, ExportJob
+from deskops_desktop.models.packs import ReportPack
 from deskops_desktop.models.records import (
     Dispatch,
     EquipmentLog,
@@ -40,6 +41,7 @@ __all__ = [
     "Production",
     "ProductionTarget",
     "Received",
+    "ReportPack",
     "Site",
     "StockDay",
     "User",

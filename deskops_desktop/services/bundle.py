@@ -11,6 +11,8 @@ from deskops_desktop.services.ledger import LedgerService
 from deskops_desktop.services.mass_balance import MassBalanceService
 from deskops_desktop.services.master import MasterDataService
 from deskops_desktop.services.module_charts import ModuleChartService
+from deskops_desktop.services.overview import OverviewService
+from deskops_desktop.services.packs import PackService
 from deskops_desktop.services.reclassify import ReclassifyService
 from deskops_desktop.services.records import RecordService
 from deskops_desktop.services.store import Store
@@ -32,6 +34,8 @@ class Services:
     factors: FactorService
     mass_balance: MassBalanceService
     reclassify: ReclassifyService
+    packs: PackService
+    overview: OverviewService
 
 
 def build_services(store: Store) -> Services:
@@ -49,4 +53,6 @@ def build_services(store: Store) -> Services:
         factors=FactorService(store),
         mass_balance=MassBalanceService(store),
         reclassify=ReclassifyService(store),
+        packs=PackService(store),
+        overview=OverviewService(store),
     )

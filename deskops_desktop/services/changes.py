@@ -32,6 +32,7 @@ class Area(StrEnum):
     MASTER = "master"
     USERS = "users"
     EXPORTS = "exports"
+    PACKS = "packs"  # report pack definitions, schedules and run results
 
     @staticmethod
     def of(module: Module) -> Area:

@@ -129,30 +129,42 @@ class MassBalance:
     @property
     def yield_ratio(self) -> Decimal | None:
         """Produced ÷ fed in t/t, 3 dp half-up; None when nothing was fed."""
-        return _ratio(self.produced.tons_m, self.fed.tons_m, RATIO)
+        return yield_of(self.produced.tons_m, self.fed.tons_m)
 
     @property
     def diversion_percent(self) -> Decimal | None:
         """(Received − disposal) ÷ received in percent, 2 dp half-up; None without receipts."""
-        if self.received.tons_m == 0:
-            return None
-        kept = Decimal(self.received.tons_m - self.disposal_m) * 100
-        return (kept / Decimal(self.received.tons_m)).quantize(PERCENT_2, ROUND_HALF_UP)
+        return diversion_of(self.received.tons_m, self.disposal_m)
 
     @property
     def tons_per_crusher_hour(self) -> Decimal | None:
         """Produced t ÷ operating hours of crushing and screening equipment, 2 dp."""
-        return _per_hour(self.produced.tons_m, self.crusher_hours_c)
+        return per_hour(self.produced.tons_m, self.crusher_hours_c)
 
     @property
     def tons_per_man_hour(self) -> Decimal | None:
         """Produced t ÷ man-hours, 2 dp."""
-        return _per_hour(self.produced.tons_m, self.man_hours_c)
+        return per_hour(self.produced.tons_m, self.man_hours_c)
 
     @property
     def complete(self) -> bool:
         """Every LOAD record of the period has a factor (so every ton is counted)."""
         return not self.no_factor
+
+
+# The indicators' formulas, shared with the company overview (services.overview) so a site's
+# figures there are the mass balance's to the last digit.
+def yield_of(produced_m: int, fed_m: int) -> Decimal | None:
+    """Produced ÷ fed in t/t, 3 dp half-up; None when nothing was fed."""
+    return _ratio(produced_m, fed_m, RATIO)
+
+
+def diversion_of(received_m: int, disposal_m: int) -> Decimal | None:
+    """(Received − disposal) ÷ received in percent, 2 dp half-up; None without receipts."""
+    if received_m == 0:
+        return None
+    kept = Decimal(received_m - disposal_m) * 100
+    return (kept / Decimal(received_m)).quantize(PERCENT_2, ROUND_HALF_UP)
 
 
 def _ratio(numerator_m: int, denominator_m: int, places: Decimal) -> Decimal | None:
@@ -161,7 +173,8 @@ def _ratio(numerator_m: int, denominator_m: int, places: Decimal) -> Decimal | N
     return (Decimal(numerator_m) / Decimal(denominator_m)).quantize(places, ROUND_HALF_UP)
 
 
-def _per_hour(tons_m: int, hours_c: int) -> Decimal | None:
+def per_hour(tons_m: int, hours_c: int) -> Decimal | None:
+    """Tons (thousandths) per hour (hundredths), 2 dp half-up; None without hours."""
     if hours_c == 0:
         return None
     # (tons_m / 1000) / (hours_c / 100) = tons_m / (10 × hours_c)
@@ -285,9 +298,11 @@ def build_mass_balance(
             lines.append(TonsLine(item.code, item.name, tons, item.uom, quantity))
         return tuple(lines)
 
+    # Largest first, ties by name: the order SQL returns groups in is not part of the result
+    # (a report pack rebuilt for the same period must list the sources in the same order).
     sources = tuple(
         TonsLine(key or NO_SOURCE, key or NO_SOURCE, tons)
-        for key, tons in sorted(received.by_group.items(), key=lambda kv: -kv[1].tons_m)
+        for key, tons in sorted(received.by_group.items(), key=lambda kv: (-kv[1].tons_m, kv[0]))
     )
     fates = tuple(
         TonsLine(fate.value, fate.value, out.by_group[fate.value])

@@ -23,8 +23,8 @@ share a role; the database ``deskops`` gives the names below):
 What the server enforces (policies below, ``OPERATOR_EDIT_WINDOW_DAYS`` shared with the services):
 operators and moderators read and change only rows of their assigned sites (``user_sites``);
 operators change only records dated within the last 7 days in the site's time zone and no stock
-adjustments; master data (sites, materials, equipment, manpower roles, targets) and users are
-changed by admins only; ``users.password_hash`` is readable by nobody but the owner.
+adjustments; master data (sites, materials, equipment, manpower roles, targets, report packs) and
+users are changed by admins only; ``users.password_hash`` is readable by nobody but the owner.
 
 Invariants a newcomer must not break:
 - ``apply_security`` is idempotent and runs in the caller's transaction: policies are dropped and
@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.services.access import OPERATOR_EDIT_WINDOW_DAYS
 
-SECURITY_VERSION = 2
+SECURITY_VERSION = 3
 """Bumped whenever the rules below change, so ``init-server`` reports that it re-applied them."""
 
 LOGIN_INFIX = "_u_"
@@ -280,7 +280,11 @@ TABLE_RULES: dict[str, Rule] = {
         ),
     ),
     "export_jobs": _own_rows_rule("SELECT, INSERT, UPDATE, DELETE"),
+    # A company-wide row (site_id NULL: a pack's Power BI partition) is an admin's alone.
     "export_audits": _own_rows_rule("SELECT, INSERT, UPDATE"),
+    # Report packs: admins define, run and schedule them; clerks may see that they exist (the
+    # Settings page lists them) but a pack names every site, so nothing more.
+    "report_packs": _master_rule(deletable=True),
 }
 
 

@@ -2,9 +2,16 @@
 
 Database passwords never live in a plain file: a PostgreSQL URL is stored without its password and
 the password is looked up here by the URL's ``user@host:port/db`` identity.
+
+A scheduled report pack signs in the same way: ``deskops pack schedule`` keeps the scheduling
+user's DeskOps password under ``sign-in:<store identity>:<username>`` and the task names only the
+user (``pack run --keyring-user``). On a secured server store that password is the user's
+PostgreSQL role password, so it is all the run needs.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import keyring
 import keyring.errors
@@ -42,3 +49,26 @@ def with_keyring_password(url: str) -> URL:
 def keyring_backend_name() -> str:
     backend = keyring.get_keyring()
     return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _sign_in_account(store_url: str, username: str) -> str:
+    return f"sign-in:{_account(make_url(store_url))}:{username.strip().lower()}"
+
+
+def set_sign_in(store_url: str, username: str, password: str) -> None:
+    """Keep ``username``'s DeskOps password for ``store_url`` (raises ``KeyringError``)."""
+    keyring.set_password(SERVICE, _sign_in_account(store_url, username), password)
+
+
+def get_sign_in(store_url: str, username: str) -> str | None:
+    """The kept password, or None (none kept, or no usable keyring here)."""
+    try:
+        return keyring.get_password(SERVICE, _sign_in_account(store_url, username))
+    except keyring.errors.KeyringError:
+        return None
+
+
+def delete_sign_in(store_url: str, username: str) -> None:
+    """Forget the kept password (nothing kept is fine)."""
+    with contextlib.suppress(keyring.errors.KeyringError):
+        keyring.delete_password(SERVICE, _sign_in_account(store_url, username))
