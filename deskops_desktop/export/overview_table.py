@@ -30,7 +30,7 @@ from deskops_desktop.services.overview import CompanyOverview, SiteFigures
 HEADING = "Company overview"
 
 # (header, key, kind, value of a SiteFigures)
-_FIGURES: tuple[tuple[str, str, ColumnKind, Callable[[SiteFigures], Any]], ...] = (
+FIGURES: tuple[tuple[str, str, ColumnKind, Callable[[SiteFigures], Any]], ...] = (
     ("Stock t", "stock_tons", ColumnKind.QUANTITY, lambda f: from_milli(f.stock_tons_m)),
     (
         "Stock Deemed t",
@@ -90,15 +90,15 @@ def overview_table(
     ]
     if long:
         columns += [
-            Column("Figure", "figure", width=max(len(f[0]) for f in _FIGURES), guard=False),
+            Column("Figure", "figure", width=max(len(f[0]) for f in FIGURES), guard=False),
             Column("This Period", "current", ColumnKind.DECIMAL),
             Column("Previous Period", "previous", ColumnKind.DECIMAL),
             Column("Change %", "change_percent", ColumnKind.DECIMAL),
         ]
         rows = _long_rows(overview)
-        count = len(overview.sites) * len(_FIGURES)
+        count = len(overview.sites) * len(FIGURES)
     else:
-        for header, key, kind, _value in _FIGURES:
+        for header, key, kind, _value in FIGURES:
             columns.append(Column(header, key, kind))
             columns.append(Column(f"{header} (Previous)", f"{key}_previous", kind))
         columns.append(Column("Complete", "complete", width=3, guard=False))
@@ -113,7 +113,7 @@ def overview_table(
         )
         table = tuple(
             (header, _decimal(value(overview.total)), _decimal(value(overview.previous_total)))
-            for header, _key, _kind, value in _FIGURES
+            for header, _key, _kind, value in FIGURES
         )
         return TotalsTable(cols, table)
 
@@ -124,7 +124,7 @@ def _wide_rows(overview: CompanyOverview) -> Iterator[tuple[Any, ...]]:
     for line in overview.sites:
         pairs = [
             v
-            for _h, _k, _kind, value in _FIGURES
+            for _h, _k, _kind, value in FIGURES
             for v in (value(line.current), value(line.previous))
         ]
         yield (line.site.code, line.site.name, *pairs, "yes" if line.current.complete else "no")
@@ -132,7 +132,7 @@ def _wide_rows(overview: CompanyOverview) -> Iterator[tuple[Any, ...]]:
 
 def _long_rows(overview: CompanyOverview) -> Iterator[tuple[Any, ...]]:
     for line in overview.sites:
-        for header, _key, _kind, value in _FIGURES:
+        for header, _key, _kind, value in FIGURES:
             now, before = _decimal(value(line.current)), _decimal(value(line.previous))
             change = None if now is None or before is None else percent_change(now, before)
             yield (line.site.code, line.site.name, header, now, before, change)

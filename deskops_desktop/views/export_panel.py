@@ -56,16 +56,25 @@ HISTORY_COLUMNS = ("Export", "Status", "Records", "Size", "Finished")
 
 
 class _ActiveRow(QFrame):
-    def __init__(self, info: JobInfo, on_cancel: Callable[[str], None]) -> None:
+    """A running export job, or another long task of the queue (a report pack's run)."""
+
+    def __init__(
+        self,
+        job_id: str,
+        label: str,
+        progress: int,
+        queued: bool,
+        on_cancel: Callable[[str], None],
+    ) -> None:
         super().__init__()
         self.setProperty("role", "card")
-        self.job_id = info.id
-        self.title = QLabel(info.label)
+        self.job_id = job_id
+        self.title = QLabel(label)
         self.title.setWordWrap(True)
         self.bar = QProgressBar()
         self.bar.setRange(0, 100)
-        self.bar.setValue(info.progress)
-        self.status = QLabel("Queued" if info.status == "pending" else "Running")
+        self.bar.setValue(progress)
+        self.status = QLabel("Queued" if queued else "Running")
         self.status.setProperty("role", "muted")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(lambda: on_cancel(self.job_id))
@@ -105,6 +114,7 @@ class ExportPanel(QDockWidget):
         self.settings = settings or Settings()
         self.history: list[JobInfo] = []
         self.active_rows: dict[str, _ActiveRow] = {}
+        self.task_rows: dict[str, _ActiveRow] = {}
         self.last_notification: tuple[str, str] | None = None
         # Seams for tests and platforms: how to open a URL, ask a path, confirm.
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
@@ -300,10 +310,39 @@ class ExportPanel(QDockWidget):
                 row.deleteLater()
         for job_id, info in active.items():
             if job_id not in self.active_rows:
-                row = _ActiveRow(info, self.cancel)
+                row = _ActiveRow(
+                    info.id, info.label, info.progress, info.status == "pending", self.cancel
+                )
                 self.active_rows[job_id] = row
                 self.active_box.addWidget(row)
-        self.empty_label.setVisible(not self.active_rows)
+        self._show_empty()
+
+    def _show_empty(self) -> None:
+        self.empty_label.setVisible(not self.active_rows and not self.task_rows)
+
+    # ------------------------------------------------------------ other tasks
+    def task_started(self, key: str, title: str, on_cancel: Callable[[str], None]) -> None:
+        """A long task that is not an export job (a report pack's run) joins the queue's rows."""
+        row = _ActiveRow(key, title, 0, False, on_cancel)
+        self.task_rows[key] = row
+        self.active_box.addWidget(row)
+        self._show_empty()
+
+    def task_progressed(self, key: str, percent: int, status: str) -> None:
+        row = self.task_rows.get(key)
+        if row is not None:
+            if percent >= 0:
+                row.bar.setValue(percent)
+            if status:
+                row.status.setText(status)
+
+    def task_finished(self, key: str, title: str, text: str, ok: bool) -> None:
+        row = self.task_rows.pop(key, None)
+        if row is not None:
+            self.active_box.removeWidget(row)
+            row.deleteLater()
+        self._show_empty()
+        self._notify(title if ok else f"{title} failed", text)
 
     def selected(self) -> JobInfo | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []

@@ -17,7 +17,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from deskops_desktop.export.jobs import ExportJobService
-from deskops_desktop.models.enums import Module
+from deskops_desktop.models.enums import Module, Role
 from deskops_desktop.models.modules import ReferenceIndex
 from deskops_desktop.services.app_state import Settings
 from deskops_desktop.services.changes import Area, ChangeSet
@@ -29,8 +29,9 @@ from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.export_panel import ExportPanel
 from deskops_desktop.views.export_runner import ExportRunner
 from deskops_desktop.views.offline_banner import OfflineBanner
+from deskops_desktop.views.pack_runner import PackRunner
 from deskops_desktop.views.page import AppPage, Page, PageKey, PlaceholderPage
-from deskops_desktop.views.shell import PAGES, SHORTCUTS, Header, Sidebar
+from deskops_desktop.views.shell import HEAD_OFFICE_PAGES, PAGES, SHORTCUTS, Header, Sidebar
 from deskops_desktop.views.theme import icon, is_dark
 
 PageFactory = Callable[[], Page]
@@ -129,12 +130,26 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.export_panel)
         self.export_panel.hide()
         self.export_panel.set_dialog_context(lambda: self.sites, self._export_context)
+        # Report packs that fall due while the app is open run in the same dock.
+        self.pack_runner = PackRunner(self.data, self)
+        self.pack_runner.started.connect(
+            lambda key, title: self.export_panel.task_started(key, title, self.pack_runner.cancel)
+        )
+        self.pack_runner.progressed.connect(self.export_panel.task_progressed)
+        self.pack_runner.finished.connect(self.export_panel.task_finished)
         self.header.export_button.setVisible(True)
         self._connect_signals()
         self._restore_geometry()
         self._apply_site(self.header.current_site_id())
-        self.show_page(AppPage.DASHBOARD)
+        head_office = actor.role is not Role.OPERATOR
+        for key in HEAD_OFFICE_PAGES:
+            self.sidebar.buttons[key].setVisible(head_office)
+        self._head_office = head_office
+        # Head office lands on every site side by side; a one-site store on its dashboard.
+        landing = AppPage.OVERVIEW if head_office and len(self.sites) > 1 else AppPage.DASHBOARD
+        self.show_page(landing)
         self.export_panel.startup()  # fails a crash's leftover jobs, removes expired files
+        self.pack_runner.start()
 
     def _connect_signals(self) -> None:
         self.data.subscribe(self.signals.changes_announced.emit)
@@ -155,7 +170,12 @@ class MainWindow(QMainWindow):
         )
         for key, sequence in SHORTCUTS.items():
             shortcut = QShortcut(QKeySequence(sequence), self)
-            shortcut.activated.connect(lambda k=key: self.show_page(k))
+            shortcut.activated.connect(lambda k=key: self._on_page_shortcut(k))
+
+    def _on_page_shortcut(self, key: PageKey) -> None:
+        if key in HEAD_OFFICE_PAGES and not self._head_office:
+            return
+        self.show_page(key)
 
     def _show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -198,6 +218,12 @@ class MainWindow(QMainWindow):
             from deskops_desktop.views.mass_balance_page import MassBalancePage
 
             return MassBalancePage(self.data)
+        if key is AppPage.OVERVIEW:
+            from deskops_desktop.views.overview_page import OverviewPage
+
+            overview = OverviewPage(self.data)
+            overview.site_requested.connect(self.open_site_dashboard)
+            return overview
         if key is AppPage.DASHBOARD:
             from deskops_desktop.views.dashboard_page import DashboardPage
 
@@ -208,7 +234,9 @@ class MainWindow(QMainWindow):
         if key is AppPage.SETTINGS:
             from deskops_desktop.views.settings_page import SettingsPage
 
-            return SettingsPage(self.data, self.settings, self._backups_store)
+            return SettingsPage(
+                self.data, self.settings, self._backups_store, run_pack=self.pack_runner.run
+            )
         titles = dict(PAGES)
         return PlaceholderPage(
             self.data, titles[key], f"The {titles[key]} page is not part of this build yet."
@@ -306,6 +334,11 @@ class MainWindow(QMainWindow):
         self.show_page(Module.PRODUCTION)
         if action == "import":
             self.pages[Module.PRODUCTION].import_file()
+
+    def open_site_dashboard(self, site_id: str) -> None:
+        """The overview's double-click: that site in the header, and its dashboard."""
+        self.header.select_site(site_id)
+        self.show_page(AppPage.DASHBOARD)
 
     def switch_store(self, url: str) -> None:
         """Close, so that the app opens the store at ``url`` and asks for a sign-in there."""

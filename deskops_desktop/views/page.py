@@ -43,6 +43,7 @@ class AppPage(StrEnum):
     """The pages that are not a module (a module's page is keyed by its ``Module``)."""
 
     DASHBOARD = "dashboard"
+    OVERVIEW = "overview"  # every site side by side (head office)
     EXPORTS = "exports"
     SETTINGS = "settings"
 

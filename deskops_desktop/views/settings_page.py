@@ -43,6 +43,7 @@ from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
 from deskops_desktop.views.page import Page
+from deskops_desktop.views.reports_tab import ReportsTab
 from deskops_desktop.views.widgets import label
 
 
@@ -102,6 +103,7 @@ class SettingsPage(Page):
         data: the gateway every read and write goes through.
         settings: the app's settings; a preference changed here replaces them (and is announced).
         backups_store: the store whose backups the Backups tab lists and restores (admins).
+        run_pack: starts a report pack in the app's runner (Settings → Reports' "Run now").
     """
 
     areas = frozenset({Area.USERS})
@@ -112,11 +114,14 @@ class SettingsPage(Page):
         settings: Settings,
         backups_store: Store | None = None,
         parent: QWidget | None = None,
+        *,
+        run_pack: Callable[[str], bool] = lambda _name: False,
     ) -> None:
         super().__init__(data, parent)
         self._settings = settings
         actor = data.actor
         title = label("Settings", "title")
+        self.reports: ReportsTab | None = None  # administrators only
         self.tabs = QTabWidget()
         self.tabs.addTab(self._profile_tab(), "Profile")
         if actor.is_admin:
@@ -173,6 +178,8 @@ class SettingsPage(Page):
             ):
                 self.tabs.addTab(table, name)
             self.tabs.addTab(self._dispatch_tools_tab(), "Dispatches")
+            self.reports = ReportsTab(data, run_pack)
+            self.tabs.addTab(self.reports, "Reports")
             # Admins only: a restore replaces everyone's data.
             from deskops_desktop.views.backups_tab import BackupsTab
 
@@ -238,9 +245,11 @@ class SettingsPage(Page):
         self.refresh()
 
     def on_changes(self, changes: ChangeSet) -> None:
-        """Master data and users are not per site: any change to them reloads the tables."""
+        """Master data, users and packs are not per site: a change to them reloads the tables."""
         if changes.areas & {Area.MASTER, Area.USERS}:
             self._refresher.request()
+        if self.reports is not None:
+            self.reports.on_changes(changes)
 
     def refresh(self) -> None:
         if not self._data.actor.is_admin:

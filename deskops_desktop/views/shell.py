@@ -37,14 +37,19 @@ PAGES: tuple[tuple[PageKey, str], ...] = (
     (Module.MANPOWER, Module.MANPOWER.heading),
     (Module.INVENTORY, Module.INVENTORY.heading),
     (Module.MASS_BALANCE, Module.MASS_BALANCE.heading),
+    (AppPage.OVERVIEW, "Company"),
     (AppPage.EXPORTS, "Exports"),
     (AppPage.SETTINGS, "Settings"),
 )
-# Ctrl+1 … Ctrl+9 and Ctrl+0 follow the sidebar; Settings is Ctrl+, (as in most desktop apps).
+# Ctrl+1 … Ctrl+9 follow the sidebar; the company overview is Ctrl+0, the export dock
+# Ctrl+Shift+E and Settings Ctrl+, (as in most desktop apps).
 SHORTCUTS: dict[PageKey, str] = {
     key: f"Ctrl+{(n + 1) % 10}" for n, (key, _label) in enumerate(PAGES[:10])
 }
+SHORTCUTS[AppPage.EXPORTS] = "Ctrl+Shift+E"
 SHORTCUTS[AppPage.SETTINGS] = "Ctrl+,"
+# Pages only head office sees (administrators, and moderators over their sites).
+HEAD_OFFICE_PAGES: frozenset[PageKey] = frozenset({AppPage.OVERVIEW})
 EXPANDED_WIDTH = 188
 COLLAPSED_WIDTH = 56
 
@@ -197,6 +202,12 @@ class Header(QFrame):
         index = self.site_combo.findData(selected_id) if selected_id else -1
         self.site_combo.setCurrentIndex(index if index >= 0 else 0)
         self.site_combo.blockSignals(False)
+
+    def select_site(self, site_id: str) -> None:
+        """Choose the site as if the user picked it (its pages follow)."""
+        index = self.site_combo.findData(site_id)
+        if index >= 0 and index != self.site_combo.currentIndex():
+            self.site_combo.setCurrentIndex(index)
 
     def current_site_id(self) -> str | None:
         value = self.site_combo.currentData()

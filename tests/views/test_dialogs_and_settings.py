@@ -199,6 +199,7 @@ def test_screenshots_write_one_png_per_page(
             "manpower",
             "inventory",
             "mass-balance",
+            "overview",
             "exports",
             "settings",
         )
