@@ -57,6 +57,17 @@ def figure_text(kind: ColumnKind, value: Any) -> str:
     return f"{value:,}"
 
 
+def two_lines(header: str) -> str:
+    """A long column title on two lines ("t per" / "Crusher Hour"): the numbers set the width."""
+    words = header.split()
+    if len(header) <= 10 or len(words) < 2:
+        return header
+    middle = min(
+        range(1, len(words)), key=lambda n: abs(len(" ".join(words[:n])) - len(header) / 2)
+    )
+    return " ".join(words[:middle]) + "\n" + " ".join(words[middle:])
+
+
 def change_of(current: Any, previous: Any) -> Decimal | None:
     if current is None or previous is None:
         return None
@@ -104,7 +115,7 @@ class OverviewPage(Page):
             " press Enter) to open its dashboard; click a header to sort.",
             "muted",
         )
-        headers = ["Site", *(f[0] for f in FIGURES), "Complete"]
+        headers = ["Site", *(two_lines(f[0]) for f in FIGURES)]
         self.table = QTableWidget(0, len(headers))
         self.table.setObjectName("overview_table")
         self.table.setHorizontalHeaderLabels(headers)
@@ -113,18 +124,25 @@ class OverviewPage(Page):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         self.table.verticalHeader().setDefaultSectionSize(40)
+        # The company's line under the sites, its columns kept in step with the table's.
         self.total = QTableWidget(1, len(headers))
-        self.total.setHorizontalHeaderLabels(headers)
         self.total.horizontalHeader().setVisible(False)
         self.total.verticalHeader().setVisible(False)
         self.total.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.total.setMaximumHeight(46)
         self.total.verticalHeader().setDefaultSectionSize(40)
+        self.total.setFixedHeight(44)
+        self.total.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.total.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.total.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalScrollBar().valueChanged.connect(
+            self.total.horizontalScrollBar().setValue
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(head)
@@ -158,11 +176,22 @@ class OverviewPage(Page):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(ov.sites))
         for r, line in enumerate(ov.sites):
-            site = _Item(line.site.label)
+            incomplete = not line.current.complete
+            # A site whose loads lack a factor says so beside its code (the export's
+            # "Complete" column).
+            site = _Item(f"{line.site.code} ⚠" if incomplete else line.site.code)
+            site.setToolTip(
+                f"{line.site.label}: loads without a conversion factor are not in these tons"
+                if incomplete
+                else line.site.label
+            )
             site.setData(SITE_ROLE, line.site.id)
             self.table.setItem(r, 0, site)
             self._fill(self.table, r, line.current, line.previous)
         self.table.setSortingEnabled(True)
+        column = self.table.horizontalHeader().sortIndicatorSection()
+        order = self.table.horizontalHeader().sortIndicatorOrder()
+        self.table.sortItems(max(column, 0), order)  # the clerk's sort, by site code at first
         self.total.setItem(0, 0, QTableWidgetItem("Company"))
         self._fill(self.total, 0, ov.total, ov.previous_total, bold=True)
         self._align_total()
@@ -188,10 +217,6 @@ class OverviewPage(Page):
             item.setFont(font)
             item.setToolTip(f"previous period: {figure_text(kind, previous)}")
             table.setItem(row, c, item)
-        complete = QTableWidgetItem("yes" if now.complete else "no")
-        if not now.complete:
-            complete.setToolTip("Loads without a conversion factor are not in these tons")
-        table.setItem(row, len(FIGURES) + 1, complete)
         if bold:
             for c in range(table.columnCount()):
                 cell = table.item(row, c)
