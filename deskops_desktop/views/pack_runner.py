@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 
 from deskops_desktop.export.packs import PackRun, run_pack
 from deskops_desktop.models.display import first_line
@@ -87,8 +87,10 @@ class PackRunner(QObject):
         name = self._queue.popleft()
         self.running = name
         progress = SignalProgress(self)
-        progress.percent.connect(lambda p: self.progressed.emit(self._key(name), p, ""))
-        progress.status.connect(lambda t: self.progressed.emit(self._key(name), -1, t))
+        # Bound slots of this GUI-thread object, never lambdas: a lambda would run on the
+        # worker thread that emits, and the dock's widgets would be touched from there.
+        progress.percent.connect(self._on_percent)
+        progress.status.connect(self._on_status)
         self._progress = progress
         self.started.emit(self._key(name), f"Report pack {name}")
 
@@ -98,6 +100,16 @@ class PackRunner(QObject):
         self._signals = background.start(
             self._pool, self, f"report pack {name}", work, self._done, self._failed
         )
+
+    @Slot(int)
+    def _on_percent(self, percent: int) -> None:
+        if self.running is not None:
+            self.progressed.emit(self._key(self.running), percent, "")
+
+    @Slot(str)
+    def _on_status(self, text: str) -> None:
+        if self.running is not None:
+            self.progressed.emit(self._key(self.running), -1, text)
 
     def _key(self, name: str) -> str:
         return f"pack:{name}"

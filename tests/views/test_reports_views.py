@@ -10,6 +10,7 @@ from datetime import time
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QListWidget, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -80,6 +81,11 @@ def test_define_run_and_schedule_a_pack_from_settings(
     tab.select("monthly")
     finished: list[tuple[str, bool]] = []
     window.pack_runner.finished.connect(lambda _k, _t, text, ok: finished.append((text, ok)))
+    gui = QThread.currentThread()
+    progress_threads: list[bool] = []
+    window.pack_runner.progressed.connect(
+        lambda *_a: progress_threads.append(QThread.currentThread() == gui)
+    )
     assert tab.run_selected()
     assert "export dock" in tab.message.text()
     assert window.export_panel.task_rows  # the run shows in the dock
@@ -87,6 +93,8 @@ def test_define_run_and_schedule_a_pack_from_settings(
     qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
     [(text, ok)] = finished
     assert ok, text
+    assert progress_threads
+    assert all(progress_threads)  # the dock hears progress on its own thread
     assert text.startswith("2026-10: ")
     assert not window.export_panel.task_rows
     assert (tmp_path / "share" / "monthly" / "2026-10" / "manifest.json").exists()
