@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 from sqlalchemy.engine import make_url
@@ -52,12 +53,32 @@ from deskops_desktop.views.theme import apply_theme, icon
 
 log = logging.getLogger(__name__)
 
+GC_INTERVAL_S = 1.0
+
+
+def collect_on_gui_thread(app: QApplication) -> GarbageCollector:
+    """Python's cycle collector runs only on the GUI thread, on a timer.
+
+    Left automatic, a collection starts in whichever thread allocates: an export, a report
+    pack or an import on a worker thread then destroys unreachable Qt wrappers (a closed
+    dialog, an old model) off the GUI thread, and Qt warns "Timers cannot be started from
+    another thread" or crashes (CI saw it in a pack run). pyqtgraph's collector (already a
+    dependency) disables the automatic collector and checks the same thresholds every second.
+    """
+    collector = GarbageCollector(interval=GC_INTERVAL_S)
+    _COLLECTORS.append(collector)  # kept for the life of the process with the application
+    return collector
+
+
+_COLLECTORS: list[GarbageCollector] = []
+
 
 def application() -> QApplication:
     app = QApplication.instance()
     if isinstance(app, QApplication):
         return app
     app = QApplication(sys.argv[:1])
+    collect_on_gui_thread(app)
     app.setApplicationName("DeskOps")
     app.setOrganizationName("DeskOps")
     app.setApplicationDisplayName("DeskOps Desktop")
