@@ -20,6 +20,19 @@ from deskops_desktop.models.reference import (
     Site,
 )
 from deskops_desktop.models.stock import StockDay
+from deskops_desktop.models.sync import (
+    SyncAppliedOp,
+    SyncAttention,
+    SyncChange,
+    SyncCursor,
+    SyncDownload,
+    SyncHorizon,
+    SyncLog,
+    SyncOutbox,
+    SyncRefetch,
+    SyncReplica,
+    SyncState,
+)
 
 __all__ = [
     "Base",
@@ -38,6 +51,17 @@ __all__ = [
     "Received",
     "Site",
     "StockDay",
+    "SyncAppliedOp",
+    "SyncAttention",
+    "SyncChange",
+    "SyncCursor",
+    "SyncDownload",
+    "SyncHorizon",
+    "SyncLog",
+    "SyncOutbox",
+    "SyncRefetch",
+    "SyncReplica",
+    "SyncState",
     "User",
     "UserSite",
 ]
