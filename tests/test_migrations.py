@@ -304,4 +304,5 @@ def test_one_linear_history() -> None:
         assert rev.module.downgrade is not None
         # 0001, 0002, ... in order of release; a feature branch's revision carries a letter
         # (0003s: remote-site sync) until the chain is re-linked when branches are merged.
-        assert rev.revision[:4].isdigit() and rev.revision[4:] in ("", "s")
+        assert rev.revision[:4].isdigit()
+        assert rev.revision[4:] in ("", "s")

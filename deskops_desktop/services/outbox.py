@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, event, select, text
+from sqlalchemy import Table, delete, event, select, text, update
 from sqlalchemy.orm import Mapper, Session, object_session
 
 from deskops_desktop.models.base import Base, clock_of
@@ -165,17 +165,16 @@ def _coalesce(
     ).first()
     if pending is None or pending.author_id != author or pending.op == OP_DELETE:
         return False
-    outbox = SyncOutbox.__table__
-    where = outbox.c.seq == pending.seq
+    where = SyncOutbox.seq == pending.seq
     if op == OP_UPDATE:
         # insert + update stays an insert; update + update keeps the first base.
-        session.execute(outbox.update().where(where).values(payload=payload))
+        session.execute(update(SyncOutbox).where(where).values(payload=payload))
     elif pending.op == OP_INSERT:
         # Created and deleted before the server ever heard of it: nothing to send.
-        session.execute(outbox.delete().where(where))
+        session.execute(delete(SyncOutbox).where(where))
     else:
         # The pending operation's own base is the version the server must still hold.
-        session.execute(outbox.update().where(where).values(op=OP_DELETE, payload=None))
+        session.execute(update(SyncOutbox).where(where).values(op=OP_DELETE, payload=None))
     return True
 
 

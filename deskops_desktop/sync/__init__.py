@@ -1,0 +1,1 @@
+"""Remote-site sync (filled in below)."""
