@@ -9,6 +9,8 @@ the one to update — the rest of ``sync/`` imports from here, never from ``serv
 
 from __future__ import annotations
 
+from sqlalchemy.engine import URL
+
 from deskops_desktop.services.access import OPERATOR_EDIT_WINDOW_DAYS, SYSTEM, Actor
 from deskops_desktop.services.audit import log_changes
 from deskops_desktop.services.bulk import insert_rows
@@ -36,11 +38,27 @@ from deskops_desktop.services.pg_security import (
 from deskops_desktop.services.reference import load_reference_index
 from deskops_desktop.services.secrets import get_db_password
 from deskops_desktop.services.store import Store, open_store
+from deskops_desktop.services.users import UserService
 
 
 def quote_ident(name: str) -> str:
     """A quoted SQL identifier (role and table names)."""
     return quoted([name])
+
+
+def local_authenticate(store: Store, username: str, password: str) -> Actor:
+    """The ordinary local sign-in of a (SQLite) store: its hashes, its lockout rules."""
+    return UserService(store).authenticate(username, password)
+
+
+def normalised_server_url(url: str | URL) -> URL:
+    """A server URL as the app connects to it (psycopg 3, verified TLS for remote hosts),
+    without any user name or password: each clerk signs in as their own role."""
+    store = Store(url if isinstance(url, str) else url.render_as_string(hide_password=False))
+    try:
+        return clerk_url(store.url)
+    finally:
+        store.dispose()
 
 
 __all__ = [
@@ -67,7 +85,9 @@ __all__ = [
     "is_offline_error",
     "is_transient_conflict",
     "load_reference_index",
+    "local_authenticate",
     "log_changes",
+    "normalised_server_url",
     "open_store",
     "quote_ident",
     "recompute",
