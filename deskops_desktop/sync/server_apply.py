@@ -256,11 +256,21 @@ class _Context:
         module = module_of(table_name)
         spec = SPECS[module]
         model = Base.metadata.tables[table_name]
-        current = self._current(model, [op.record_id for op in ops])
-        waiting = self._open_attention(table_name, [op.record_id for op in ops])
         outcomes: dict[str, Outcome] = {}
         attention: list[dict[str, Any]] = []
         plans: list[_Plan] = []
+        # Refusals that need no row: decided before anything is read (an operator may not
+        # even lock an adjustment row, and must not abort the batch by trying).
+        rest = []
+        for op in ops:
+            early = self._refuse_early(spec, op)
+            if early is None:
+                rest.append(op)
+            else:
+                outcomes[op.op_id] = early
+        ops = rest
+        current = self._current(model, [op.record_id for op in ops])
+        waiting = self._open_attention(table_name, [op.record_id for op in ops]) if ops else set()
         for op in ops:
             decision = self._decide(spec, model, op, current.get(op.record_id), waiting)
             if isinstance(decision, _Plan):
@@ -286,10 +296,27 @@ class _Context:
         return outcomes, attention
 
     def _current(self, model: Table, ids: list[str]) -> dict[str, dict[str, Any]]:
-        rows = self.session.execute(
-            select(model).where(model.c.id.in_(ids)).with_for_update()
-        ).mappings()
-        return {str(r["id"]): dict(r) for r in rows}
+        """The rows as they are now, locked against concurrent writers until COMMIT."""
+        if not ids:
+            return {}
+        may_update = self.session.execute(
+            text("SELECT has_table_privilege(:t, 'UPDATE')"), {"t": model.name}
+        ).scalar()
+        query = select(model).where(model.c.id.in_(ids))
+        if may_update:
+            query = query.with_for_update()
+        return {str(r["id"]): dict(r) for r in self.session.execute(query).mappings()}
+
+    def _refuse_early(self, spec: ModuleSpec, op: OutboxOp) -> Outcome | None:
+        if not self.actor.may_use_site(op.site_id):
+            return self._rejected(
+                op, f"{self.actor.username} is not assigned to this site at head office"
+            )[0]
+        if self.actor.role is Role.OPERATOR and spec.module is Module.ADJUSTMENTS:
+            return self._rejected(
+                op, "stock adjustments need a supervisor (moderator) or administrator"
+            )[0]
+        return None
 
     def _open_attention(self, table_name: str, ids: list[str]) -> set[str]:
         rows = self.session.execute(
@@ -309,10 +336,6 @@ class _Context:
         current: dict[str, Any] | None,
         waiting: set[str],
     ) -> _Plan | tuple[Outcome, dict[str, Any] | None]:
-        if not self.actor.may_use_site(op.site_id):
-            return self._rejected(
-                op, f"{self.actor.username} is not assigned to this site at head office"
-            )
         row: dict[str, Any] | None = None
         if op.op != OP_DELETE:
             try:
@@ -321,10 +344,6 @@ class _Context:
                 return self._rejected(op, f"not valid at head office: {exc}")
             except (KeyError, TypeError, ValueError) as exc:
                 return self._rejected(op, f"the change could not be read: {exc}")
-        if self.actor.role is Role.OPERATOR and spec.module is Module.ADJUSTMENTS:
-            return self._rejected(
-                op, "stock adjustments need a supervisor (moderator) or administrator"
-            )
         if self._too_old(op, row, current):
             return self._held(op, current, model)
         if op.record_id in waiting:
