@@ -37,6 +37,7 @@ from deskops_desktop.sync.protocol import (
     ReplicaRefused,
     SyncError,
     SyncOffline,
+    SyncTuning,
     VersionMismatch,
 )
 from deskops_desktop.sync.runner import (
@@ -69,6 +70,7 @@ __all__ = [
     "SyncOffline",
     "SyncReport",
     "SyncStatus",
+    "SyncTuning",
     "VersionMismatch",
     "dismiss",
     "join",

@@ -13,6 +13,8 @@ the old shape can no longer be served.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from deskops_desktop.models.errors import DeskOpsError
 
 PROTOCOL = 1
@@ -29,6 +31,16 @@ DOWNLOAD_PAGE = 1000
 """Rows per page of a full download (first sync, repair)."""
 SKEW_WARNING_SECONDS = 300
 """Clock skew shown as a warning above this (never used to order anything)."""
+
+
+@dataclass(frozen=True)
+class SyncTuning:
+    """Batch and page sizes of one run (tests use small ones to reach every boundary)."""
+
+    push_batch: int = PUSH_BATCH
+    pull_page: int = PULL_PAGE
+    download_page: int = DOWNLOAD_PAGE
+
 
 FEED_UPSERT = "upsert"
 FEED_DELETE = "delete"

@@ -102,7 +102,14 @@ def plan_batches(
     return batches, waiting
 
 
-def push(store: Store, replica: Replica, link_for: LinkFor, report: PushReport) -> None:
+def push(
+    store: Store,
+    replica: Replica,
+    link_for: LinkFor,
+    report: PushReport,
+    *,
+    batch_size: int = PUSH_BATCH,
+) -> None:
     """Push every operation that can go now; outcomes are recorded in ``report``."""
     with store.read() as session:
         ops = outbox_ops(session)
@@ -113,7 +120,7 @@ def push(store: Store, replica: Replica, link_for: LinkFor, report: PushReport) 
         name = names.get(author_id, "")
         return name not in refused and link_for(name) is not None
 
-    batches, waiting = plan_batches(ops, has_link)
+    batches, waiting = plan_batches(ops, has_link, batch_size)
     for op in waiting:
         name = names.get(op.author_id, op.author_id)
         report.waiting.setdefault(name, f"waiting for {name} to sign in on this laptop")

@@ -68,6 +68,7 @@ from deskops_desktop.sync.protocol import (
     ReplicaRefused,
     SyncError,
     SyncOffline,
+    SyncTuning,
     VersionMismatch,
     check_versions,
 )
@@ -330,6 +331,7 @@ def run_sync(
     progress: Progress | None = None,
     *,
     options: LinkOptions | None = None,
+    tuning: SyncTuning | None = None,
 ) -> SyncReport:
     """One sync of a replica store (see the module notes). Never raises for a lost server:
     ``report.offline`` says so and the next run continues. A refused replica or a version
@@ -340,7 +342,7 @@ def run_sync(
         replica = require_replica(session)
     links = _Links(replica.url, credentials, options)
     try:
-        _run(store, replica, links, progress, report)
+        _run(store, replica, links, progress, report, tuning or SyncTuning())
         report.ok = True
     except SyncOffline as exc:
         report.offline, report.error = True, str(exc)
@@ -371,7 +373,12 @@ def _check_cancel(progress: Progress) -> None:
 
 
 def _run(
-    store: Store, replica: Replica, links: _Links, progress: Progress, report: SyncReport
+    store: Store,
+    replica: Replica,
+    links: _Links,
+    progress: Progress,
+    report: SyncReport,
+    tuning: SyncTuning,
 ) -> None:
     puller_name = links.credentials.puller
     puller = links(puller_name) if puller_name else None
@@ -385,11 +392,13 @@ def _run(
     collector = ChangeCollector()
 
     if replica.phase == PHASE_DOWNLOAD:
-        _first_download(store, puller, replica, puller_id, kept, collector, progress, report)
+        _first_download(
+            store, puller, replica, puller_id, kept, collector, progress, report, tuning
+        )
     _check_cancel(progress)
     progress.set_status("Sending this laptop's changes…")
     progress.set_progress(60 if report.downloaded else 5)
-    push(store, replica, links, report.push)
+    push(store, replica, links, report.push, batch_size=tuning.push_batch)
     _refresh_answers(store, links)
     _check_cancel(progress)
 
@@ -401,13 +410,21 @@ def _run(
             redownload.append(scope)
     for scope in redownload:
         progress.set_status("Downloading again what head office pruned or this copy lost…")
-        download_scope(store, puller, scope, collector, replace=True, reset_cursor=True)
+        download_scope(
+            store,
+            puller,
+            scope,
+            collector,
+            replace=True,
+            reset_cursor=True,
+            page_size=tuning.download_page,
+        )
         report.repaired.append(scope)
 
     progress.set_status("Receiving head office's changes…")
     progress.set_progress(75)
     scopes = scopes_for(kept, [puller_id])
-    pull(store, puller, scopes, report.pull)
+    pull(store, puller, scopes, report.pull, page_size=tuning.pull_page)
     for name in list(links.credentials.passwords):
         other = links(name)
         if other is None or other is puller:
@@ -428,7 +445,9 @@ def _run(
         with store.write() as session:
             log(session, "check", "; ".join(result.problems[:10]), "warning")
         for scope in result.repair:
-            download_scope(store, puller, scope, collector, replace=True)
+            download_scope(
+                store, puller, scope, collector, replace=True, page_size=tuning.download_page
+            )
             report.repaired.append(scope)
         result = check(store, puller, kept)
         if not result.ok:
@@ -469,6 +488,7 @@ def _first_download(
     collector: ChangeCollector,
     progress: Progress,
     report: SyncReport,
+    tuning: SyncTuning,
 ) -> None:
     missing = [s for s in replica.site_ids if s not in kept]
     if missing:
@@ -492,7 +512,9 @@ def _first_download(
 
     progress.set_status("First download from head office…")
     for scope in scopes:
-        got = download_scope(store, link, scope, collector, progress=advance)
+        got = download_scope(
+            store, link, scope, collector, progress=advance, page_size=tuning.download_page
+        )
         report.downloaded += got.rows
     with store.write() as session:
         update_state(session, phase=PHASE_READY)
@@ -612,6 +634,7 @@ def join(
     progress: Progress | None = None,
     *,
     options: LinkOptions | None = None,
+    tuning: SyncTuning | None = None,
 ) -> SyncReport:
     """Make ``store`` (a new or empty SQLite store) a replica of ``site_codes`` and sync it.
 
@@ -632,7 +655,9 @@ def join(
             raise SyncError(
                 f"this store is already a replica of {existing.url.render_as_string(True)}"
             )
-        return run_sync(store, Credentials.single(name, password), progress, options=options)
+        return run_sync(
+            store, Credentials.single(name, password), progress, options=options, tuning=tuning
+        )
     if records:
         raise SyncError(
             "this store already holds records; a remote-site laptop starts from an empty store "
@@ -698,7 +723,9 @@ def join(
             )
         )
         log(session, "join", f"joined head office as replica {replica_id[:8]} by {name}")
-    return run_sync(store, Credentials.single(name, password), progress, options=options)
+    return run_sync(
+        store, Credentials.single(name, password), progress, options=options, tuning=tuning
+    )
 
 
 _WIPE_ORDER = (

@@ -110,3 +110,5 @@ def production(
 
 
 MODULE = Module
+
+ROOT = Path(__file__).resolve().parent.parent.parent
