@@ -37,7 +37,7 @@ from deskops_desktop.services.pg_security import (
 )
 from deskops_desktop.services.reference import load_reference_index
 from deskops_desktop.services.secrets import get_db_password
-from deskops_desktop.services.store import Store, open_store
+from deskops_desktop.services.store import Store, open_store, resolve_db_url
 from deskops_desktop.services.users import UserService
 
 
@@ -75,6 +75,7 @@ __all__ = [
     "Movement",
     "ServerRoles",
     "Store",
+    "UserService",
     "apply_movements",
     "clerk_url",
     "for_module",
@@ -92,6 +93,7 @@ __all__ = [
     "quote_ident",
     "recompute",
     "replica_sites",
+    "resolve_db_url",
     "roles_for",
     "verify_password",
 ]

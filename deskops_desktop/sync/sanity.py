@@ -49,6 +49,8 @@ class SanityResult:
     repair: list[str] = field(default_factory=list)
     """Scopes to download again."""
     left_out: int = 0
+    held_back: int = 0
+    """Committed changes head office's feed still holds behind an older running transaction."""
 
     def fail(self, scope: str, problem: str) -> None:
         self.ok = False
@@ -57,7 +59,12 @@ class SanityResult:
             self.repair.append(scope)
 
     def to_json(self) -> dict[str, object]:
-        return {"ok": self.ok, "problems": self.problems[:50], "left_out": self.left_out}
+        return {
+            "ok": self.ok,
+            "problems": self.problems[:50],
+            "left_out": self.left_out,
+            "held_back": self.held_back,
+        }
 
 
 def _digest(pairs: Sequence[tuple[str, int]]) -> tuple[int, str]:
@@ -138,6 +145,7 @@ def check(store: Store, link: ServerLink, site_ids: Sequence[str]) -> SanityResu
         }
         left_out = local_out | held_back
         result.left_out = len(left_out)
+        result.held_back = len(held_back)
         by_table: dict[str, set[str]] = defaultdict(set)
         for table_name, record_id in left_out:
             by_table[table_name].add(record_id)

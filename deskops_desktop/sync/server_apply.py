@@ -604,8 +604,8 @@ def _write(
     """Write planned operations: rows, then ledger movements, then the change log.
 
     Deletes first (they may free a natural key an insert of the same batch takes), then updates
-    (with ``version = base + 1`` and a row count check: a policy's USING clause hides a row
-    silently instead of raising), then inserts.
+    (to the laptop's version of the row, above the base; with a row count check: a policy's
+    USING clause hides a row silently instead of raising), then inserts.
     """
     deletes = [p for p in plans if p.kind == OP_DELETE]
     updates = [p for p in plans if p.kind == OP_UPDATE]
@@ -626,7 +626,9 @@ def _write(
         params = []
         for p in updates:
             assert p.row is not None
-            p.row["version"] = p.op.base_version + 1
+            # The laptop's own version of the row (several local edits coalesced into one
+            # operation count as several), so both sides agree on it after the push.
+            p.row["version"] = max(int(p.row.get("version") or 0), p.op.base_version + 1)
             params.append(
                 {"b_id": p.op.record_id, "b_version": p.op.base_version, "v_new": p.row["version"]}
                 | {f"v_{c}": p.row[c] for c in columns}
@@ -638,7 +640,7 @@ def _write(
         rows = []
         for p in inserts:
             assert p.row is not None
-            p.row["version"] = 1
+            p.row["version"] = max(1, int(p.row.get("version") or 0))
             rows.append({c.name: p.row[c.name] for c in model.columns})
         insert_rows(session, model, rows)
     movements: list[Movement] = []

@@ -55,6 +55,8 @@ class SyncStatus:
     refused: str = ""
     sanity_ok: bool | None = None
     sanity_problems: tuple[str, ...] = ()
+    held_back: int = 0
+    """Changes committed at head office that its feed still holds behind a running one."""
     site_ids: tuple[str, ...] = field(default=())
 
     @property
@@ -79,6 +81,7 @@ class SyncStatus:
             and not self.refused
             and self.waiting == 0
             and self.sanity_ok is True
+            and self.held_back == 0
             and self.last_confirmed_at is not None
         )
 
@@ -102,6 +105,10 @@ class SyncStatus:
             )
         if self.skew_warning and self.skew_seconds is not None:
             parts.append(f"this computer's clock is off by {_duration(self.skew_seconds)}")
+        if self.held_back:
+            parts.append(
+                f"{self.held_back} change(s) still in progress at head office arrive next time"
+            )
         if self.sanity_ok is False:
             parts.append("check against head office failed: repair scheduled")
         return " · ".join(parts)
@@ -182,5 +189,6 @@ def sync_status(store: Store) -> SyncStatus:
             refused=state.refused,
             sanity_ok=ok if isinstance(ok, bool) else None,
             sanity_problems=tuple(str(p) for p in problems),
+            held_back=int(sanity.get("held_back") or 0),
             site_ids=tuple(state.site_ids),
         )

@@ -78,8 +78,9 @@ def check_invariants(hq: HQ, laptops: Iterable[Laptop], *, expect_synced: bool =
         op_ids = [r[1] for r in rows]
         assert len(op_ids) == len(set(op_ids))
         for site_id in kept:
-            assert records_of(laptop.store, site_id) == records_of(hq.store, site_id), (
-                f"{laptop.name}: records of {site_id[:8]} differ"
+            ours, theirs = records_of(laptop.store, site_id), records_of(hq.store, site_id)
+            assert ours == theirs, f"{laptop.name}: records of {site_id[:8]} differ: " + _diff(
+                ours, theirs
             )
             assert ledger_of(laptop.store, site_id) == ledger_of(hq.store, site_id)
             assert laptop.services.ledger.verify(SYSTEM, site_id) == []
@@ -95,3 +96,15 @@ def server_record_count(hq: HQ, table: str = "dispatches") -> int:
             table
         ]
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _diff(
+    ours: dict[str, dict[str, dict[str, object]]], theirs: dict[str, dict[str, dict[str, object]]]
+) -> str:
+    lines = []
+    for table in sorted(ours.keys() | theirs.keys()):
+        a, b = ours.get(table, {}), theirs.get(table, {})
+        for rid in sorted(a.keys() | b.keys()):
+            if a.get(rid) != b.get(rid):
+                lines.append(f"{table} {rid[-8:]}: laptop={a.get(rid)} server={b.get(rid)}")
+    return "\n".join(lines[:10])
