@@ -201,6 +201,11 @@ class SyncReport:
     skew_seconds: int | None = None
     changes: ChangeSet = field(default_factory=ChangeSet)
     status: SyncStatus | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    """How long each step took (a monotonic timer; for the log and the benchmark)."""
+
+    def timed(self, step: str, started: float) -> None:
+        self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - started
 
     def summary(self) -> str:
         if self.offline:
@@ -395,6 +400,7 @@ def _run(
     kept = [s for s in replica.site_ids if s in visible]
     collector = ChangeCollector()
 
+    started = time.perf_counter()
     if replica.phase == PHASE_DOWNLOAD:
         _first_download(
             store, puller, replica, puller_id, kept, collector, progress, report, tuning
@@ -402,7 +408,10 @@ def _run(
     _check_cancel(progress)
     progress.set_status("Sending this laptop's changes…")
     progress.set_progress(60 if report.downloaded else 5)
+    report.timed("download", started)
+    started = time.perf_counter()
     push(store, replica, links, report.push, batch_size=tuning.push_batch)
+    report.timed("push", started)
     _refresh_answers(store, links)
     _check_cancel(progress)
 
@@ -428,7 +437,16 @@ def _run(
     progress.set_status("Receiving head office's changes…")
     progress.set_progress(75)
     scopes = scopes_for(kept, [puller_id])
-    pull(store, puller, scopes, report.pull, page_size=tuning.pull_page)
+    started = time.perf_counter()
+    pull(
+        store,
+        puller,
+        scopes,
+        report.pull,
+        page_size=tuning.pull_page,
+        replica_id=replica.replica_id,
+    )
+    report.timed("pull", started)
     for name in list(links.credentials.passwords):
         other = links(name)
         if other is None or other is puller:
@@ -444,7 +462,9 @@ def _run(
 
     progress.set_status("Checking this laptop against head office…")
     progress.set_progress(90)
+    started = time.perf_counter()
     result = check(store, puller, kept)
+    report.timed("check", started)
     for attempt in range(1, FENCE_RETRIES + 1):
         if not result.held_back:
             break

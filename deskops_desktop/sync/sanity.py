@@ -67,11 +67,6 @@ class SanityResult:
         }
 
 
-def _digest(pairs: Sequence[tuple[str, int]]) -> tuple[int, str]:
-    text_ = ",".join(f"{i}:{v}" for i, v in sorted(pairs))
-    return len(pairs), hashlib.md5(text_.encode("ascii"), usedforsecurity=False).hexdigest()
-
-
 def _server_digest(
     conn: Connection, table: SyncedTable, site_id: str, left_out: list[str]
 ) -> tuple[int, str]:
@@ -89,15 +84,22 @@ def _server_digest(
 def _local_digest(
     session: Session, table: SyncedTable, site_id: str, left_out: set[str]
 ) -> tuple[int, str]:
+    """The server's ``string_agg`` hash, streamed in id order (memory flat in the rows)."""
     model = table.table
-    pairs = [
-        (str(i), int(v))
-        for i, v in session.execute(
-            select(model.c.id, model.c.version).where(model.c.site_id == site_id)
-        )
-        if str(i) not in left_out
-    ]
-    return _digest(pairs)
+    digest = hashlib.md5(usedforsecurity=False)
+    count = 0
+    rows = session.execute(
+        select(model.c.id, model.c.version)
+        .where(model.c.site_id == site_id)
+        .order_by(model.c.id)
+        .execution_options(yield_per=2000)
+    )
+    for record_id, version in rows:
+        if str(record_id) in left_out:
+            continue
+        digest.update(f"{',' if count else ''}{record_id}:{int(version)}".encode("ascii"))
+        count += 1
+    return count, digest.hexdigest()
 
 
 _SERVER_CLOSING = (

@@ -152,13 +152,28 @@ def _site_todays(session: Session, site_ids: set[str]) -> dict[str, date]:
 
 
 def apply_batch(
-    session: Session, actor: ServerActor, replica_id: str, ops: Sequence[OutboxOp]
+    session: Session,
+    actor: ServerActor,
+    replica_id: str,
+    ops: Sequence[OutboxOp],
+    *,
+    refs: ReferenceIndex | None = None,
 ) -> list[Outcome]:
-    """Decide and apply ``ops`` (each record at most once) in the caller's transaction."""
-    now, xid = _server_clock_values(session)
+    """Decide and apply ``ops`` (each record at most once) in the caller's transaction.
+
+    ``refs`` (the reference data as this author sees it) may be passed in by a caller that
+    pushes several batches in one run; otherwise it is read here.
+    """
+    now, xid, _ = session.execute(
+        text(
+            "SELECT now(), pg_current_xact_id()::text::bigint, "
+            "set_config('deskops.replica_id', :r, true)"
+        ),
+        {"r": replica_id},
+    ).one()
+    xid = int(xid)
     # The change log and timestamps the services write here read the server's clock.
     session.info["clock"] = FixedClock(now)
-    session.execute(text("SELECT set_config('deskops.replica_id', :r, true)"), {"r": replica_id})
     ids = [op.op_id for op in ops]
     known: dict[str, Outcome] = {}
     for row in session.execute(select(SyncAppliedOp).where(SyncAppliedOp.op_id.in_(ids))).scalars():
@@ -172,7 +187,7 @@ def apply_batch(
         context = _Context(
             session,
             actor,
-            load_reference_index(session),
+            refs if refs is not None else load_reference_index(session),
             _site_todays(session, {op.site_id for op in todo}),
             now,
             xid,

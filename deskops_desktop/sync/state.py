@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
@@ -138,28 +139,40 @@ def unacknowledged_keys(session: Session) -> set[tuple[str, str]]:
     return {(t, r) for t, r in rows}
 
 
-def outbox_ops(session: Session, states: Sequence[str] = UNACKNOWLEDGED_STATES) -> list[OutboxOp]:
-    rows = session.scalars(
-        select(SyncOutbox).where(SyncOutbox.state.in_(states)).order_by(SyncOutbox.seq)
-    )
-    return [
-        OutboxOp(
-            r.seq,
-            r.op_id,
-            r.author_id,
-            r.table_name,
-            r.record_id,
-            r.site_id,
-            r.op,
-            r.base_version,
-            r.base,
-            r.payload,
-            r.state,
-            r.attempts,
-            r.result,
+def outbox_ops(
+    session: Session,
+    states: Sequence[str] = UNACKNOWLEDGED_STATES,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+) -> list[OutboxOp]:
+    """Outbox operations in order (``after`` a sequence number, at most ``limit``).
+
+    Core rows, not ORM objects: a month offline is tens of thousands of them.
+    """
+    o = SyncOutbox.__table__.c
+    query = (
+        select(
+            o.seq,
+            o.op_id,
+            o.author_id,
+            o.table_name,
+            o.record_id,
+            o.site_id,
+            o.op,
+            o.base_version,
+            o.base,
+            o.payload,
+            o.state,
+            o.attempts,
+            o.result,
         )
-        for r in rows
-    ]
+        .where(o.state.in_(states), o.seq > after)
+        .order_by(o.seq)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [OutboxOp(*row) for row in session.execute(query)]
 
 
 def high_seq(session: Session) -> int:
@@ -195,10 +208,9 @@ def bump_sequence(session: Session, at_least: int) -> None:
 
 
 def add_refetch(session: Session, keys: Iterable[tuple[str, str]], reason: str) -> None:
-    for table, record_id in keys:
-        if session.get(SyncRefetch, (table, record_id)) is None:
-            session.add(SyncRefetch(table_name=table, record_id=record_id, reason=reason))
-    session.flush()
+    rows = [{"table_name": t, "record_id": r, "reason": reason} for t, r in set(keys)]
+    if rows:
+        session.execute(sqlite_insert(SyncRefetch).on_conflict_do_nothing(), rows)
 
 
 def refetch_keys(session: Session) -> list[tuple[str, str]]:

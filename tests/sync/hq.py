@@ -106,6 +106,8 @@ class HQ:
                     self.boss, user.id, role=role, site_codes=list(sites), active=True
                 )
         with self.store.engine.begin() as conn:
+            # A test that leaked an open transaction fails the next one quickly, not forever.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
             conn.execute(text(f"TRUNCATE {DATA_TABLES}"))
 
     def close(self) -> None:

@@ -55,11 +55,9 @@ def test_a_transaction_that_commits_late_is_not_skipped(hq: HQ) -> None:
         slow_xid = slow.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
         early = _insert_production(fast, hq, day, "AGG-3/4")  # Y: autocommit, commits now
 
-        seqs = dict(
-            hq.store.engine.connect()
-            .exec_driver_sql("SELECT record_id, seq FROM sync_changes")
-            .fetchall()
-        )
+        with hq.store.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT record_id, seq FROM sync_changes")
+            seqs = {record_id: seq for record_id, seq in rows}
         # The trap is real: X's row has the smaller sequence number but is not committed, so a
         # "highest seq seen" reader pulling now would see only Y's row and move past X's seq.
         assert seqs == {early: seqs[early]}
