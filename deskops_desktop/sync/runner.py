@@ -47,6 +47,7 @@ from deskops_desktop.models.sync import (
     STATE_HELD,
     STATE_RESOLVED,
     UNACKNOWLEDGED_STATES,
+    SyncCursor,
     SyncOutbox,
     SyncState,
 )
@@ -401,10 +402,17 @@ def _run(
     collector = ChangeCollector()
 
     started = time.perf_counter()
+    with store.read() as session:
+        have = cursors(session)
     if replica.phase == PHASE_DOWNLOAD:
         _first_download(
             store, puller, replica, puller_id, kept, collector, progress, report, tuning
         )
+    else:
+        # A site added to this laptop since (join again with --site): its own full download.
+        added = [site_scope(s) for s in kept if site_scope(s) not in have]
+        if added:
+            _download(store, puller, added, collector, progress, report, tuning)
     _check_cancel(progress)
     progress.set_status("Sending this laptop's changes…")
     progress.set_progress(60 if report.downloaded else 5)
@@ -530,6 +538,22 @@ def _first_download(
             "who is to finish the first download"
         )
     scopes = [MASTER_SCOPE, *(site_scope(s) for s in kept), user_scope(user_id)]
+    _download(store, link, scopes, collector, progress, report, tuning)
+    with store.write() as session:
+        update_state(session, phase=PHASE_READY)
+        log(session, "download", f"first download complete ({report.downloaded:,} rows)")
+
+
+def _download(
+    store: Store,
+    link: ServerLink,
+    scopes: list[str],
+    collector: ChangeCollector,
+    progress: Progress,
+    report: SyncReport,
+    tuning: SyncTuning,
+) -> None:
+    """Full downloads of ``scopes``, with one progress bar over all of them (resumable)."""
     with link.snapshot() as (conn, _fence):
         total = max(1, count_rows(conn, scopes))
     from deskops_desktop.sync.download import rows_done
@@ -549,9 +573,6 @@ def _first_download(
             store, link, scope, collector, progress=advance, page_size=tuning.download_page
         )
         report.downloaded += got.rows
-    with store.write() as session:
-        update_state(session, phase=PHASE_READY)
-        log(session, "download", f"first download complete ({report.downloaded:,} rows)")
 
 
 def _refresh_answers(store: Store, links: _Links) -> None:
@@ -645,6 +666,8 @@ def _purge_unassigned(store: Store, replica: Replica, collector: ChangeCollector
             return []
         for site_id in gone:
             purge_site(session, site_id)
+            # Should the site come back, it downloads afresh (its cursor is no longer true).
+            session.execute(delete(SyncCursor).where(SyncCursor.scope == site_scope(site_id)))
             collector.changes = collector.changes | ChangeSet(site_ids=frozenset({site_id}))
         update_state(session, site_ids=[s for s in replica.site_ids if s not in gone])
         log(
@@ -688,6 +711,7 @@ def join(
             raise SyncError(
                 f"this store is already a replica of {existing.url.render_as_string(True)}"
             )
+        _add_sites(store, existing, url, name, password, site_codes, options)
         return run_sync(
             store, Credentials.single(name, password), progress, options=options, tuning=tuning
         )
@@ -759,6 +783,40 @@ def join(
     return run_sync(
         store, Credentials.single(name, password), progress, options=options, tuning=tuning
     )
+
+
+def _add_sites(
+    store: Store,
+    replica: Replica,
+    url: URL,
+    username: str,
+    password: str,
+    site_codes: list[str],
+    options: LinkOptions | None,
+) -> None:
+    """Join again with more sites: they are added here (their download runs in the sync)."""
+    link = ServerLink(url, username, password, options)
+    try:
+        with link.connect() as conn:
+            found = {
+                str(code): str(site_id)
+                for code, site_id in conn.execute(
+                    text("SELECT upper(code), id FROM sites WHERE upper(code) = ANY(:c)"),
+                    {"c": [c.strip().upper() for c in site_codes]},
+                )
+            }
+    finally:
+        link.dispose()
+    unknown = [c for c in site_codes if c.strip().upper() not in found]
+    if unknown:
+        raise SyncError(
+            f"head office has no site {', '.join(unknown)} that {username} is assigned to"
+        )
+    added = [s for s in found.values() if s not in replica.site_ids]
+    if added:
+        with store.write() as session:
+            update_state(session, site_ids=[*replica.site_ids, *added])
+            log(session, "join", f"{len(added)} site(s) added to this laptop by {username}")
 
 
 _WIPE_ORDER = (

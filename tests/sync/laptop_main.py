@@ -25,6 +25,23 @@ from deskops_desktop.sync.link import LinkOptions
 PASSWORD = "clerk-pass-123"
 
 
+class _FileProgress:
+    """Progress written to a file, one percentage a line (a parent checks it only rises)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def set_progress(self, percent: int) -> None:
+        with open(self.path, "a", encoding="ascii") as out:
+            out.write(f"{percent}\n")
+
+    def set_status(self, text: str) -> None:
+        del text
+
+    def is_cancelled(self) -> bool:
+        return False
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
@@ -38,7 +55,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sync", action="store_true")
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--page", type=int, default=500)
+    parser.add_argument("--progress-log", help="append each progress percentage to this file")
     args = parser.parse_args(argv)
+    progress = _FileProgress(args.progress_log) if args.progress_log else None
     passwords.COST_LOG_N = 4  # as in the test suite: verifiers are cheap here
     clock = FixedClock(datetime.fromisoformat(args.now))
     url = f"sqlite:///{args.db}"
@@ -48,7 +67,14 @@ def main(argv: list[str]) -> int:
     if args.join:
         store = open_store(url, clock=clock)
         report = join(
-            store, args.join, args.user, PASSWORD, args.site, options=options, tuning=tuning
+            store,
+            args.join,
+            args.user,
+            PASSWORD,
+            args.site,
+            progress,
+            options=options,
+            tuning=tuning,
         )
         out["join"] = report.ok
         out["error"] = report.error

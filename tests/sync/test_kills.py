@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from deskops_desktop.models.enums import Module
 from deskops_desktop.services.store import Store
@@ -84,7 +85,12 @@ def test_killed_at_a_named_point_the_next_run_recovers(hq: HQ, tmp_path: Path, p
     laptop = _reopen(laptop)
     try:
         assert server_record_count(hq) == 20
-        check_invariants(hq, [laptop])
+        try:
+            check_invariants(hq, [laptop])
+        except AssertionError:
+            with laptop.store.read() as session:
+                lines = session.execute(text("SELECT step, message FROM sync_log")).all()
+            raise AssertionError(f"{data}\n{lines}") from None
     finally:
         laptop.close()
 

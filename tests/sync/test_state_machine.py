@@ -19,7 +19,6 @@ Fixed seeds in CI (``derandomize``); ``DESKOPS_SYNC_SM_EXAMPLES`` runs more (nig
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from deskops_desktop.models.enums import Module
@@ -38,8 +36,7 @@ from deskops_desktop.models.sync import OP_DELETE, OP_INSERT, STATE_APPLIED, Syn
 from deskops_desktop.sync import KEEP_MINE, KEEP_THEIRS, SyncOffline, list_items, resolve
 from deskops_desktop.sync.faults import on_fault
 from deskops_desktop.sync.link import ServerLink
-from tests.pg_throwaway import start_throwaway
-from tests.sync.hq import CLERK_PASSWORD, HQ, make_hq
+from tests.sync.hq import CLERK_PASSWORD, HQ
 from tests.sync.invariants import check_invariants
 from tests.sync.laptops import Laptop, make_laptop, production, records_of
 
@@ -48,7 +45,6 @@ P = Module.PRODUCTION
 MATERIALS = ("AGG-G1", "AGG-3/4", "AGG-3/8")
 SHIFTS = ("MORNING", "NIGHT")
 EXAMPLES = int(os.environ.get("DESKOPS_SYNC_SM_EXAMPLES", "5"))
-OWN_PORT = 54362
 
 
 def _applied_ops(laptop: Laptop) -> list[tuple[str, str]]:
@@ -229,19 +225,7 @@ class SyncMachine(RuleBasedStateMachine):
             self.b.close()
 
 
-@pytest.fixture(scope="module")
-def own_hq() -> Iterator[HQ]:
-    """A server of its own: the feed's fence is cluster-wide, and another suite's open write
-    transaction on a shared server would (correctly) hold every pull back while it runs."""
-    server = start_throwaway(OWN_PORT, durable=False)
-    hq = make_hq(make_url(server.url), "deskops_machine")
-    yield hq
-    hq.close()
-    server.remove()
-
-
-def test_sync_state_machine(own_hq: HQ, tmp_path: Path) -> None:
-    hq = own_hq
+def test_sync_state_machine(hq: HQ, tmp_path: Path) -> None:
     SyncMachine.hq = hq
     SyncMachine.folder = tmp_path
     SyncMachine.TestCase.settings = settings(

@@ -91,3 +91,49 @@ def test_head_office_changes_arrive_with_the_ledger(hq: HQ, tmp_path: Path) -> N
         assert laptop.services.ledger.verify(laptop.actor(), hq.site_a.id) == []
     finally:
         laptop.close()
+
+
+def test_a_site_added_later_downloads_in_full(hq: HQ, tmp_path: Path) -> None:
+    today = hq.today(hq.site_b)
+    services, mod = hq.online("mod1")
+    services.records.create(mod, Module.PRODUCTION, hq.site_b.id, production(today))
+    laptop = make_laptop(hq, tmp_path, username="mod1", sites=("SITE-A",))
+    try:
+        assert records_of(laptop.store, hq.site_b.id)["production"] == {}
+        from deskops_desktop.sync import join
+        from tests.sync.hq import CLERK_PASSWORD
+
+        report = join(laptop.store, hq.clerk_url, "mod1", CLERK_PASSWORD, ["SITE-B"])
+        assert report.ok, report.error
+        assert report.downloaded >= 1
+        assert records_of(laptop.store, hq.site_b.id) == records_of(hq.store, hq.site_b.id)
+        assert ledger_of(laptop.store, hq.site_b.id) == ledger_of(hq.store, hq.site_b.id)
+        assert set(laptop.status().site_ids) == {hq.site_a.id, hq.site_b.id}
+        assert laptop.status().synced
+    finally:
+        laptop.close()
+
+
+def test_a_laptop_behind_the_pruned_feed_downloads_again(hq: HQ, tmp_path: Path) -> None:
+    laptop = make_laptop(hq, tmp_path)
+    try:
+        services, mod = hq.online("mod1")
+        today = hq.today(hq.site_a)
+        made = services.records.create(mod, Module.PRODUCTION, hq.site_a.id, production(today))
+        services.records.delete(mod, Module.PRODUCTION, made.record.id)
+        services.records.create(mod, Module.PRODUCTION, hq.site_a.id, production(today, "AGG-S1"))
+        with hq.store.engine.begin() as conn:  # the feed rows age past the retention
+            conn.exec_driver_sql("UPDATE sync_changes SET at = at - interval '200 days'")
+        from sqlalchemy import text
+
+        with hq.store.engine.begin() as conn:
+            gone = conn.execute(text("SELECT deskops_sync_prune(120)")).scalar()
+        assert (gone or 0) >= 3
+        report = laptop.sync()
+        assert report.ok, report.error
+        assert any(scope.startswith("s:") for scope in report.repaired)
+        assert records_of(laptop.store, hq.site_a.id) == records_of(hq.store, hq.site_a.id)
+        assert ledger_of(laptop.store, hq.site_a.id) == ledger_of(hq.store, hq.site_a.id)
+        assert laptop.status().synced
+    finally:
+        laptop.close()
