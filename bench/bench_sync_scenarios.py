@@ -144,12 +144,10 @@ def scenario_10(hq: HQ, records: int, kbits: int, reset_every: float) -> dict[st
     # window the laptop's clock allowed back then).
     clock.set(now - timedelta(days=29))
     for target in old[5:15]:
-        try:
+        with contextlib.suppress(DeskOpsError):
             laptop.services.records.update(
                 actor, Module.DISPATCH, target.id, {**_raw(target), "quantity": "55"}
             )
-        except DeskOpsError:
-            pass
     clock.set(now)
     out["typed offline"] = typed
 
