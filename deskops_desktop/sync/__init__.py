@@ -49,6 +49,7 @@ from deskops_desktop.sync.runner import (
     join,
     run_sync,
 )
+from deskops_desktop.sync.schedule import SyncSchedule
 from deskops_desktop.sync.signin import SignIn, sign_in
 from deskops_desktop.sync.status import SyncStatus, sync_status
 
@@ -69,6 +70,7 @@ __all__ = [
     "SyncError",
     "SyncOffline",
     "SyncReport",
+    "SyncSchedule",
     "SyncStatus",
     "SyncTuning",
     "VersionMismatch",

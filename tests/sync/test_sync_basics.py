@@ -137,3 +137,59 @@ def test_a_laptop_behind_the_pruned_feed_downloads_again(hq: HQ, tmp_path: Path)
         assert laptop.status().synced
     finally:
         laptop.close()
+
+
+class _CancelAfter:
+    """A progress object that asks to stop after ``n`` progress reports."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.percents: list[int] = []
+
+    def set_progress(self, percent: int) -> None:
+        self.percents.append(percent)
+
+    def set_status(self, text: str) -> None:
+        del text
+
+    def is_cancelled(self) -> bool:
+        return len(self.percents) >= self.n
+
+
+def test_a_cancelled_first_download_resumes_with_rising_progress(hq: HQ, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from deskops_desktop.models.clock import FixedClock
+    from deskops_desktop.services.store import open_store
+    from deskops_desktop.sync import Credentials, SyncTuning, join, run_sync
+    from tests.sync.hq import CLERK_PASSWORD
+
+    services, mod = hq.online("mod1")
+    today = hq.today(hq.site_a)
+    services.records.create_many(
+        mod,
+        Module.DISPATCH,
+        hq.site_a.id,
+        [
+            {"date": str(today - timedelta(days=n % 5)), "material": "AGG-G1", "quantity": "2"}
+            for n in range(40)
+        ],
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'c.sqlite3'}", clock=FixedClock(hq.server_now()))
+    try:
+        small = SyncTuning(download_page=5)
+        first = _CancelAfter(3)
+        report = join(store, hq.clerk_url, "op1", CLERK_PASSWORD, ["SITE-A"], first, tuning=small)
+        assert not report.ok
+        assert "cancelled" in report.error
+        assert report.status is not None
+        assert report.status.phase == "download"
+        assert first.percents == sorted(first.percents)
+        again = _CancelAfter(10**6)
+        done = run_sync(store, Credentials.single("op1", CLERK_PASSWORD), again, tuning=small)
+        assert done.ok, done.error
+        assert again.percents == sorted(again.percents)
+        assert again.percents[-1] == 100
+        assert records_of(store, hq.site_a.id) == records_of(hq.store, hq.site_a.id)
+    finally:
+        store.dispose()

@@ -87,6 +87,35 @@ def test_join_work_sync_status_and_decide_from_the_command_line(
     assert "applied" in capsys.readouterr().out
 
 
+def test_conflicts_offline_show_the_laptops_own_list(
+    hq: HQ, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import update
+
+    from deskops_desktop.models.sync import SyncState
+
+    clock = FixedClock(hq.server_now())
+    db = f"sqlite:///{tmp_path / 'off.sqlite3'}"
+    _as(monkeypatch, "mod1")
+    server = hq.clerk_url.render_as_string(hide_password=False)
+    assert main(["--db", db, "sync", "join", server, "--site", "SITE-A"], clock) == 0
+    store = Store(db, clock=clock)
+    with store.write() as session:
+        session.execute(
+            update(SyncState).values(
+                server_url=hq.clerk_url.set(port=1).render_as_string(hide_password=False)
+            )
+        )
+    store.dispose()
+    capsys.readouterr()
+    assert main(["--db", db, "sync", "conflicts"], clock) == 0
+    out = capsys.readouterr()
+    assert "showing this laptop's own list" in out.err
+    assert "Seq" in out.out
+    assert main(["--db", db, "sync", "now"], clock) == 1
+    assert "cannot be reached" in capsys.readouterr().out
+
+
 def test_sync_commands_on_a_lone_store_say_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
