@@ -51,11 +51,6 @@ def key_of(table: SyncedTable, row: Mapping[str, Any]) -> Key:
     return tuple(row[k] for k in table.key)
 
 
-def parse_record_id(table: SyncedTable, record_id: str) -> Key:
-    """The feed's ``record_id`` back to a key tuple (``user/site`` for a link row)."""
-    return tuple(record_id.split("/")) if len(table.key) > 1 else (record_id,)
-
-
 def key_filter(model: Table, table: SyncedTable, keys: Sequence[Key]) -> Any:
     if len(table.key) == 1:
         return model.c[table.key[0]].in_([k[0] for k in keys])

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from deskops_desktop.cli_support import (
@@ -39,7 +39,13 @@ from deskops_desktop.cli_support import (
     positive_int,
 )
 from deskops_desktop.models.sync import SyncLog
-from deskops_desktop.sync.adapter import Store, local_authenticate, open_store, resolve_db_url
+from deskops_desktop.sync.adapter import (
+    Store,
+    UserService,
+    local_authenticate,
+    open_store,
+    resolve_db_url,
+)
 from deskops_desktop.sync.attention import (
     KEEP_MINE,
     KEEP_THEIRS,
@@ -50,7 +56,7 @@ from deskops_desktop.sync.attention import (
     resolve,
 )
 from deskops_desktop.sync.link import ServerLink
-from deskops_desktop.sync.protocol import SyncError, SyncOffline
+from deskops_desktop.sync.protocol import SyncOffline
 from deskops_desktop.sync.runner import Credentials, join, run_sync
 from deskops_desktop.sync.state import load_replica
 from deskops_desktop.sync.status import sync_status
@@ -157,8 +163,6 @@ def _replica_url(store: Store) -> Any:
 def _server_session(store: Store, username: str, password: str) -> Iterator[Session]:
     """A transaction at head office as the clerk: the replica's server, or this very store."""
     if not store.is_sqlite:
-        from deskops_desktop.sync.adapter import UserService
-
         UserService(store).authenticate(username, password)
         with store.write() as session:
             yield session
@@ -308,8 +312,6 @@ def _log(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
-    from sqlalchemy import text
-
     username, password = _credentials()
     with _store(args) as store, _server_session(store, username, password) as session:
         gone = session.execute(
@@ -320,8 +322,3 @@ def _prune(args: argparse.Namespace) -> int:
         "cursor is older download their sites again"
     )
     return 0
-
-
-def run_errors() -> tuple[type[Exception], ...]:
-    """Sync's own errors, which the command line prints as one line (they are DeskOpsErrors)."""
-    return (SyncError,)

@@ -260,4 +260,5 @@ def _drop_echoes(
 
 
 def _key(table: SyncedTable, record_id: str) -> Key:
+    """The feed's ``record_id`` back to a key tuple (``user/site`` for a link row)."""
     return tuple(record_id.split("/")) if len(table.key) > 1 else (record_id,)

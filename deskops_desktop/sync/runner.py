@@ -58,9 +58,10 @@ from deskops_desktop.sync.adapter import (
     Store,
     get_db_password,
     normalised_server_url,
+    roles_for,
 )
 from deskops_desktop.sync.apply import ChangeCollector, purge_site
-from deskops_desktop.sync.download import count_rows, download_scope
+from deskops_desktop.sync.download import count_rows, download_scope, rows_done
 from deskops_desktop.sync.feed import Cursor
 from deskops_desktop.sync.identity import fingerprint
 from deskops_desktop.sync.link import AuthorRefused, LinkOptions, ServerLink
@@ -162,8 +163,6 @@ class _Links:
         if name in given:
             return given[name]
         if self.credentials.use_keyring:
-            from deskops_desktop.sync.adapter import roles_for
-
             login = roles_for(self.url).login(name)
             return get_db_password(self.url.set(username=login).render_as_string(False))
         return None
@@ -556,8 +555,6 @@ def _download(
     """Full downloads of ``scopes``, with one progress bar over all of them (resumable)."""
     with link.snapshot() as (conn, _fence):
         total = max(1, count_rows(conn, scopes))
-    from deskops_desktop.sync.download import rows_done
-
     done = rows_done(store, scopes)
 
     def advance(rows: int) -> None:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 from deskops_desktop.models.base import clock_of
 from deskops_desktop.models.sync import (
-    STATE_PENDING,
     UNACKNOWLEDGED_STATES,
     SyncCursor,
     SyncLog,
@@ -180,8 +178,6 @@ def high_seq(session: Session) -> int:
     found = session.execute(
         select(func.max(SyncOutbox.seq)),
     ).scalar()
-    from sqlalchemy import text
-
     try:
         kept = session.execute(
             text("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'")
@@ -193,8 +189,6 @@ def high_seq(session: Session) -> int:
 
 def bump_sequence(session: Session, at_least: int) -> None:
     """Make the next outbox sequence number larger than ``at_least`` (after a restore)."""
-    from sqlalchemy import text
-
     if high_seq(session) >= at_least:
         return
     updated = session.execute(
@@ -226,16 +220,3 @@ def drop_refetch(session: Session, keys: Iterable[tuple[str, str]]) -> None:
                 SyncRefetch.table_name == table, SyncRefetch.record_id == record_id
             )
         )
-
-
-def pending_count(session: Session) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).select_from(SyncOutbox).where(SyncOutbox.state == STATE_PENDING)
-        )
-        or 0
-    )
-
-
-def now_local(session: Session) -> datetime:
-    return clock_of(session).now()
