@@ -32,7 +32,13 @@ from sqlalchemy.orm import Session
 
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.errors import DeskOpsError
-from deskops_desktop.models.sync import OP_DELETE, OP_INSERT, STATE_APPLIED, SyncOutbox
+from deskops_desktop.models.sync import (
+    OP_DELETE,
+    OP_INSERT,
+    STATE_APPLIED,
+    SyncAppliedOp,
+    SyncOutbox,
+)
 from deskops_desktop.sync import KEEP_MINE, KEEP_THEIRS, SyncOffline, list_items, resolve
 from deskops_desktop.sync.faults import on_fault
 from deskops_desktop.sync.link import ServerLink
@@ -147,8 +153,25 @@ class SyncMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ sync and faults
     @rule(who=st.sampled_from(["a", "b"]))
     def sync(self, who: str) -> None:
-        report = self.laptop(who).sync()
+        laptop = self.laptop(who)
+        report = laptop.sync()
         assert report.ok, report.error
+        # I5 at any step: "synced" means this laptop's every operation is answered, applied
+        # ones confirmed and known to head office, and its ledger equals a recomputation.
+        if report.status is not None and report.status.synced:
+            with laptop.store.read() as session:
+                states = list(
+                    session.execute(
+                        select(SyncOutbox.state, SyncOutbox.confirmed, SyncOutbox.op_id)
+                    )
+                )
+            with self.hq.store.read() as session:
+                known = set(session.execute(select(SyncAppliedOp.op_id)).scalars())
+            for state, confirmed, op_id in states:
+                assert state not in ("pending", "sent")
+                if state == STATE_APPLIED:
+                    assert confirmed
+                    assert op_id in known
 
     @rule(
         who=st.sampled_from(["a", "b"]),
