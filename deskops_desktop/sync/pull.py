@@ -164,13 +164,18 @@ def pull(
         with store.read() as session:
             positions = cursors(session)
             unanswered = unacknowledged_keys(session)
-            refetch = []
+            refetch: list[tuple[str, str]] = []
+            more_refetch = False
             for name, record_id in refetch_keys(session):
                 if (name, record_id) in unanswered:
                     continue
                 # A record of a site this clerk does not pull waits for one who does.
                 site = _site_of_refetch(session, synced(name), record_id)
                 if site is None or site in pulled_sites:
+                    if len(refetch) >= page_size:
+                        # Pages stay small, so each fits between two network hiccups.
+                        more_refetch = True
+                        break
                     refetch.append((name, record_id))
         with link.snapshot() as (conn, fence):
             server_time = conn.execute(text("SELECT now()")).scalar_one()
@@ -221,7 +226,7 @@ def pull(
         report.deferred += len(applier.deferred)
         report.fence = fence
         report.at = server_time
-        if all(len(c) < page_size for c in page.values()):
+        if not more_refetch and all(len(c) < page_size for c in page.values()):
             return
 
 

@@ -589,21 +589,24 @@ def _refresh_answers(store: Store, links: _Links) -> None:
         link = links(username)
         if link is None:
             continue
+        answers: dict[str, tuple[str, Any]] = {}
         try:
             with link.connect() as conn:
-                answers = {
-                    str(op_id): (str(outcome), detail)
+                for start in range(0, len(ops), 1000):
                     for op_id, outcome, detail in conn.execute(
                         text(
                             "SELECT op_id, outcome, detail FROM sync_applied_ops "
-                            "WHERE op_id = ANY(:ids)"
+                            "WHERE op_id = ANY(:ids) AND outcome = 'resolved'"
                         ),
-                        {"ids": [o for _, o in ops]},
-                    )
-                }
+                        {"ids": [o for _, o in ops[start : start + 1000]]},
+                    ):
+                        answers[str(op_id)] = (str(outcome), detail)
         except AuthorRefused:
             continue
+        if not answers:
+            continue
         with store.write() as session:
+            decided: dict[str, int] = {}
             for seq, op_id in ops:
                 outcome, detail = answers.get(op_id, ("", None))
                 if outcome == "resolved":
@@ -612,12 +615,14 @@ def _refresh_answers(store: Store, links: _Links) -> None:
                     row.state = STATE_RESOLVED
                     row.result = {**(row.result or {}), **(detail or {})}
                     row.confirmed = False
-                    log(
-                        session,
-                        "answers",
-                        f"a supervisor decided change {seq}: "
-                        f"{(detail or {}).get('resolution', '')}",
-                    )
+                    how = str((detail or {}).get("resolution", ""))
+                    decided[how] = decided.get(how, 0) + 1
+            log(
+                session,
+                "answers",
+                "a supervisor decided: "
+                + ", ".join(f"{n} {how}" for how, n in sorted(decided.items())),
+            )
 
 
 def _confirm(store: Store, pulled: PullReport, kept: list[str]) -> None:
