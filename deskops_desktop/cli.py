@@ -47,6 +47,7 @@ from deskops_desktop.services.access import require_admin
 from deskops_desktop.services.bundle import Services, build_services
 from deskops_desktop.services.imports import ImportRejected
 from deskops_desktop.services.store import Store, describe_url, open_store, resolve_db_url
+from deskops_desktop.sync import cli as sync_command
 
 PROG = "deskops"
 EXIT_OK = 0
@@ -198,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # `deskops export` lives with the export package (same job service as the desktop).
     export_command.add_parser(commands, parents=[db]).set_defaults(handler=_export)
+    # `deskops sync` lives with the sync package (remote-site laptops).
+    sync_command.add_parser(commands, [db])
 
     shots = command(
         commands,
@@ -588,10 +591,11 @@ def _db_init_server(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
 
     from deskops_desktop.services.pg_security import ServerSecurityError, clerk_url, init_server
+    from deskops_desktop.sync.server_schema import install as install_sync
 
     admin = (args.admin, new_password(args.admin)) if args.admin else None
     try:
-        report = init_server(args.url, admin, clock=args.clock)
+        report = init_server(args.url, admin, clock=args.clock, extensions=[install_sync])
     except ServerSecurityError as exc:
         raise CliError(str(exc)) from None
     url = make_url(args.url)
@@ -613,6 +617,7 @@ def _db_init_server(args: argparse.Namespace) -> int:
         )
     clerks = clerk_url(url).render_as_string(hide_password=True)
     print(f"clerks connect with {clerks} (no user name: each signs in as their own role)")
+    print(f"remote-site laptops join with: deskops sync join {clerks} --site CODE")
     return EXIT_OK
 
 

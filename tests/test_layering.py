@@ -1,10 +1,13 @@
-"""The dependency rule of STYLE.md: ``models`` <- ``services`` <- ``export``, ``views``, ``cli``.
+"""STYLE.md's dependency rule: ``models`` <- ``services`` <- ``export``, ``sync``, ``views``.
 
-- Every module of ``models``, ``services`` and ``export`` imports in a fresh interpreter in which
-  PySide6, shiboken6 and pyqtgraph cannot be imported at all (a meta path finder refuses them),
-  so the Qt-free core stays usable by the CLI, the exports and the tests.
-- Statically (AST): nothing under ``models/`` imports ``services``, and nothing under ``models/``
-  or ``services/`` imports ``export``, ``views``, ``cli`` or ``app``.
+- Every module of ``models``, ``services``, ``export`` and ``sync`` imports in a fresh
+  interpreter in which PySide6, shiboken6 and pyqtgraph cannot be imported at all (a meta path
+  finder refuses them), so the Qt-free core stays usable by the CLI, the exports, the sync
+  worker and the tests.
+- Statically (AST): nothing under ``models/`` imports ``services``; nothing under ``models/`` or
+  ``services/`` imports ``export``, ``sync``, ``views``, ``cli`` or ``app``; ``export`` never
+  imports ``sync``; ``sync`` never imports ``views`` or ``app`` and reaches the services only
+  through ``sync/adapter.py``.
 """
 
 from __future__ import annotations
@@ -68,8 +71,10 @@ def _probe(packages: list[str]) -> dict[str, list[str]]:
 
 
 def test_core_imports_without_qt() -> None:
-    # export/ joins the check as soon as it exists (it is being written alongside).
-    layers = [name for name in ("models", "services", "export") if (PACKAGE / name).is_dir()]
+    # export/ and sync/ join the check as soon as they exist (written alongside).
+    layers = [
+        name for name in ("models", "services", "export", "sync") if (PACKAGE / name).is_dir()
+    ]
     assert layers[:2] == ["models", "services"]
     report = _probe([f"deskops_desktop.{name}" for name in layers])
     assert report["leaked"] == []
@@ -135,14 +140,28 @@ FORBIDDEN = {
     "models": (
         "deskops_desktop.services",
         "deskops_desktop.export",
+        "deskops_desktop.sync",
         "deskops_desktop.views",
         "deskops_desktop.cli",
         "deskops_desktop.app",
     ),
     "services": (
         "deskops_desktop.export",
+        "deskops_desktop.sync",
         "deskops_desktop.views",
         "deskops_desktop.cli",
+        "deskops_desktop.app",
+    ),
+    # Remote-site sync sits above the services; the export layer never needs it.
+    "export": (
+        "deskops_desktop.sync",
+        "deskops_desktop.views",
+        "deskops_desktop.app",
+    ),
+    # Sync is Qt-free (the GUI runs it on a worker thread) and reaches the services through
+    # sync/adapter.py only (checked separately below).
+    "sync": (
+        "deskops_desktop.views",
         "deskops_desktop.app",
     ),
 }
@@ -154,6 +173,19 @@ def test_layers_import_only_downwards(layer: str) -> None:
     for path in sorted((PACKAGE / layer).rglob("*.py")):
         for line, module in _imports(path):
             if module.startswith(FORBIDDEN[layer]) or module.split(".")[0] in BLOCKED:
+                offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert offenders == []
+
+
+def test_sync_reaches_the_services_through_its_adapter_only() -> None:
+    """One door into the services (sync/adapter.py), so a reshaped service API (issue 11's
+    gateway and ``Changed[T]``) is one module to update, not the whole package."""
+    offenders = []
+    for path in sorted((PACKAGE / "sync").rglob("*.py")):
+        if path.name == "adapter.py":
+            continue
+        for line, module in _imports(path):
+            if module.startswith("deskops_desktop.services"):
                 offenders.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
     assert offenders == []
 

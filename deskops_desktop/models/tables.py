@@ -23,6 +23,19 @@ from deskops_desktop.models.reference import (
     Site,
 )
 from deskops_desktop.models.stock import StockDay
+from deskops_desktop.models.sync import (
+    SyncAppliedOp,
+    SyncAttention,
+    SyncChange,
+    SyncCursor,
+    SyncDownload,
+    SyncHorizon,
+    SyncLog,
+    SyncOutbox,
+    SyncRefetch,
+    SyncReplica,
+    SyncState,
+)
 
 __all__ = [
     "Base",
@@ -44,6 +57,17 @@ __all__ = [
     "ReportPack",
     "Site",
     "StockDay",
+    "SyncAppliedOp",
+    "SyncAttention",
+    "SyncChange",
+    "SyncCursor",
+    "SyncDownload",
+    "SyncHorizon",
+    "SyncLog",
+    "SyncOutbox",
+    "SyncRefetch",
+    "SyncReplica",
+    "SyncState",
     "User",
     "UserSite",
 ]

@@ -1,4 +1,8 @@
-"""Writing the change log: who changed which record when, with old and new values."""
+"""Writing the change log: who changed which record when, with old and new values.
+
+Every write of every service ends here, so a remote-site replica's outbox is filled here too
+(``services.outbox``), in the same transaction as the change itself.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from deskops_desktop.models.changelog import ChangeLog
 from deskops_desktop.models.ids import new_id
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bulk import insert_rows
+from deskops_desktop.services.outbox import capture as capture_for_sync
 
 
 def jsonable(values: Mapping[str, Any] | None) -> dict[str, object] | None:
@@ -52,6 +57,8 @@ def log_changes(
 ) -> None:
     if not entries:
         return
+    # A remote-site replica also queues the change for head office, in this same transaction.
+    capture_for_sync(session, actor, table, action, entries)
     now = clock_of(session).now()
     insert_rows(
         session,

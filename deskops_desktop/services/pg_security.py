@@ -38,7 +38,7 @@ Invariants a newcomer must not break:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.services.access import OPERATOR_EDIT_WINDOW_DAYS
 
-SECURITY_VERSION = 3
+SECURITY_VERSION = 4
 """Bumped whenever the rules below change, so ``init-server`` reports that it re-applied them."""
 
 LOGIN_INFIX = "_u_"
@@ -214,6 +214,72 @@ _CHANGE_LOG_VISIBLE = (
     + " ELSE false END OR user_id = (SELECT deskops_user_id())"
 )
 
+# Remote-site sync (models/sync.py, deskops_desktop/sync). The feed is written by its triggers
+# only (SECURITY DEFINER as the owner; sync.server_schema adds the owner's own policies), and a
+# clerk reads the rows of their sites, master rows and their own site assignments. A pushed
+# operation's outcome and the attention queue are written as the pushing clerk; moderators
+# decide the queue of their sites. The laptop-only tables hold nothing on a server: no grants.
+_FEED_VISIBLE = (
+    f"(site_id IS NULL AND user_id IS NULL) OR site_id IN (SELECT deskops_site_ids()) OR {_ME}"
+)
+_NOBODY = Rule(grants={}, policies=())
+_MINE_SITE = _MY_SITE.format(col="site_id")
+_SYNC_RULES: dict[str, Rule] = {
+    "sync_changes": Rule(
+        grants={"{adm}": "SELECT", "{mod}": "SELECT", "{op}": "SELECT"},
+        policies=(
+            ("admin_read", "SELECT", "{adm}", "true", None),
+            ("clerk_read", "SELECT", "{op}, {mod}", _FEED_VISIBLE, None),
+        ),
+    ),
+    "sync_applied_ops": Rule(
+        grants={
+            "{adm}": "SELECT, INSERT, UPDATE",
+            "{mod}": "SELECT, INSERT, UPDATE",
+            "{op}": "SELECT, INSERT",
+        },
+        policies=(
+            ("admin_all", "ALL", "{adm}", "true", "true"),
+            ("clerk_insert", "INSERT", "{op}, {mod}", None, _ME),
+            ("operator_read", "SELECT", "{op}", _ME, None),
+            ("moderator_read", "SELECT", "{mod}", f"{_ME} OR {_MINE_SITE}", None),
+            ("moderator_decide", "UPDATE", "{mod}", _MINE_SITE, _MINE_SITE),
+        ),
+    ),
+    "sync_attention": Rule(
+        grants={
+            "{adm}": "SELECT, INSERT, UPDATE",
+            "{mod}": "SELECT, INSERT, UPDATE",
+            "{op}": "SELECT, INSERT",
+        },
+        policies=(
+            ("admin_all", "ALL", "{adm}", "true", "true"),
+            ("clerk_insert", "INSERT", "{op}, {mod}", None, f"{_ME} AND {_MINE_SITE}"),
+            ("clerk_read", "SELECT", "{op}, {mod}", f"{_ME} OR {_MINE_SITE}", None),
+            ("moderator_decide", "UPDATE", "{mod}", _MINE_SITE, _MINE_SITE),
+        ),
+    ),
+    "sync_replicas": Rule(
+        grants={"{adm}": "SELECT"},
+        policies=(("admin_read", "SELECT", "{adm}", "true", None),),
+    ),
+    "sync_horizon": Rule(
+        grants={"{adm}": "SELECT", "{mod}": "SELECT", "{op}": "SELECT"},
+        policies=(("everyone_read", "SELECT", "{op}, {mod}, {adm}", "true", None),),
+    ),
+    **{
+        t: _NOBODY
+        for t in (
+            "sync_state",
+            "sync_outbox",
+            "sync_cursors",
+            "sync_downloads",
+            "sync_refetch",
+            "sync_log",
+        )
+    },
+}
+
 TABLE_RULES: dict[str, Rule] = {
     **{t: _record_rule() for t in _RECORD_TABLES},
     "inventory_adjustments": _record_rule(operators_write=False),
@@ -285,6 +351,7 @@ TABLE_RULES: dict[str, Rule] = {
     # Report packs: admins define, run and schedule them; clerks may see that they exist (the
     # Settings page lists them) but a pack names every site, so nothing more.
     "report_packs": _master_rule(deletable=True),
+    **_SYNC_RULES,
 }
 
 
@@ -595,7 +662,11 @@ def valid_username(name: str) -> bool:
 
 # ------------------------------------------------------------------------------ init-server
 def init_server(
-    url: str | URL, admin: tuple[str, str] | None = None, *, clock: Clock = SYSTEM_CLOCK
+    url: str | URL,
+    admin: tuple[str, str] | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    extensions: Sequence[Callable[[Connection, ServerRoles], None]] = (),
 ) -> InitReport:
     """Secure the database at ``url`` (a superuser's connection); safe to run again.
 
@@ -603,6 +674,10 @@ def init_server(
     forced policies, and a login role for every DeskOps user. ``admin`` (user name, password)
     creates that administrator, or gives an existing one this password — the way in for the
     first sign-in, and for stores that had users before they were secured.
+
+    ``extensions`` run in the same transaction, as the superuser, right after the policies:
+    layers above the services add their server objects there (the command line passes the
+    remote-site sync's feed triggers and functions), so one init-server installs everything.
     """
     from alembic import command
 
@@ -640,6 +715,8 @@ def init_server(
                 session.flush()
             conn.execute(text("RESET ROLE"))
             report.tables_secured = apply_security(conn, roles, database)
+            for extension in extensions:
+                extension(conn, roles)
             report.schema_after = conn.execute(
                 text("SELECT version_num FROM alembic_version")
             ).scalar()

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from deskops_desktop.models import reference_data as ref
 from deskops_desktop.models.clock import SYSTEM_CLOCK, Clock
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
+from deskops_desktop.services.outbox import is_replica
 from deskops_desktop.services.paths import data_dir, default_db_url
 from deskops_desktop.services.secrets import with_keyring_password
 from deskops_desktop.services.store_location import check_store_location
@@ -174,6 +175,8 @@ class Store:
         if self.needs_sign_in:
             return
         with self.write() as session:
+            if is_replica(session):
+                return  # a remote-site replica's master data comes from head office only
             _seed(session)
 
     def backup(self, target: Path) -> Path:
