@@ -339,11 +339,11 @@ def bench_site_year(hq: HQ, folder: Path, results: Results) -> None:
             ):
                 for chunk in copy:
                     data.write(chunk)
-            rows_total += int(
-                conn.execute(
-                    f"SELECT count(*) FROM {table} WHERE site_id = %s", (site.id,)
-                ).fetchone()[0]
-            )
+            counted = conn.execute(
+                f"SELECT count(*) FROM {table} WHERE site_id = %s", (site.id,)
+            ).fetchone()
+            assert counted is not None
+            rows_total += int(counted[0])
             conn.execute(f"CREATE TEMP TABLE bare_{table} (LIKE {table})")
             started = time.perf_counter()
             with conn.cursor() as cur, cur.copy(f"COPY bare_{table} FROM STDIN") as copy:

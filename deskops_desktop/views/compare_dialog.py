@@ -46,7 +46,7 @@ def as_text(value: object) -> str:
     return str(value).strip()
 
 
-def _same(mine: object, current: object) -> bool:
+def same(mine: object, current: object) -> bool:
     a, b = as_text(mine), as_text(current)
     if a == b:
         return True
@@ -63,37 +63,69 @@ def differences(
     rows = []
     for field in spec.fields:
         a, b = mine.get(field.key), current.values.get(field.key)
-        rows.append((field.label, as_text(a), as_text(b), not _same(a, b)))
+        rows.append((field.label, as_text(a), as_text(b), not same(a, b)))
     return rows
 
 
-class CompareDialog(QDialog):
-    """Result: ``RELOAD``, ``KEEP_MINE``, or 0 when closed (nothing changes)."""
+Row = tuple[str, str, str, bool]
+"""(label, left value, right value, differs): one line of the comparison."""
 
-    def __init__(
-        self,
+
+class CompareDialog(QDialog):
+    """Two versions of one record side by side, differences marked; the clerk picks one.
+
+    Result: ``RELOAD`` (the right-hand, current version), ``KEEP_MINE`` (the left-hand one), or
+    0 when closed (nothing changes). ``stale_record`` builds it for a save refused as stale; the
+    sync tab builds it for a conflict or held record (a moderator's decision).
+    """
+
+    @classmethod
+    def stale_record(
+        cls,
         spec: ModuleSpec,
         mine: Mapping[str, object],
         current: RecordRow,
         who: str = "",
         parent: QWidget | None = None,
+    ) -> CompareDialog:
+        """The clerk's unsaved values (left) beside the record as it is now (right)."""
+        return cls(
+            f"Compare — {spec.title.lower()} {current.ref_code} {current.date}",
+            f"This record was {who}." if who else "",
+            differences(spec, mine, current),
+            ("Your values", "Current values"),
+            ("Use current values", "Keep my values"),
+            "Save again to replace the current values with yours",
+            parent,
+        )
+
+    def __init__(
+        self,
+        title: str,
+        who: str,
+        rows: list[Row],
+        sides: tuple[str, str],
+        choices: tuple[str, str],
+        keep_tip: str = "",
+        parent: QWidget | None = None,
     ) -> None:
+        """``sides``: the left and right column titles; ``choices``: the buttons that keep the
+        right-hand (``RELOAD``) and the left-hand (``KEEP_MINE``) version."""
         super().__init__(parent)
-        self.setWindowTitle(f"Compare — {spec.title.lower()} {current.ref_code} {current.date}")
-        self.rows = differences(spec, mine, current)
+        self.setWindowTitle(title)
+        self.rows = rows
         changed = sum(1 for *_, differs in self.rows if differs)
         intro = QLabel(
-            (f"This record was {who}.\n" if who else "")
+            (f"{who}\n" if who else "")
             + (
-                f"{changed} field{'s' if changed != 1 else ''} differ"
+                f"{changed} field{'s' if changed != 1 else ''} differ — the marked rows."
                 if changed
-                else "Your values equal the current ones"
+                else "The two versions hold the same values."
             )
-            + " — the marked rows."
         )
         intro.setWordWrap(True)
         self.table = QTableWidget(len(self.rows), 3)
-        self.table.setHorizontalHeaderLabels(["Field", "Your values", "Current values"])
+        self.table.setHorizontalHeaderLabels(["Field", *sides])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -109,9 +141,10 @@ class CompareDialog(QDialog):
                     item.setToolTip("differs")
                 self.table.setItem(r, c, item)
         buttons = QDialogButtonBox()
-        self.reload_button = QPushButton("Use current values")
-        self.keep_button = QPushButton("Keep my values")
-        self.keep_button.setToolTip("Save again to replace the current values with yours")
+        self.reload_button = QPushButton(choices[0])
+        self.keep_button = QPushButton(choices[1])
+        if keep_tip:
+            self.keep_button.setToolTip(keep_tip)
         buttons.addButton(self.reload_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(self.keep_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

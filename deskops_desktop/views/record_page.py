@@ -454,7 +454,7 @@ class RecordPage(Page):
 
     def _compare(self, mine: dict[str, object], current: RecordRow, message: str) -> int:
         """The compare dialog's choice (``RELOAD``, ``KEEP_MINE`` or 0; tests replace this)."""
-        return CompareDialog(self.spec, mine, current, message, self).exec()
+        return CompareDialog.stale_record(self.spec, mine, current, message, self).exec()
 
     def _select(self, record_id: str) -> None:
         row = self.model.find_row(record_id)

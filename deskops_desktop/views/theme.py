@@ -119,10 +119,16 @@ QPushButton[role="primary"] { background: %(accent)s; color: white; border: none
     padding: 6px 16px; font-weight: 600; }
 QPushButton[role="primary"]:hover { background: %(accent_hover)s; }
 QFrame#Banner { background: %(banner)s; border-bottom: 1px solid %(border)s; }
+QFrame#SyncBar { background: %(header)s; border-bottom: 1px solid %(border)s; }
+QLabel#sync_headline[role="error"] { color: %(error)s; font-size: 12px; font-weight: 600; }
+QLabel#sync_headline[role="warning"] { color: %(warning)s; font-weight: 600; }
+QLabel#sync_headline[role="ok"] { color: %(ok)s; }
 """
 
 _STYLE_LIGHT = _COMMON % {
     "error": ERROR_COLOR,
+    "warning": "#9a6700",
+    "ok": ACCENT,
     "muted": "#6b7380",
     "sidebar": "#ffffff",
     "border": "#dfe3e8",
@@ -139,6 +145,8 @@ _STYLE_LIGHT = _COMMON % {
 }
 _STYLE_DARK = _COMMON % {
     "error": "#ff6b6e",
+    "warning": "#f1d54a",
+    "ok": "#6cc4ab",
     "muted": "#9aa1ab",
     "sidebar": "#181b20",
     "border": "#2f343c",

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from deskops_desktop.models.base import Base
 from deskops_desktop.models.clock import FixedClock
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.modules import SPECS
@@ -79,7 +80,7 @@ def records_of(store: Store, site_id: str) -> dict[str, dict[str, dict[str, obje
     out: dict[str, dict[str, dict[str, object]]] = {}
     with store.read() as session:
         for spec in SPECS.values():
-            table = spec.table.__table__
+            table = Base.metadata.tables[spec.table.__tablename__]
             rows = session.execute(select(table).where(table.c.site_id == site_id)).mappings()
             out[table.name] = {str(r["id"]): encode_row(table, dict(r)) for r in rows}
     return out

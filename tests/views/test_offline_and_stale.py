@@ -155,11 +155,15 @@ def test_compare_dialog_buttons(qtbot: QtBot, services: Services, data: DataGate
     row = write_record(
         data, Module.PRODUCTION, site.id, production(site.today(data.clock.now()), quantity="10")
     )
-    dialog = CompareDialog(SPECS[Module.PRODUCTION], {"quantity": "11"}, row, "changed by x")
+    dialog = CompareDialog.stale_record(
+        SPECS[Module.PRODUCTION], {"quantity": "11"}, row, "changed by x"
+    )
     qtbot.addWidget(dialog)
     dialog.keep_button.click()
     assert dialog.result() == KEEP_MINE
-    dialog = CompareDialog(SPECS[Module.PRODUCTION], {"quantity": "11"}, row, "changed by x")
+    dialog = CompareDialog.stale_record(
+        SPECS[Module.PRODUCTION], {"quantity": "11"}, row, "changed by x"
+    )
     qtbot.addWidget(dialog)
     dialog.reload_button.click()
     assert dialog.result() == RELOAD
