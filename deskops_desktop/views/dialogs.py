@@ -95,11 +95,14 @@ class LoginDialog(QDialog):
 
 
 class SetupDialog(QDialog):
-    """First start: choose the store (this computer or a PostgreSQL server) and create the admin.
+    """First start: choose the store (this computer, a PostgreSQL server, or a remote-site
+    laptop of one) and create the admin — or, for a laptop, join with the clerk's own sign-in.
 
     ``test_connection(url, password)`` returns None when the server answers, else the reason.
     ``create_admin(url_or_None, password_or_None, username, display_name, admin_password)``
     performs the setup and raises ``DeskOpsError``/``ValidationError`` on problems.
+    ``join_laptop(server_url, username, password, site_codes)`` makes this computer's store a
+    replica of those sites (the first download, with its own progress) and raises the same.
     """
 
     def __init__(
@@ -107,17 +110,28 @@ class SetupDialog(QDialog):
         test_connection: Callable[[str, str], str | None],
         create_admin: Callable[[str | None, str | None, str, str, str], None],
         parent: QWidget | None = None,
+        *,
+        join_laptop: Callable[[str, str, str, list[str]], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to DeskOps — first start")
         self._test = test_connection
         self._create = create_admin
+        self._join = join_laptop
         self.local = QRadioButton("This computer (recommended; nothing to configure)")
         self.remote = QRadioButton("Company PostgreSQL server")
+        self.laptop = QRadioButton(
+            "Remote site laptop (works offline, syncs with the company server)"
+        )
+        self.laptop.setVisible(join_laptop is not None)
         self.local.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.local)
         group.addButton(self.remote)
+        group.addButton(self.laptop)
+        self.sites = QLineEdit()
+        self.sites.setObjectName("setup_sites")
+        self.sites.setPlaceholderText("the site codes this laptop keeps, e.g. NORTH-01, NORTH-02")
         self.url = QLineEdit()
         self.url.setPlaceholderText("postgresql://clerk@hq-server/deskops")
         self.db_password = QLineEdit()
@@ -130,9 +144,12 @@ class SetupDialog(QDialog):
         store_layout = QVBoxLayout(store_box)
         store_layout.addWidget(self.local)
         store_layout.addWidget(self.remote)
+        store_layout.addWidget(self.laptop)
         remote_form = QFormLayout()
+        self.remote_form = remote_form
         remote_form.addRow("Server URL", self.url)
         remote_form.addRow("Database password", self.db_password)
+        remote_form.addRow("Sites", self.sites)
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_result, 1)
@@ -148,6 +165,7 @@ class SetupDialog(QDialog):
         admin_box = QGroupBox("The first administrator")
         self.admin_box = admin_box
         admin_form = QFormLayout(admin_box)
+        self.admin_form = admin_form
         admin_form.addRow("User name", self.username)
         admin_form.addRow("Full name", self.display_name)
         admin_form.addRow("Password (8+ characters)", self.password)
@@ -165,21 +183,38 @@ class SetupDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.local.toggled.connect(self._on_choice_toggled)
+        self.laptop.toggled.connect(self._on_choice_toggled)
         self.test_button.clicked.connect(self._on_test_clicked)
         self._on_choice_toggled(True)
         self.setMinimumWidth(520)
 
     def _on_choice_toggled(self, _checked: bool) -> None:
-        remote = self.remote.isChecked()
-        for widget in (self.url, self.db_password, self.test_button):
+        remote, laptop = self.remote.isChecked(), self.laptop.isChecked()
+        self.url.setEnabled(remote or laptop)
+        for widget in (self.db_password, self.test_button):
             widget.setEnabled(remote)
+        self.remote_form.setRowVisible(self.db_password, not laptop)
+        self.remote_form.setRowVisible(self.sites, laptop)
+        # A laptop joins as the clerk's own head-office user: no administrator is made here.
+        for widget in (self.display_name, self.confirm):
+            self.admin_form.setRowVisible(widget, not laptop)
+        if laptop and self.username.text() == "admin":
+            self.username.clear()
         # A company server is usually set up already (deskops db init-server): then there is no
         # first administrator to create here, and the clerk signs in with their own account.
-        self.admin_box.setTitle(
-            "The first administrator (only for a new, empty server; otherwise leave empty)"
-            if remote
-            else "The first administrator"
-        )
+        if laptop:
+            title = "Your head-office sign-in (your own DeskOps user, assigned to these sites)"
+        elif remote:
+            title = "The first administrator (only for a new, empty server; otherwise leave empty)"
+        else:
+            title = "The first administrator"
+        self.admin_box.setTitle(title)
+        self.button_ok().setText("Join and download" if laptop else "Create and start")
+
+    def button_ok(self) -> QPushButton:
+        box = self.findChild(QDialogButtonBox)
+        assert isinstance(box, QDialogButtonBox)
+        return box.button(QDialogButtonBox.StandardButton.Ok)
 
     def _on_test_clicked(self) -> None:
         problem = self._test(self.url.text().strip(), self.db_password.text())
@@ -189,6 +224,9 @@ class SetupDialog(QDialog):
 
     def _on_create(self) -> None:
         self.error.setText("")
+        if self.laptop.isChecked():
+            self._on_join()
+            return
         if self.password.text() != self.confirm.text():
             self.error.setText("The two passwords differ")
             return
@@ -211,6 +249,31 @@ class SetupDialog(QDialog):
                 )
             )
             return
+        except DeskOpsError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+    def _on_join(self) -> None:
+        url = self.url.text().strip()
+        codes = [c.strip().upper() for c in self.sites.text().replace(";", ",").split(",")]
+        codes = [c for c in codes if c]
+        problems = [
+            text
+            for text, bad in (
+                ("Server URL: is required (head office gives it to you)", not url),
+                ("Sites: give at least one site code", not codes),
+                ("User name: is required", not self.username.text().strip()),
+                ("Password: is required", not self.password.text()),
+            )
+            if bad
+        ]
+        if problems:
+            self.error.setText("\n".join(problems))
+            return
+        assert self._join is not None
+        try:
+            self._join(url, self.username.text().strip(), self.password.text(), codes)
         except DeskOpsError as exc:
             self.error.setText(str(exc))
             return

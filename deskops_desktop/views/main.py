@@ -14,7 +14,7 @@ import threading
 import time
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QEventLoop, QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 from sqlalchemy.engine import make_url
 
@@ -45,6 +45,8 @@ from deskops_desktop.services.store import (
     resolve_db_url,
     sqlite_file,
 )
+from deskops_desktop.sync import SyncReport, join
+from deskops_desktop.sync.desk import SyncDesk
 from deskops_desktop.views import background
 from deskops_desktop.views.background import SignalProgress
 from deskops_desktop.views.dialogs import LoginDialog, SetupDialog, install_excepthook
@@ -144,13 +146,23 @@ def start_daily_backup(store: Store) -> threading.Thread:
     return thread
 
 
-def build_window(services: Services, actor: Actor, settings: Settings) -> MainWindow:
-    """The main window for ``actor``: the composition of gateway, export jobs and store."""
+def sync_desk_for(store: Store) -> SyncDesk | None:
+    """The store's sync: a remote-site laptop syncs; on a company server supervisors decide
+    what laptops sent. A lone laptop store has none."""
+    desk = SyncDesk(store)
+    return desk if desk.is_replica or not store.is_sqlite else None
+
+
+def build_window(
+    services: Services, actor: Actor, settings: Settings, desk: SyncDesk | None = None
+) -> MainWindow:
+    """The main window for ``actor``: the composition of gateway, export jobs, store and sync."""
     window = MainWindow(
         DataGateway(services, actor),
         settings,
         ExportJobService(services),
         backups_store=services.store,
+        sync_desk=desk,
     )
     window.theme_change_requested.connect(lambda theme: apply_theme(application(), theme))
     window.demo_store_requested.connect(
@@ -235,8 +247,57 @@ class FirstStart:
     def __init__(self, services: Services, settings: Settings, clock: Clock) -> None:
         self.chosen = services
         self.actor: Actor | None = None
+        self.desk: SyncDesk | None = None
         self._settings = settings
         self._clock = clock
+        self.join_error = ""
+
+    def join_laptop(self, server_url: str, username: str, password: str, codes: list[str]) -> None:
+        """The first-start dialog's third choice: this computer's store becomes a replica of
+        ``codes``; the first download runs off the GUI thread with a cancellable progress
+        dialog (a cancelled or broken download resumes when the clerk joins again)."""
+        store = self.chosen.store
+        progress = SignalProgress()
+        dialog = QProgressDialog("Connecting to head office…", "Stop", 0, 100)
+        dialog.setWindowTitle("First download from head office")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        progress.percent.connect(dialog.setValue)
+        progress.status.connect(dialog.setLabelText)
+        dialog.canceled.connect(progress.cancel)
+        pool = QThreadPool()
+        pool.setMaxThreadCount(1)
+        loop = QEventLoop()
+        outcome: list[SyncReport | Exception] = []
+
+        def finish(value: SyncReport | Exception) -> None:
+            outcome.append(value)
+            loop.quit()
+
+        signals = background.start(
+            pool,
+            dialog,
+            "first download",
+            lambda: join(store, server_url, username, password, codes, progress),
+            finish,
+            finish,
+        )
+        dialog.show()
+        loop.exec()
+        pool.waitForDone()
+        dialog.close()
+        signals.deleteLater()
+        result = outcome[0]
+        if isinstance(result, Exception):
+            self.join_error = first_line(result)
+            raise DeskOpsError(f"Not joined: {self.join_error}")
+        if not result.ok:
+            self.join_error = result.error
+            raise DeskOpsError(f"Not joined: {result.error}")
+        desk = SyncDesk(store)
+        self.actor = desk.sign_in(username, password)
+        self.desk = desk
 
     def create_admin(
         self,
@@ -287,19 +348,26 @@ def run(db_url: str | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
     # A secured company server (no user name in its URL) is set up by `deskops db init-server`
     # and cannot be read before sign-in: straight to the sign-in dialog.
     actor: Actor | None = None
-    if not store.needs_sign_in and services.users.count() == 0:
+    desk = sync_desk_for(store)
+    if not store.needs_sign_in and services.users.count() == 0:  # a laptop always has users
         first = FirstStart(services, settings, clock)
-        if not SetupDialog(check_connection, first.create_admin).exec():
+        setup = SetupDialog(check_connection, first.create_admin, join_laptop=first.join_laptop)
+        if not setup.exec():
             return 0
         services = first.chosen
-        actor = first.actor  # the new administrator goes straight in
+        actor = first.actor  # the new administrator (or the laptop's clerk) goes straight in
+        desk = first.desk or sync_desk_for(services.store)
         settings.save()
 
     switched = False  # on another store for this session (the demo): remember nothing of it
     while True:
         if actor is None:
+            # On a laptop the sign-in asks head office when it answers (else the laptop's
+            # saved check) and keeps the password for this session's syncs.
             login = LoginDialog(
-                services.users.authenticate,
+                desk.sign_in
+                if desk is not None and desk.is_replica
+                else services.users.authenticate,
                 DEMO_ADMIN if switched else settings.current.last_username,
                 services.store.display_url,
             )
@@ -308,13 +376,16 @@ def run(db_url: str | None = None, clock: Clock = SYSTEM_CLOCK) -> int:
             actor = login.actor
         if not switched:
             settings.update(last_username=actor.username)
-        window = build_window(services, actor, settings)
+        window = build_window(services, actor, settings, desk)
         window.show()
         app.exec()
         if not window.signing_out:
             return 0
         actor = None  # signed out: the next one signs in
+        if desk is not None:
+            desk.forget()
         if window.switch_to is not None:
             # Another store for this session only (the demo); settings keep the clerk's own.
             services = build_services(open_store(window.switch_to, clock=clock))
+            desk = None
             switched = True

@@ -24,6 +24,7 @@ from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import Store
+from deskops_desktop.sync.desk import SyncDesk
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.export_panel import ExportPanel
@@ -32,6 +33,8 @@ from deskops_desktop.views.offline_banner import OfflineBanner
 from deskops_desktop.views.pack_runner import PackRunner
 from deskops_desktop.views.page import AppPage, Page, PageKey, PlaceholderPage
 from deskops_desktop.views.shell import HEAD_OFFICE_PAGES, PAGES, SHORTCUTS, Header, Sidebar
+from deskops_desktop.views.sync_bar import SYNC_NOW_SHORTCUT, SyncBar
+from deskops_desktop.views.sync_controller import SyncController
 from deskops_desktop.views.theme import icon, is_dark
 
 PageFactory = Callable[[], Page]
@@ -53,6 +56,9 @@ class MainWindow(QMainWindow):
         settings: the app's settings (``Settings``), replaced as a whole and saved on close.
         exports: the export job service behind the dock and every Export… button.
         backups_store: the store whose backups the administrator's Settings tab manages.
+        sync_desk: this store's sync (a remote-site laptop syncs on a timer and shows its
+            status under the header; on any store, supervisors decide sync conflicts in
+            Settings → Sync).
         page_factories: replace how a page is built (tests).
 
     Signals:
@@ -73,6 +79,7 @@ class MainWindow(QMainWindow):
         exports: ExportJobService,
         *,
         backups_store: Store | None = None,
+        sync_desk: SyncDesk | None = None,
         page_factories: dict[PageKey, PageFactory] | None = None,
     ) -> None:
         super().__init__()
@@ -105,6 +112,12 @@ class MainWindow(QMainWindow):
         body_layout.setContentsMargins(0, 0, 0, 0)
         body_layout.setSpacing(0)
         body_layout.addWidget(self.header)
+        self.sync_bar = SyncBar()
+        self.sync_bar.hide()
+        body_layout.addWidget(self.sync_bar)
+        self.sync: SyncController | None = (
+            SyncController(sync_desk, data, parent=self) if sync_desk is not None else None
+        )
         self.offline_banner = OfflineBanner(data)
         body_layout.addWidget(self.offline_banner)
         body_layout.addWidget(self.stack, 1)
@@ -150,6 +163,28 @@ class MainWindow(QMainWindow):
         self.show_page(landing)
         self.export_panel.startup()  # fails a crash's leftover jobs, removes expired files
         self.pack_runner.start()
+        if self.sync is not None:
+            self._connect_sync(self.sync)
+            self.sync.start()
+
+    def _connect_sync(self, sync: SyncController) -> None:
+        self.sync_bar.show_status(sync.status)
+        sync.status_changed.connect(self.sync_bar.show_status)
+        sync.started.connect(self.sync_bar.show_started)
+        sync.progressed.connect(self.sync_bar.show_progress)
+        sync.finished.connect(self.sync_bar.show_finished)
+        sync.finished.connect(lambda report: self._show_message(f"Sync: {report.summary()}"))
+        self.sync_bar.sync_requested.connect(sync.sync_now)
+        self.sync_bar.details_requested.connect(self.open_sync_settings)
+        self.signals.changes_announced.connect(sync.local_change)
+        if sync.active:
+            shortcut = QShortcut(QKeySequence(SYNC_NOW_SHORTCUT), self)
+            shortcut.activated.connect(sync.sync_now)
+
+    def open_sync_settings(self) -> None:
+        """Settings → Sync (the sync bar's Details…)."""
+        self.show_page(AppPage.SETTINGS)
+        self.pages[AppPage.SETTINGS].show_section("sync")
 
     def _connect_signals(self) -> None:
         self.data.subscribe(self.signals.changes_announced.emit)
@@ -235,7 +270,12 @@ class MainWindow(QMainWindow):
             from deskops_desktop.views.settings_page import SettingsPage
 
             return SettingsPage(
-                self.data, self.settings, self._backups_store, run_pack=self.pack_runner.run
+                self.data,
+                self.settings,
+                self._backups_store,
+                run_pack=self.pack_runner.run,
+                sync=self.sync,
+                references=lambda: self._refs,
             )
         titles = dict(PAGES)
         return PlaceholderPage(
@@ -379,6 +419,10 @@ class MainWindow(QMainWindow):
         self.settings.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.sync is not None:
+            self.sync.timer.stop()
+            self.sync.cancel()  # a running sync stops at its next step; what it did is kept
+            self.sync.wait(15_000)
         self.export_panel.shutdown()
         self.save_state()
         super().closeEvent(event)

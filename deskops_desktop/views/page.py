@@ -110,6 +110,12 @@ class Page(QWidget):
     def focus_first(self) -> None:
         """The page was opened: put the keyboard where a clerk starts typing."""
 
+    def show_section(self, name: str) -> bool:
+        """Bring a named part of the page forward (Settings' ``"sync"`` tab); ``False`` when
+        the page has no such part."""
+        del name
+        return False
+
     def import_file(self, path: Path | None = None) -> bool:
         """Import a spreadsheet into this page's module (asked for when ``path`` is None);
         ``False`` when the page imports nothing (only record pages do)."""

@@ -44,6 +44,8 @@ from deskops_desktop.views.dialogs import ChangePasswordDialog
 from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.reports_tab import ReportsTab
+from deskops_desktop.views.sync_controller import SyncController
+from deskops_desktop.views.sync_tab import SyncTab
 from deskops_desktop.views.widgets import label
 
 
@@ -104,6 +106,9 @@ class SettingsPage(Page):
         settings: the app's settings; a preference changed here replaces them (and is announced).
         backups_store: the store whose backups the Backups tab lists and restores (admins).
         run_pack: starts a report pack in the app's runner (Settings → Reports' "Run now").
+        sync: the window's sync controller: the Sync tab on a remote-site laptop, and for
+            supervisors anywhere (they decide what laptops sent).
+        references: the window's current reference data (the Sync tab shows codes, not ids).
     """
 
     areas = frozenset({Area.USERS})
@@ -116,6 +121,8 @@ class SettingsPage(Page):
         parent: QWidget | None = None,
         *,
         run_pack: Callable[[str], bool] = lambda _name: False,
+        sync: SyncController | None = None,
+        references: Callable[[], ReferenceIndex] | None = None,
     ) -> None:
         super().__init__(data, parent)
         self._settings = settings
@@ -186,12 +193,23 @@ class SettingsPage(Page):
             self.backups = BackupsTab(backups_store) if backups_store is not None else None
             if self.backups is not None:
                 self.tabs.addTab(self.backups, "Backups")
+        self.sync: SyncTab | None = None
+        if sync is not None and (sync.active or actor.role is not Role.OPERATOR):
+            self.sync = SyncTab(data, sync, references or self._references)
+            self.tabs.addTab(self.sync, "Sync")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addWidget(title)
         layout.addWidget(self.tabs, 1)
         self._site_id: str | None = None
         self.refresh()
+
+    def show_section(self, name: str) -> bool:
+        if name == "sync" and self.sync is not None:
+            self.tabs.setCurrentWidget(self.sync)
+            self.sync.refresh()
+            return True
+        return False
 
     # ----------------------------------------------------------------- profile
     def _profile_tab(self) -> QWidget:
@@ -250,6 +268,8 @@ class SettingsPage(Page):
             self._refresher.request()
         if self.reports is not None:
             self.reports.on_changes(changes)
+        if self.sync is not None:
+            self.sync.on_changes(changes)
 
     def refresh(self) -> None:
         if not self._data.actor.is_admin:

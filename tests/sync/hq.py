@@ -36,7 +36,8 @@ CLERKS: dict[str, tuple[Role, tuple[str, ...]]] = {
 }
 DATA_TABLES = (
     "production, dispatches, received, equipment_logs, manpower_logs, inventory_adjustments, "
-    "stock_days, change_log, export_jobs, export_audits, production_targets, sync_changes, "
+    "feed, stock_days, change_log, export_jobs, export_audits, production_targets, "
+    "conversion_factors, report_packs, sync_changes, "
     "sync_applied_ops, sync_attention, sync_replicas, sync_horizon"
 )
 

@@ -65,8 +65,9 @@ def test_run_goes_from_setup_straight_to_the_window_and_to_a_demo_store(
     demo.dispose()
 
     class Setup:
-        def __init__(self, _check: Any, create_admin: Any) -> None:
+        def __init__(self, _check: Any, create_admin: Any, *, join_laptop: Any) -> None:
             self._create = create_admin
+            assert callable(join_laptop)  # the third choice is offered
 
         def exec(self) -> bool:
             self._create(None, None, "boss", "Head Office", "boss-pass-123")
@@ -74,7 +75,10 @@ def test_run_goes_from_setup_straight_to_the_window_and_to_a_demo_store(
 
     windows: list[tuple[str, str]] = []
 
-    def window_for(services: Services, actor: Actor, _settings: Settings) -> _Window:
+    def window_for(
+        services: Services, actor: Actor, _settings: Settings, desk: object = None
+    ) -> _Window:
+        assert desk is None  # a lone laptop store has nothing to sync
         windows.append((services.store.display_url, actor.username))
         return _Window(demo_url if len(windows) == 1 else None)
 
