@@ -212,6 +212,10 @@ class SyncReport:
             return f"not synced: {self.error}"
         if not self.ok:
             return f"sync failed: {self.error}"
+        return self.details()
+
+    def details(self) -> str:
+        """What was sent, received, downloaded and repaired (the log's line for a sync)."""
         parts = [
             f"sent {self.push.sent} (applied {self.push.applied}, conflicts "
             f"{self.push.conflicts}, held {self.push.held}, rejected {self.push.rejected})",
@@ -513,7 +517,7 @@ def _run(
             sanity=result.to_json(),
             last_error="",
         )
-        log(session, "sync", report.summary() if report.ok else "sync done")
+        log(session, "sync", report.details())  # ``ok`` is set once this run returns
     report.changes = collector.changes | report.pull.collector.changes
     progress.set_progress(100)
     progress.set_status("Synced with head office")

@@ -154,7 +154,10 @@ def test_a_conflict_is_shown_and_a_supervisor_decides_it_in_settings(
         qtbot.waitUntil(lambda: tab.local_table.rowCount() == 0)
         log = tab.log.toPlainText().splitlines()
         assert "joined head office as replica" in log[0]
-        assert "conflicts 1" in "\n".join(log)  # the sync that met the conflict says so
+        assert any(line.endswith("batch of 1: 1 conflict") for line in log)
+        assert any(line.endswith("a supervisor decided: 1 mine") for line in log)
+        sends = [line.split(" sync ", 1)[-1].strip() for line in log if "sent 1 (" in line]
+        assert sends[0].startswith("sent 1 (applied 0, conflicts 1, held 0, rejected 0)"), log
     finally:
         laptop.close()
 
