@@ -52,6 +52,23 @@ KEEP_MINE = "mine"
 KEEP_THEIRS = "theirs"
 
 
+KIND_WORDS = {
+    "edit_edit": "changed here and at head office",
+    "edit_delete": "changed here, deleted at head office",
+    "delete_edit": "deleted here, changed at head office",
+    "same_key": "a second record for the same day and material",
+    "same_id": "the same record made twice",
+    "behind": "a later change of a record that awaits a decision",
+    "held": "late record, held for a supervisor",
+    "rejected": "rejected by head office",
+}
+"""A kind of decision in a clerk's words (the app's lists; the CLI prints the codes)."""
+
+
+def kind_words(kind: str) -> str:
+    return KIND_WORDS.get(kind, kind.replace("_", " "))
+
+
 @dataclass(frozen=True)
 class AttentionItem:
     """One conflict or held record, with both versions (values keyed by column)."""

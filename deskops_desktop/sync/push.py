@@ -251,5 +251,8 @@ def _record_outcomes(
         session,
         "push",
         f"batch of {len(batch)}: "
-        + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())),
+        + ", ".join(
+            f"{n} {state}{'s' if n != 1 and state == 'conflict' else ''}"
+            for state, n in sorted(counts.items())
+        ),
     )

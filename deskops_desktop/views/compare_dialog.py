@@ -155,4 +155,5 @@ class CompareDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(560, 120 + 28 * len(self.rows))
+        # Every row in view without scrolling: the intro's lines, the header, the rows, buttons.
+        self.resize(640, 150 + 32 * len(self.rows))

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from deskops_desktop.services.access import SYSTEM, Actor
 from deskops_desktop.services.app_state import AppState, Settings
 from deskops_desktop.services.bundle import Services
-from deskops_desktop.views.main import application, build_window
+from deskops_desktop.views.main import application, build_window, sync_desk_for
 from deskops_desktop.views.shell import PAGES
 from deskops_desktop.views.theme import apply_theme
 
@@ -34,7 +34,9 @@ def take_screenshots(
     apply_theme(app, theme)
     site_id = services.master.site_by_code(actor, site_code).id if site_code else None
     settings = Settings(AppState(theme=theme, animations=False, selected_site_id=site_id))
-    window = build_window(services, actor, settings)
+    window = build_window(services, actor, settings, sync_desk_for(services.store))
+    if window.sync is not None:
+        window.sync.timer.stop()  # pictures, not syncs: the network is not touched
     window.resize(*size)
     window.show()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -46,6 +48,14 @@ def take_screenshots(
         window.resize(*size)
         _settle(app)
         path = out_dir / f"{key}.png"
+        window.grab().save(str(path))
+        written.append(path)
+    if window.sync is not None:
+        window.export_panel.hide()
+        window.open_sync_settings()
+        window.resize(*size)
+        _settle(app)
+        path = out_dir / "settings-sync.png"
         window.grab().save(str(path))
         written.append(path)
     window.close()

@@ -60,7 +60,7 @@ class SyncBar(QFrame):
     def show_status(self, status: SyncStatus) -> None:
         self.setVisible(status.is_replica)
         text = status.headline()
-        if status.synced:
+        if status.synced and not status.attention:
             text = f"Synced · {text}"
         self.headline.setText(text)
         self.headline.setToolTip(status.last_error or text)

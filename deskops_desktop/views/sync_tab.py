@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -48,15 +49,10 @@ from deskops_desktop.sync import (
     SyncReport,
     SyncStatus,
 )
+from deskops_desktop.sync.attention import kind_words
 from deskops_desktop.views import compare_dialog
 from deskops_desktop.views.compare_dialog import CompareDialog, Row, as_text
 from deskops_desktop.views.sync_controller import SyncController
-
-STATE_WORDS = {
-    "conflict": "conflict",
-    "held": "held for a supervisor",
-    "rejected": "rejected",
-}
 
 
 def decision_rows(
@@ -131,7 +127,7 @@ class SyncTab(QWidget):
         top.addLayout(text, 1)
         top.addWidget(self.sync_button)
 
-        self.local_table = _table(["Change", "State", "What", "By", "Why"])
+        self.local_table = _table(["Change", "What happened", "Record", "By", "Why"])
         self.compare_local_button = QPushButton("Compare and decide…")
         self.compare_local_button.setVisible(self.moderator)
         self.dismiss_button = QPushButton("Mark as read")
@@ -140,7 +136,7 @@ class SyncTab(QWidget):
             self.local_table, [self.compare_local_button, self.dismiss_button]
         )
 
-        self.queue_table = _table(["ID", "Kind", "What", "By", "Why"])
+        self.queue_table = _table(["ID", "What happened", "Record", "By", "Why"])
         self.load_queue_button = QPushButton("Load head office's queue")
         self.compare_queue_button = QPushButton("Compare and decide…")
         queue_tab = _with_buttons(
@@ -150,6 +146,7 @@ class SyncTab(QWidget):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setObjectName("sync_log")
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
 
         self.tabs = QTabWidget()
         self.local_tab, self.queue_tab = local_tab, queue_tab
@@ -188,7 +185,7 @@ class SyncTab(QWidget):
             [
                 (
                     str(i.seq),
-                    STATE_WORDS.get(i.state, i.state),
+                    kind_words(i.kind),
                     _what(i.module, i.mine or i.theirs, refs),
                     i.author,
                     i.reason,
@@ -219,7 +216,8 @@ class SyncTab(QWidget):
             )
             self.counts.setText("")
             return
-        self.headline.setText(("Synced · " if status.synced else "") + status.headline())
+        synced = status.synced and not status.attention
+        self.headline.setText(("Synced · " if synced else "") + status.headline())
         parts = [
             f"{status.pending} to send",
             f"{status.sent} sent without an answer yet",
@@ -287,7 +285,13 @@ class SyncTab(QWidget):
         _fill(
             self.queue_table,
             [
-                (i.id[:8], i.kind, _what(i.module, i.mine or i.theirs, refs), i.author, i.reason)
+                (
+                    i.id[:8],
+                    kind_words(i.kind),
+                    _what(i.module, i.mine or i.theirs, refs),
+                    i.author,
+                    i.reason,
+                )
                 for i in self.queue
             ],
         )

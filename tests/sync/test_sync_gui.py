@@ -131,7 +131,7 @@ def test_a_conflict_is_shown_and_a_supervisor_decides_it_in_settings(
         assert tab.local_table.rowCount() == 1
         state = tab.local_table.item(0, 1)
         assert state is not None
-        assert state.text() == "conflict"
+        assert state.text() == "changed here and at head office"
         tab.local_table.selectRow(0)
         assert tab.compare_local_button.isEnabled()
         assert not tab.dismiss_button.isEnabled()  # a conflict is decided, not dismissed
