@@ -65,6 +65,18 @@ KIND_WORDS = {
 """A kind of decision in a clerk's words (the app's lists; the CLI prints the codes)."""
 
 
+def short_ids(ids: list[str], least: int = 8) -> dict[str, str]:
+    """The shortest prefixes (at least ``least`` characters) that tell these ids apart.
+
+    Ids are UUIDv7: two items made in the same moment share their first 8 characters, so a
+    fixed ``id[:8]`` would print two identical "IDs" that ``resolve`` then refuses as ambiguous.
+    """
+    length = least
+    while length < 36 and len({i[:length] for i in ids}) < len(set(ids)):
+        length += 1
+    return {i: i[:length] for i in ids}
+
+
 def kind_words(kind: str) -> str:
     return KIND_WORDS.get(kind, kind.replace("_", " "))
 

@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from deskops_desktop.cli_support import (
     ENV_PASSWORD,
@@ -37,6 +38,7 @@ from deskops_desktop.cli_support import (
     interactive,
     positive_int,
 )
+from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
 from deskops_desktop.sync.adapter import (
     Store,
     UserService,
@@ -52,6 +54,7 @@ from deskops_desktop.sync.attention import (
     list_items,
     local_items,
     resolve,
+    short_ids,
 )
 from deskops_desktop.sync.desk import read_log, server_session
 from deskops_desktop.sync.protocol import SyncOffline
@@ -222,11 +225,29 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _describe(item: AttentionItem) -> str:
+def _describe(item: AttentionItem, codes: dict[str, str]) -> str:
+    """The record and what differs, references by code; one side missing is said in words."""
     values = item.mine or item.theirs or {}
     day = values.get("date", "")
-    diff = "; ".join(f"{label}: {mine} ≠ {theirs}" for label, mine, theirs in item.differences())
+    if item.mine is None or item.theirs is None:
+        where = "here" if item.mine is None else "at head office"
+        return f"{item.module.value} {day}: deleted {where}"
+
+    def shown(value: object) -> object:
+        return codes.get(str(value), value)
+
+    diff = "; ".join(
+        f"{label}: {shown(mine)} ≠ {shown(theirs)}" for label, mine, theirs in item.differences()
+    )
     return f"{item.module.value} {day} {diff}".strip()
+
+
+def _codes(session: Session) -> dict[str, str]:
+    """Material, equipment and role codes by id (what a clerk recognises)."""
+    out: dict[str, str] = {}
+    for model in (Material, Equipment, ManpowerRole):
+        out.update({str(i): str(c) for i, c in session.execute(select(model.id, model.code))})
+    return out
 
 
 def _conflicts(args: argparse.Namespace) -> int:
@@ -235,6 +256,7 @@ def _conflicts(args: argparse.Namespace) -> int:
         try:
             with _server_session(store, username, password) as session:
                 items = list_items(session, include_resolved=args.all)
+                codes = _codes(session)
         except SyncOffline as exc:
             if not store.is_sqlite:
                 raise
@@ -251,15 +273,16 @@ def _conflicts(args: argparse.Namespace) -> int:
     if not items:
         print("nothing needs a decision")
         return 0
+    short = short_ids([i.id for i in items])
     print(
         format_table(
             ("ID", "Kind", "By", "What", "Why", "Decided"),
             [
                 (
-                    i.id[:8],
+                    short[i.id],
                     i.kind,
                     i.author,
-                    _describe(i),
+                    _describe(i, codes),
                     i.reason,
                     i.resolution if i.resolved_at else "",
                 )
@@ -274,9 +297,7 @@ def _resolve(args: argparse.Namespace) -> int:
     username, password = _credentials()
     with _store(args) as store, _server_session(store, username, password) as session:
         result = resolve(session, args.ident, args.keep)
-    print(
-        f"{result.item.id[:8]}: {result.item.resolution}; every laptop gets it with its next sync"
-    )
+    print(f"{result.item.id}: {result.item.resolution}; every laptop gets it with its next sync")
     return 0
 
 

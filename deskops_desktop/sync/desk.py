@@ -88,6 +88,11 @@ def server_session(
         link.dispose()
 
 
+SIGN_IN_LINK = LinkOptions(connect_timeout=4, io_timeout=10.0)
+"""The sign-in dialog waits for head office at most this long before the laptop's saved check
+decides (a remote site's network often drops packets rather than refusing them)."""
+
+
 class SyncDesk:
     """The sync of one store for one app session (see the module notes)."""
 
@@ -129,7 +134,8 @@ class SyncDesk:
     def sign_in(self, username: str, password: str) -> Actor:
         """The sign-in dialog's check on a laptop: head office when it answers, else the
         laptop's saved check; the password is remembered for this session's syncs."""
-        result: SignIn = sign_in(self.store, username, password, options=self._options)
+        options = self._options or SIGN_IN_LINK
+        result: SignIn = sign_in(self.store, username, password, options=options)
         self.remember(username, password)
         return result.actor
 

@@ -49,7 +49,7 @@ from deskops_desktop.sync import (
     SyncReport,
     SyncStatus,
 )
-from deskops_desktop.sync.attention import kind_words
+from deskops_desktop.sync.attention import kind_words, short_ids
 from deskops_desktop.views import compare_dialog
 from deskops_desktop.views.compare_dialog import CompareDialog, Row, as_text
 from deskops_desktop.views.sync_controller import SyncController
@@ -282,11 +282,12 @@ class SyncTab(QWidget):
         self.load_queue_button.setEnabled(True)
         self.queue = list(items)
         refs = self._references()
+        short = short_ids([i.id for i in self.queue])
         _fill(
             self.queue_table,
             [
                 (
-                    i.id[:8],
+                    short[i.id],
                     kind_words(i.kind),
                     _what(i.module, i.mine or i.theirs, refs),
                     i.author,
@@ -366,7 +367,8 @@ class SyncTab(QWidget):
         self.last_decision = resolution
         self._data.announce(resolution.changes)
         self.message.setText(
-            f"{resolution.item.id[:8]}: {resolution.item.resolution}. Every laptop gets it with "
+            f"{kind_words(resolution.item.kind).capitalize()}: {resolution.item.resolution}. "
+            "Every laptop gets it with "
             "its next sync."
         )
         if self.controller.active:

@@ -13,6 +13,7 @@ from deskops_desktop.models.base import Base
 from deskops_desktop.models.sync import MASTER_TABLES, NEVER_SYNCED, PULLED_TABLES, PUSHED_TABLES
 from deskops_desktop.models.sync_codec import decode_row, encode_row, row_digest
 from deskops_desktop.sync import SyncStatus, VersionMismatch
+from deskops_desktop.sync.attention import short_ids
 from deskops_desktop.sync.faults import on_fault
 from deskops_desktop.sync.protocol import PROTOCOL, check_versions
 from deskops_desktop.sync.push import plan_batches
@@ -150,3 +151,14 @@ def test_every_table_is_classified_once() -> None:
     assert set(PUSHED_TABLES) <= pulled
     assert "feed" in PUSHED_TABLES
     assert "conversion_factors" in MASTER_TABLES
+
+
+def test_short_ids_tell_items_made_in_one_moment_apart() -> None:
+    same_moment = ["01a2318e-7efd-73cb-8000-000000000001", "01a2318e-7efd-73cc-8000-000000000002"]
+    assert short_ids(same_moment) == {
+        same_moment[0]: "01a2318e-7efd-73cb",
+        same_moment[1]: "01a2318e-7efd-73cc",
+    }
+    apart = ["01a2318e-0000", "01b00000-0000"]
+    assert short_ids(apart) == {apart[0]: "01a2318e", apart[1]: "01b00000"}
+    assert short_ids([]) == {}
