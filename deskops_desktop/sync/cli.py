@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,13 +28,9 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from deskops_desktop.cli_support import (
-    ENV_PASSWORD,
-    ENV_USER,
     CliError,
-    ask,
-    ask_secret,
+    credentials,
     format_table,
-    interactive,
     positive_int,
 )
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material
@@ -138,14 +133,8 @@ def _store(args: argparse.Namespace) -> Iterator[Store]:
 
 
 def _credentials() -> tuple[str, str]:
-    username = os.environ.get(ENV_USER) or ""
-    password = os.environ.get(ENV_PASSWORD) or ""
-    if not (username and password) and not interactive():
-        raise CliError(f"sign-in needed: set {ENV_USER} and {ENV_PASSWORD} (no terminal to ask)")
-    if not username:
-        username = ask("User name: ")
-    if not password:
-        password = ask_secret(f"Password for {username}: ")
+    """The clerk's sign-in as the main CLI takes it, the name as head office spells roles."""
+    username, password = credentials()
     return username.strip().lower(), password
 
 
