@@ -20,6 +20,7 @@ plain functions below from a worker thread:
   ``local_items`` / ``dismiss`` for this laptop's own conflicts, held and rejected changes.
 """
 
+from deskops_desktop.models.progress import NullProgress, Progress
 from deskops_desktop.sync.attention import (
     KEEP_MINE,
     KEEP_THEIRS,
@@ -42,8 +43,6 @@ from deskops_desktop.sync.protocol import (
 )
 from deskops_desktop.sync.runner import (
     Credentials,
-    NullProgress,
-    Progress,
     SyncCancelled,
     SyncReport,
     join,

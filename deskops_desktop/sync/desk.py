@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskops_desktop.models.progress import Progress
 from deskops_desktop.models.sync import SyncLog
 from deskops_desktop.sync.adapter import Actor, Store
 from deskops_desktop.sync.attention import (
@@ -34,7 +35,7 @@ from deskops_desktop.sync.attention import (
     resolve,
 )
 from deskops_desktop.sync.link import LinkOptions, ServerLink
-from deskops_desktop.sync.runner import Credentials, Progress, SyncReport, run_sync
+from deskops_desktop.sync.runner import Credentials, SyncReport, run_sync
 from deskops_desktop.sync.signin import SignIn, sign_in
 from deskops_desktop.sync.state import load_replica
 from deskops_desktop.sync.status import SyncStatus, sync_status

@@ -29,7 +29,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import URL
@@ -40,6 +40,7 @@ from deskops_desktop.models.accounts import User, UserSite
 from deskops_desktop.models.base import Base
 from deskops_desktop.models.enums import Role
 from deskops_desktop.models.ids import new_id
+from deskops_desktop.models.progress import NullProgress, Progress
 from deskops_desktop.models.sync import (
     PUSHED_TABLES,
     STATE_APPLIED,
@@ -97,27 +98,6 @@ from deskops_desktop.sync.tables import MASTER_SCOPE, site_scope, user_scope
 
 FENCE_RETRIES = 4
 FENCE_WAIT_SECONDS = 0.25
-
-
-class Progress(Protocol):
-    """The three-method progress protocol of long work (``export.progress`` has the same)."""
-
-    def set_progress(self, percent: int) -> None: ...
-
-    def set_status(self, text: str) -> None: ...
-
-    def is_cancelled(self) -> bool: ...
-
-
-class NullProgress:
-    def set_progress(self, percent: int) -> None:
-        del percent
-
-    def set_status(self, text: str) -> None:
-        del text
-
-    def is_cancelled(self) -> bool:
-        return False
 
 
 class SyncCancelled(SyncError):
