@@ -34,7 +34,7 @@ from deskops_desktop.models.records import (
     Received,
 )
 from deskops_desktop.models.reference import Equipment, Material
-from deskops_desktop.models.stock import StockDay
+from deskops_desktop.models.stock import STORED_FIGURES, StockDay
 from deskops_desktop.models.types import from_milli, to_milli
 from deskops_desktop.services.factors import load_factor_table
 from deskops_desktop.services.reference import SiteInfo
@@ -69,13 +69,10 @@ DIM_DATE = (
     "fiscal_quarter",
     "fiscal_month",
 )
+# The columns that tie a fact row to its day, site and material (the model's relationships).
+_FACT_KEYS = ("date_key", "date", "site_key", "material_key", "site_code", "material_code")
 FACT_STOCK = (
-    "date_key",
-    "date",
-    "site_key",
-    "material_key",
-    "site_code",
-    "material_code",
+    *_FACT_KEYS,
     "uom",
     "opening",
     "produced",
@@ -91,12 +88,7 @@ FACT_STOCK = (
 FACT_MOVEMENTS = (
     "movement_key",
     "module",
-    "date_key",
-    "date",
-    "site_key",
-    "material_key",
-    "site_code",
-    "material_code",
+    *_FACT_KEYS,
     "quantity",
     "uom",
     "stock_effect",
@@ -337,17 +329,7 @@ def stock_rows(
     start = month_start(month)
     flows: dict[tuple[str, str, date], tuple[int, ...]] = {}
     rows = session.execute(
-        select(
-            StockDay.site_id,
-            StockDay.material_id,
-            StockDay.day,
-            StockDay.produced,
-            StockDay.received,
-            StockDay.dispatched,
-            StockDay.fed,
-            StockDay.adjustment,
-            StockDay.closing,
-        ).where(
+        select(StockDay.site_id, StockDay.material_id, StockDay.day, *STORED_FIGURES).where(
             StockDay.site_id.in_(catalogue.site_ids),
             StockDay.day >= start,
             StockDay.day <= last_day,

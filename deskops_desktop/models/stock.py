@@ -44,3 +44,15 @@ class StockDay(Base):
     fed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     adjustment: Mapped[int] = mapped_column(BigInteger, default=0)
     closing: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# A stored row's figures as the ledger check and the Power BI stock table read them: the flows in
+# ``ledger_writer.FLOW_COLUMNS`` order, then the closing (thousandths).
+STORED_FIGURES = (
+    StockDay.produced,
+    StockDay.received,
+    StockDay.dispatched,
+    StockDay.fed,
+    StockDay.adjustment,
+    StockDay.closing,
+)

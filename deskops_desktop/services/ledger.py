@@ -32,7 +32,7 @@ from deskops_desktop.models.records import (
     Production,
     Received,
 )
-from deskops_desktop.models.stock import LEDGER_FIGURES, StockDay
+from deskops_desktop.models.stock import LEDGER_FIGURES, STORED_FIGURES, StockDay
 from deskops_desktop.models.types import from_milli, to_milli
 from deskops_desktop.services.access import Actor, require_site
 from deskops_desktop.services.reference import SiteInfo, load_reference_index, load_site
@@ -424,16 +424,9 @@ def _totals(
 
 def _stored(session: Session, site_id: str) -> dict[tuple[str, date], tuple[int, ...]]:
     rows = session.execute(
-        select(
-            StockDay.material_id,
-            StockDay.day,
-            StockDay.produced,
-            StockDay.received,
-            StockDay.dispatched,
-            StockDay.fed,
-            StockDay.adjustment,
-            StockDay.closing,
-        ).where(StockDay.site_id == site_id)
+        select(StockDay.material_id, StockDay.day, *STORED_FIGURES).where(
+            StockDay.site_id == site_id
+        )
     )
     return {(m, d): tuple(values) for m, d, *values in rows}
 
