@@ -48,6 +48,13 @@ def log_change(
     log_changes(session, actor, table, action, [(record_id, old, new)])
 
 
+def add_logged(session: Session, actor: Actor, row: Any, new: Mapping[str, Any]) -> None:
+    """Insert one row and log it as an INSERT of ``new`` (its id is known after the flush)."""
+    session.add(row)
+    session.flush()
+    log_change(session, actor, row.__tablename__, row.id, "INSERT", None, new)
+
+
 def log_changes(
     session: Session,
     actor: Actor,

@@ -25,7 +25,7 @@ from deskops_desktop.models.errors import Problem, ValidationError
 from deskops_desktop.models.reference import ConversionFactor, Material, Site
 from deskops_desktop.models.types import to_milli
 from deskops_desktop.services.access import Actor, require_admin, require_site
-from deskops_desktop.services.audit import log_change
+from deskops_desktop.services.audit import add_logged, log_change
 from deskops_desktop.services.changes import MASTER_CHANGED, Changed
 from deskops_desktop.services.store import StoreService
 
@@ -145,9 +145,7 @@ class FactorService(StoreService):
                     basis=basis_text,
                     created_by=actor.user_id,
                 )
-                session.add(row)
-                session.flush()
-                log_change(session, actor, "conversion_factors", row.id, "INSERT", None, new)
+                add_logged(session, actor, row, new)
             else:
                 row = existing
                 old = {**new, "tons_per_load": row.tons_per_load, "basis": row.basis}

@@ -26,7 +26,7 @@ from deskops_desktop.models.reference import (
     Site,
 )
 from deskops_desktop.services.access import Actor, require_admin, require_site
-from deskops_desktop.services.audit import log_change
+from deskops_desktop.services.audit import add_logged, log_change
 from deskops_desktop.services.changes import MASTER_CHANGED, Changed
 from deskops_desktop.services.reference import SiteInfo, find_site, load_reference_index, site_info
 from deskops_desktop.services.store import StoreService
@@ -88,16 +88,8 @@ class MasterDataService(StoreService):
                 timezone=timezone,
                 created_by=actor.user_id,
             )
-            session.add(site)
-            session.flush()
-            log_change(
-                session,
-                actor,
-                "sites",
-                site.id,
-                "INSERT",
-                None,
-                {"code": clean_code, "name": site.name, "timezone": timezone},
+            add_logged(
+                session, actor, site, {"code": clean_code, "name": site.name, "timezone": timezone}
             )
             return Changed(site_info(site), MASTER_CHANGED)
 
@@ -204,17 +196,7 @@ class MasterDataService(StoreService):
             item = model(
                 code=clean, name=name.strip(), sort_order=order, created_by=actor.user_id, **extra
             )
-            session.add(item)
-            session.flush()
-            log_change(
-                session,
-                actor,
-                model.__tablename__,
-                item.id,
-                "INSERT",
-                None,
-                {"code": clean, "name": name.strip(), **extra},
-            )
+            add_logged(session, actor, item, {"code": clean, "name": name.strip(), **extra})
             item_id: str = item.id
         return Changed(item_id, MASTER_CHANGED)
 
@@ -268,15 +250,10 @@ class MasterDataService(StoreService):
                 from_date=start,
                 created_by=actor.user_id,
             )
-            session.add(target)
-            session.flush()
-            log_change(
+            add_logged(
                 session,
                 actor,
-                "production_targets",
-                target.id,
-                "INSERT",
-                None,
+                target,
                 {"daily_tons": tons, "from_date": start, "material": material_code},
             )
             target_id: str = target.id
