@@ -10,7 +10,8 @@ return ``Changed[...]`` (the record or the count, with its ``ChangeSet``). Reads
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -138,52 +139,57 @@ class RecordService(StoreService):
         expected_version: int | None = None,
     ) -> Changed[RecordRow]:
         spec = SPECS[module]
-        try:
-            with self._store.write() as session:
-                record = self._load(session, spec, record_id)
-                site = load_site(session, record.site_id)
-                today = site.today(self._now())
-                self._check_version(session, spec, record, expected_version)
-                require_record_change(actor, module, record.site_id, record.date, today)
-                refs = load_reference_index(session)
-                old = _values(spec, record)
-                # A field the caller left out that has a default keeps its stored value (an
-                # edit from an older client must not turn a disposal back into a sale).
-                kept = {f.key: old[f.column] for f in spec.fields if f.default is not None}
-                clean = validate_record(spec, {**kept, **raw}, refs, today)
-                require_record_change(actor, module, record.site_id, clean["date"], today)
-                self._refuse_duplicate(
-                    session, spec, record.site_id, clean, refs, exclude_id=record.id
-                )
-                for column, value in clean.items():
-                    setattr(record, column, value)
-                record.updated_at = self._now()
-                # Mark it changed even when the clock reads the same (a frozen test clock):
-                # otherwise the column's onupdate default would overwrite it with real time.
-                flag_modified(record, "updated_at")
-                session.flush()
-                # Old (-) and new (+) movements in one call, so the per-material locks are taken
-                # in sorted order: two edits moving stock between the same two materials in
-                # opposite directions would otherwise deadlock on PostgreSQL.
-                apply_movements(
-                    session,
-                    [
-                        *self._movements(spec, record.site_id, old, -1),
-                        *self._movements(spec, record.site_id, clean, +1),
-                    ],
-                )
-                log_change(
-                    session, actor, spec.table.__tablename__, record.id, "UPDATE", old, clean
-                )
-                row = self._row(spec, record, refs)
-        except StaleDataError:
-            raise self._stale(spec, record_id) from None
+        with self._changing(actor, module, record_id, expected_version) as (session, record, today):
+            refs = load_reference_index(session)
+            old = _values(spec, record)
+            # A field the caller left out that has a default keeps its stored value (an
+            # edit from an older client must not turn a disposal back into a sale).
+            kept = {f.key: old[f.column] for f in spec.fields if f.default is not None}
+            clean = validate_record(spec, {**kept, **raw}, refs, today)
+            require_record_change(actor, module, record.site_id, clean["date"], today)
+            self._refuse_duplicate(session, spec, record.site_id, clean, refs, exclude_id=record.id)
+            for column, value in clean.items():
+                setattr(record, column, value)
+            record.updated_at = self._now()
+            # Mark it changed even when the clock reads the same (a frozen test clock):
+            # otherwise the column's onupdate default would overwrite it with real time.
+            flag_modified(record, "updated_at")
+            session.flush()
+            # Old (-) and new (+) movements in one call, so the per-material locks are taken
+            # in sorted order: two edits moving stock between the same two materials in
+            # opposite directions would otherwise deadlock on PostgreSQL.
+            apply_movements(
+                session,
+                [
+                    *self._movements(spec, record.site_id, old, -1),
+                    *self._movements(spec, record.site_id, clean, +1),
+                ],
+            )
+            log_change(session, actor, spec.table.__tablename__, record.id, "UPDATE", old, clean)
+            row = self._row(spec, record, refs)
         return Changed(row, for_module(module, row.site_id))
 
     def delete(
         self, actor: Actor, module: Module, record_id: str, *, expected_version: int | None = None
     ) -> Changed[RecordRow]:
         """Delete one record; the returned row holds everything ``create`` needs to undo it."""
+        spec = SPECS[module]
+        with self._changing(actor, module, record_id, expected_version) as (session, record, _):
+            refs = load_reference_index(session)
+            row = self._row(spec, record, refs)
+            old = _values(spec, record)
+            # Row first, balances second, as update() does (one lock order for both).
+            session.delete(record)
+            session.flush()
+            apply_movements(session, self._movements(spec, record.site_id, old, -1))
+            log_change(session, actor, spec.table.__tablename__, record_id, "DELETE", old, None)
+        return Changed(row, for_module(module, row.site_id))
+
+    @contextmanager
+    def _changing(
+        self, actor: Actor, module: Module, record_id: str, expected_version: int | None
+    ) -> Iterator[tuple[Session, RecordMixin, date]]:
+        """One unit of work on a stored record the actor may still change (update and delete)."""
         spec = SPECS[module]
         try:
             with self._store.write() as session:
@@ -192,17 +198,9 @@ class RecordService(StoreService):
                 self._check_version(session, spec, record, expected_version)
                 today = site.today(self._now())
                 require_record_change(actor, module, record.site_id, record.date, today)
-                refs = load_reference_index(session)
-                row = self._row(spec, record, refs)
-                old = _values(spec, record)
-                # Row first, balances second, as update() does (one lock order for both).
-                session.delete(record)
-                session.flush()
-                apply_movements(session, self._movements(spec, record.site_id, old, -1))
-                log_change(session, actor, spec.table.__tablename__, record_id, "DELETE", old, None)
+                yield session, record, today
         except StaleDataError:  # another writer changed it after we read it
             raise self._stale(spec, record_id) from None
-        return Changed(row, for_module(module, row.site_id))
 
     def create_many(
         self,
