@@ -523,6 +523,11 @@ SECTIONS = (
 )
 
 
+def _tons_line(section: str, key: str, label: str, row: TonsLine) -> StatementLine:
+    """A breakdown line of tons alone (by source, by fate): its rows mix units, so no quantity."""
+    return StatementLine(section, key, label, row.tons.tons_m, row.tons.deemed_m)
+
+
 def statement(mb: MassBalance) -> tuple[StatementLine, ...]:
     """The mass balance as lines, in reading order (see ``SECTIONS``)."""
     lines: list[StatementLine] = []
@@ -548,28 +553,16 @@ def statement(mb: MassBalance) -> tuple[StatementLine, ...]:
         )
 
     materials("Received", "received", mb.received_by_material, mb.received)
-    for row in mb.received_by_source:
-        lines.append(
-            StatementLine(
-                "Received by source",
-                f"received.source.{row.key}",
-                row.label,
-                row.tons.tons_m,
-                row.tons.deemed_m,
-            )
-        )
+    lines.extend(
+        _tons_line("Received by source", f"received.source.{row.key}", row.label, row)
+        for row in mb.received_by_source
+    )
     materials("Fed to the crushers", "fed", mb.fed_by_material, mb.fed)
     materials("Produced", "produced", mb.produced_by_material, mb.produced)
-    for row in mb.out_by_fate:
-        lines.append(
-            StatementLine(
-                "Out by fate",
-                f"out.fate.{row.key}",
-                FATE_NAMES[Fate(row.key)],
-                row.tons.tons_m,
-                row.tons.deemed_m,
-            )
-        )
+    lines.extend(
+        _tons_line("Out by fate", f"out.fate.{row.key}", FATE_NAMES[Fate(row.key)], row)
+        for row in mb.out_by_fate
+    )
     lines.append(
         StatementLine(
             "Out by fate", "out.total", "Total out", mb.out.tons_m, mb.out.deemed_m, total=True
