@@ -140,16 +140,8 @@ class PeriodReader:
     def _flows(self) -> dict[Key, list[int]]:
         """(table, site, fate, period) -> [tons, deemed tons, no-factor loads, no-factor
         records]."""
-        branches = []
-        for table, split in FLOW_TABLES:
-            fate = f"r.{split}" if split else "''"
-            branches.append(
-                f"SELECT '{table}', r.site_id, {fate}, CASE WHEN r.date >= :cur THEN 0 ELSE 1 END,"
-                f" SUM(r.quantity) FROM {table} r WHERE r.site_id IN :sites"
-                " AND r.date >= :lo AND r.date <= :hi AND r.material_id IN :tons"
-                " GROUP BY 1, 2, 3, 4"
-            )
-        sql = text(" UNION ALL ".join(branches)).bindparams(*self._expanding("sites", "tons"))
+        union = _flow_union("SUM(r.quantity)", "AND r.material_id IN :tons GROUP BY 1, 2, 3, 4")
+        sql = text(union).bindparams(*self._expanding("sites", "tons"))
         out: dict[Key, list[int]] = {}
         for table, sid, fate, period, tons in self.session.execute(sql, self._params()):
             out[(table, sid, str(fate or ""), int(period))] = [int(tons or 0), 0, 0, 0]
@@ -186,16 +178,11 @@ class PeriodReader:
         spans = " ".join(f"WHEN r.date < :c{n} THEN {n}" for n in range(len(changes)))
         params.update({f"c{n}": self._day(day) for n, day in enumerate(changes)})
         span = f"CASE {spans} ELSE {len(changes)} END" if changes else "0"
-        branches = []
-        for table, split in FLOW_TABLES:
-            fate = f"r.{split}" if split else "''"
-            branches.append(
-                f"SELECT '{table}', r.site_id, {fate}, CASE WHEN r.date >= :cur THEN 0 ELSE 1 END,"
-                f" r.material_id, {span}, r.quantity, COUNT(*), MIN(r.date) FROM {table} r"
-                " WHERE r.site_id IN :sites AND r.date >= :lo AND r.date <= :hi"
-                " AND r.material_id IN :loads GROUP BY 1, 2, 3, 4, 5, 6, 7"
-            )
-        sql = text(" UNION ALL ".join(branches)).bindparams(*self._expanding("sites", "loads"))
+        union = _flow_union(
+            f"r.material_id, {span}, r.quantity, COUNT(*), MIN(r.date)",
+            "AND r.material_id IN :loads GROUP BY 1, 2, 3, 4, 5, 6, 7",
+        )
+        sql = text(union).bindparams(*self._expanding("sites", "loads"))
         return [
             (
                 (table, sid, str(fate or ""), int(period)),
@@ -316,6 +303,19 @@ class PeriodReader:
     def _day(self, day: date) -> Any:
         # SQLite keeps dates as ISO text: comparing text with text keeps its indexes usable.
         return day.isoformat() if self.sqlite else day
+
+
+def _flow_union(columns: str, tail: str) -> str:
+    """Both periods' flow rows as one UNION ALL: the tons and the load groups read them alike."""
+    branches = []
+    for table, split in FLOW_TABLES:
+        fate = f"r.{split}" if split else "''"
+        branches.append(
+            f"SELECT '{table}', r.site_id, {fate}, CASE WHEN r.date >= :cur THEN 0 ELSE 1 END,"
+            f" {columns} FROM {table} r WHERE r.site_id IN :sites"
+            f" AND r.date >= :lo AND r.date <= :hi {tail}"
+        )
+    return " UNION ALL ".join(branches)
 
 
 def _as_date(value: object) -> date:
