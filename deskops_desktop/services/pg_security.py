@@ -134,6 +134,8 @@ def is_secured(conn: Connection | Session) -> bool:
 _MY_SITE = "{col} IN (SELECT deskops_site_ids())"
 _RECENT = f"{{day}} >= deskops_site_today(site_id) - {OPERATOR_EDIT_WINDOW_DAYS - 1}"
 _ME = "user_id = (SELECT deskops_user_id())"
+# Every table's first policy: administrators read and write every row.
+_ADMIN_ALL = ("admin_all", "ALL", "{adm}", "true", "true")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def _record_rule(day: str = "date", *, operators_write: bool = True) -> Rule:
     recent = f"{mine} AND {_RECENT.format(day=day)}"
     write = "SELECT, INSERT, UPDATE, DELETE"
     policies: list[tuple[str, str, str, str | None, str | None]] = [
-        ("admin_all", "ALL", "{adm}", "true", "true"),
+        _ADMIN_ALL,
         ("moderator_all", "ALL", "{mod}", mine, mine),
         ("operator_read", "SELECT", "{op}", mine, None),
     ]
@@ -173,7 +175,7 @@ def _master_rule(*, site_column: str | None = None, deletable: bool = False) -> 
     return Rule(
         grants={"{adm}": admin, "{mod}": "SELECT", "{op}": "SELECT"},
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             ("clerk_read", "SELECT", "{op}, {mod}", read, None),
         ),
     )
@@ -184,7 +186,7 @@ def _own_rows_rule(write: str) -> Rule:
     return Rule(
         grants={"{adm}": "SELECT, INSERT, UPDATE, DELETE", "{mod}": write, "{op}": write},
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             ("clerk_own", "ALL", "{op}, {mod}", own, own),
         ),
     )
@@ -224,6 +226,12 @@ _FEED_VISIBLE = (
 )
 _NOBODY = Rule(grants={}, policies=())
 _MINE_SITE = _MY_SITE.format(col="site_id")
+# A pushed operation's outcome and the attention queue: clerks add rows, moderators decide them.
+_PUSHED_GRANTS = {
+    "{adm}": "SELECT, INSERT, UPDATE",
+    "{mod}": "SELECT, INSERT, UPDATE",
+    "{op}": "SELECT, INSERT",
+}
 _SYNC_RULES: dict[str, Rule] = {
     "sync_changes": Rule(
         grants={"{adm}": "SELECT", "{mod}": "SELECT", "{op}": "SELECT"},
@@ -233,13 +241,9 @@ _SYNC_RULES: dict[str, Rule] = {
         ),
     ),
     "sync_applied_ops": Rule(
-        grants={
-            "{adm}": "SELECT, INSERT, UPDATE",
-            "{mod}": "SELECT, INSERT, UPDATE",
-            "{op}": "SELECT, INSERT",
-        },
+        grants=_PUSHED_GRANTS,
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             ("clerk_insert", "INSERT", "{op}, {mod}", None, _ME),
             ("operator_read", "SELECT", "{op}", _ME, None),
             ("moderator_read", "SELECT", "{mod}", f"{_ME} OR {_MINE_SITE}", None),
@@ -247,13 +251,9 @@ _SYNC_RULES: dict[str, Rule] = {
         ),
     ),
     "sync_attention": Rule(
-        grants={
-            "{adm}": "SELECT, INSERT, UPDATE",
-            "{mod}": "SELECT, INSERT, UPDATE",
-            "{op}": "SELECT, INSERT",
-        },
+        grants=_PUSHED_GRANTS,
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             ("clerk_insert", "INSERT", "{op}, {mod}", None, f"{_ME} AND {_MINE_SITE}"),
             ("clerk_read", "SELECT", "{op}, {mod}", f"{_ME} OR {_MINE_SITE}", None),
             ("moderator_decide", "UPDATE", "{mod}", _MINE_SITE, _MINE_SITE),
@@ -287,7 +287,7 @@ TABLE_RULES: dict[str, Rule] = {
     "sites": Rule(
         grants={"{adm}": "SELECT, INSERT, UPDATE", "{mod}": "SELECT", "{op}": "SELECT"},
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             ("clerk_read", "SELECT", "{op}, {mod}", _MY_SITE.format(col="id"), None),
         ),
         guard_columns="id, timezone",
@@ -300,7 +300,7 @@ TABLE_RULES: dict[str, Rule] = {
     "conversion_factors": Rule(
         grants={"{adm}": "SELECT, INSERT, UPDATE", "{mod}": "SELECT", "{op}": "SELECT"},
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             (
                 "clerk_read",
                 "SELECT",
@@ -317,7 +317,7 @@ TABLE_RULES: dict[str, Rule] = {
             "{op}": f"SELECT ({_USER_COLUMNS}), UPDATE (updated_at)",
         },
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             ("clerk_read", "SELECT", "{op}, {mod}", "true", None),
             (
                 "clerk_lock_self",
@@ -332,7 +332,7 @@ TABLE_RULES: dict[str, Rule] = {
     "user_sites": Rule(
         grants={"{adm}": "SELECT, INSERT, UPDATE, DELETE", "{mod}": "SELECT", "{op}": "SELECT"},
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             ("clerk_own", "SELECT", "{op}, {mod}", _ME, None),
         ),
         guard_columns="user_id, site_id",
@@ -340,7 +340,7 @@ TABLE_RULES: dict[str, Rule] = {
     "change_log": Rule(
         grants={"{adm}": "SELECT, INSERT", "{mod}": "SELECT, INSERT", "{op}": "SELECT, INSERT"},
         policies=(
-            ("admin_all", "ALL", "{adm}", "true", "true"),
+            _ADMIN_ALL,
             ("clerk_read", "SELECT", "{op}, {mod}", _CHANGE_LOG_VISIBLE, None),
             ("clerk_write", "INSERT", "{op}, {mod}", None, _ME),
         ),
