@@ -107,10 +107,7 @@ class DashboardService(StoreService):
         top_n: int = DEFAULT_TOP_N,
     ) -> DashboardSnapshot:
         """All cards, charts and alerts of one site and period, from one consistent read."""
-        require_site(actor, site_id)
-        check_range(date_from, date_to)
-        with self._store.read() as session:
-            q = SnapshotQuery(session, site_id, date_from, date_to, self._now())
+        with self._query(actor, site_id, date_from, date_to) as q:
             stock = q.stock(kpi_window_start(date_from, date_to))
             return DashboardSnapshot(
                 site=q.site,
@@ -161,6 +158,7 @@ class DashboardService(StoreService):
     def _query(
         self, actor: Actor, site_id: str, date_from: date, date_to: date
     ) -> Iterator[SnapshotQuery]:
+        """One read unit over a site and period, access and range checked: every call's start."""
         require_site(actor, site_id)
         check_range(date_from, date_to)
         with self._store.read() as session:
