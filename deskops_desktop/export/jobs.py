@@ -302,16 +302,7 @@ class ExportJobService:
             filters["file_name"] = safe_filename(request.file_name)
         with self._store.write() as session:
             self._lock_user(session, actor.user_id)
-            active = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(ExportJob)
-                    .where(
-                        ExportJob.user_id == actor.user_id, ExportJob.status.in_(ACTIVE_JOB_STATES)
-                    )
-                )
-                or 0
-            )
+            active = self._active_jobs(session, actor.user_id)
             if active >= MAX_ACTIVE_JOBS:
                 raise ExportRefused(
                     f"you already have {active} exports queued or running (at most "
@@ -340,6 +331,16 @@ class ExportJobService:
         """Serialise job creation per user (SQLite already serialises writers: BEGIN IMMEDIATE)."""
         if session.get_bind().dialect.name != "sqlite":
             session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+    @staticmethod
+    def _active_jobs(session: Session, user_id: str) -> int:
+        """How many of the user's jobs are queued or running (create and retry cap them)."""
+        count = (
+            select(func.count())
+            .select_from(ExportJob)
+            .where(ExportJob.user_id == user_id, ExportJob.status.in_(ACTIVE_JOB_STATES))
+        )
+        return session.scalar(count) or 0
 
     # ------------------------------------------------------------------- running
     def run(self, job_id: str, progress: Progress | None = None) -> JobInfo:
@@ -390,7 +391,7 @@ class ExportJobService:
             return self._fail(job_id, str(exc))
         except Exception as exc:  # disk full, database gone, a bug: the job fails, the app lives
             log.exception("export %s failed", job_id)
-            return self._fail(job_id, _describe(exc))
+            return self._fail(job_id, describe_failure(exc))
         return self._complete(job_id, result, keep=request.keep)
 
     def export_now(
@@ -462,16 +463,7 @@ class ExportJobService:
             job = self._owned(session, actor, job_id)
             if job.status != JOB_FAILED:
                 raise ValidationError([Problem("status", "only failed exports can be retried")])
-            active = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(ExportJob)
-                    .where(
-                        ExportJob.user_id == job.user_id, ExportJob.status.in_(ACTIVE_JOB_STATES)
-                    )
-                )
-                or 0
-            )
+            active = self._active_jobs(session, job.user_id)
             if active >= MAX_ACTIVE_JOBS:
                 raise ExportRefused(
                     f"you already have {active} exports queued or running "
@@ -663,7 +655,8 @@ def _remove_export(path: Path, size: int | None) -> bool:
     return remove_quietly(path)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
+    """A failed job's message, one line (export jobs and report packs word failures alike)."""
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror or exc}{where}"

@@ -40,11 +40,10 @@ from zoneinfo import ZoneInfo
 from deskops_desktop import __version__
 from deskops_desktop.export.files import export_filename, safe_filename
 from deskops_desktop.export.folders import recover, replace_file, staging_folder, swap_in
-from deskops_desktop.export.jobs import writer_for
+from deskops_desktop.export.jobs import describe_failure, writer_for
 from deskops_desktop.export.powerbi_folder import FOLDER, PowerBiResult, refresh_powerbi_folder
 from deskops_desktop.export.rows import build_table
 from deskops_desktop.export.table import ExportQuery, Flavour
-from deskops_desktop.models.display import first_line
 from deskops_desktop.models.enums import ExportFormat, Granularity, Module
 from deskops_desktop.models.errors import PermissionDenied, Problem, ValidationError
 from deskops_desktop.models.pack_rules import Period
@@ -360,11 +359,7 @@ def _audit_files(run: _Built) -> list[AuditFile]:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(str(p) for p in exc.problems)
-    if isinstance(exc, OSError):
-        where = f": {exc.filename}" if exc.filename else ""
-        return f"{exc.strerror or exc}{where}"
-    first = first_line(exc)
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return describe_failure(exc)
 
 
 class _Slice:
