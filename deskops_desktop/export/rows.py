@@ -100,10 +100,32 @@ def build_table(
         )
         return ledger_table(ledger, meta, flavour)
     spec = SPECS[query.module]
-    ref_ids = _ref_ids(spec, refs, query.category)
+    conditions = _record_conditions(spec, query, _ref_ids(spec, refs, query.category))
+    job = _RecordsExport(services, spec, site, refs, query, conditions, meta, flavour)
     if query.granularity is Granularity.DAILY:
-        return _daily_records_table(services, spec, site, refs, query, ref_ids, meta, flavour)
-    return _period_records_table(services, spec, site, refs, query, ref_ids, meta, flavour)
+        return _daily_records_table(job)
+    return _period_records_table(job)
+
+
+@dataclass(frozen=True, slots=True)
+class _RecordsExport:
+    """A records export's inputs: its daily and its weekly/monthly table start alike."""
+
+    services: Services
+    spec: ModuleSpec
+    site: SiteInfo
+    refs: ReferenceIndex
+    query: ExportQuery
+    conditions: list[Any]
+    meta: ExportMeta
+    flavour: Flavour
+
+    def table(
+        self, columns: list[Column], rows: Iterator[tuple[Any, ...]], count: int, totals: _Totals
+    ) -> ExportTable:
+        """The finished table, its totals grouped in reference order (both tables end so)."""
+        order = _group_order(self.spec, self.refs)
+        return ExportTable(self.meta, columns, rows, count, lambda: totals.table(order))
 
 
 def _ref_ids(spec: ModuleSpec, refs: ReferenceIndex, category: str | None) -> list[str] | None:
@@ -193,13 +215,7 @@ class _Totals:
         self.groups: dict[tuple[str, str], list[int]] = {}
 
     def add(self, item: RefItem, values: Sequence[int]) -> None:
-        key = self._key(item)
-        acc = self.groups.get(key)
-        if acc is None:
-            acc = self.groups[key] = [0] * (len(values) + 1)
-        for i, v in enumerate(values):
-            acc[i] += v
-        acc[-1] += 1
+        self.add_many(item, values, 1)
 
     def add_many(self, item: RefItem, values: Sequence[int], count: int) -> None:
         key = self._key(item)
@@ -390,23 +406,15 @@ def _record_conditions(
     return conditions
 
 
-def _daily_records_table(
-    services: Services,
-    spec: ModuleSpec,
-    site: SiteInfo,
-    refs: ReferenceIndex,
-    query: ExportQuery,
-    ref_ids: list[str] | None,
-    meta: ExportMeta,
-    flavour: Flavour,
-) -> ExportTable:
+def _daily_records_table(job: _RecordsExport) -> ExportTable:
+    spec, site, refs, flavour = job.spec, job.site, job.refs, job.flavour
+    conditions = job.conditions
     table = spec.table
     ref_field = spec.reference_field
     others = [f for f in spec.fields if f.kind is not Kind.DATE and f is not ref_field]
-    store = services.store
+    store = job.services.store
     date_col = type_coerce(table.date, String) if store.is_sqlite else table.date
     ref_col = getattr(table, ref_field.column)
-    conditions = _record_conditions(spec, query, ref_ids)
     stmt = (
         select(table.id, date_col, ref_col, *(_raw(getattr(table, f.column), f) for f in others))
         .where(*conditions)
@@ -485,8 +493,7 @@ def _daily_records_table(
             for _key, row in day_rows:
                 yield row
 
-    order = _group_order(spec, refs)
-    return ExportTable(meta, columns, generate(), row_count, lambda: totals.table(order))
+    return job.table(columns, generate(), row_count, totals)
 
 
 def _converter(fspec: FieldSpec, flavour: Flavour) -> Callable[[Any], Any]:
@@ -504,21 +511,12 @@ def _converter(fspec: FieldSpec, flavour: Flavour) -> Callable[[Any], Any]:
 
 
 # ------------------------------------------------------------------ weekly/monthly records
-def _period_records_table(
-    services: Services,
-    spec: ModuleSpec,
-    site: SiteInfo,
-    refs: ReferenceIndex,
-    query: ExportQuery,
-    ref_ids: list[str] | None,
-    meta: ExportMeta,
-    flavour: Flavour,
-) -> ExportTable:
+def _period_records_table(job: _RecordsExport) -> ExportTable:
+    spec, site, refs, query, conditions = job.spec, job.site, job.refs, job.query, job.conditions
     table = spec.table
     ref_field = spec.reference_field
     metrics = _metrics(spec)
     ref_col = getattr(table, ref_field.column)
-    conditions = _record_conditions(spec, query, ref_ids)
     sums = [func.sum(_raw(getattr(table, m.column), m)) for m in metrics]
     stmt = (
         select(table.date, ref_col, *sums, func.count())
@@ -529,7 +527,7 @@ def _period_records_table(
     groups: dict[tuple[date, str], list[int]] = {}
     by_id = {item.id: item for item in refs.items(ref_field.kind)}
     tons_metrics = _tons_metrics(spec)
-    with services.store.read() as session:
+    with job.services.store.read() as session:
         for day, ref_id, *values in session.execute(stmt):
             start = max(period_start(day, granularity), query.date_from)
             acc = groups.get((start, ref_id))
@@ -554,7 +552,7 @@ def _period_records_table(
         keyed.append(((start, item.sort_order, item.code), start, item, acc, extra))
     keyed.sort(key=lambda entry: entry[0])
 
-    pbi = flavour is Flavour.POWERBI
+    pbi = job.flavour is Flavour.POWERBI
     columns: list[Column] = []
     if pbi:
         columns += [Column("Row Key", "row_key", width=40), *_site_columns(site)]
@@ -589,8 +587,7 @@ def _period_records_table(
                 tail = (from_milli(extra[0]), from_milli(extra[1]), extra[2])
             yield (*head, *middle, *_ref_values(item, ref_field.kind), *values, acc[-1], *tail)
 
-    order = _group_order(spec, refs)
-    return ExportTable(meta, columns, generate(), len(keyed), lambda: totals.table(order))
+    return job.table(columns, generate(), len(keyed), totals)
 
 
 def _period_tons(
