@@ -27,6 +27,7 @@ from deskops_desktop.cli_support import (
     ENV_DB_PASSWORD,
     CliError,
     TerminalProgress,
+    add_module_argument,
     ask_secret,
     format_table,
     interactive,
@@ -165,13 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = command(
         commands, "import", "add records from a .csv or .xlsx file (all or nothing)", _import
     )
-    imp.add_argument(
-        "module",
-        metavar="MODULE",
-        type=str.lower,
-        choices=[m.value for m in RECORD_MODULES],
-        help=", ".join(m.value for m in RECORD_MODULES),
-    )
+    add_module_argument(imp, RECORD_MODULES)
     imp.add_argument("file", metavar="FILE", type=Path, help=".csv (UTF-8) or .xlsx")
     imp.add_argument("--site", required=True, metavar="CODE", help="site the records belong to")
 

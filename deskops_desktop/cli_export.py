@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deskops_desktop.cli_support import TerminalProgress, iso_date
+from deskops_desktop.cli_support import TerminalProgress, add_module_argument, iso_date
 from deskops_desktop.export.files import human_size
 from deskops_desktop.export.jobs import ExportJobService, ExportRequest
 from deskops_desktop.models.enums import Category, ExportFormat, Granularity, Module
@@ -42,13 +42,7 @@ def add_parser(subparsers: Any, **kwargs: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "export", help=text, description=text, **kwargs
     )
-    parser.add_argument(
-        "module",
-        metavar="MODULE",
-        type=str.lower,
-        choices=[m.value for m in Module],
-        help=", ".join(m.value for m in Module),
-    )
+    add_module_argument(parser, Module)
     parser.add_argument("--site", required=True, metavar="CODE", help="site code")
     parser.add_argument("--from", dest="date_from", required=True, type=iso_date, metavar="DATE")
     parser.add_argument("--to", dest="date_to", required=True, type=iso_date, metavar="DATE")

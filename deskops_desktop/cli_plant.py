@@ -15,22 +15,25 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
-from typing import Any, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
-from deskops_desktop.cli_support import CliError, format_table, iso_date, require_actor
+from deskops_desktop.cli_support import (
+    CliError,
+    Command,
+    Group,
+    ServicesOf,
+    format_table,
+    iso_date,
+    require_actor,
+    service_runner,
+)
 from deskops_desktop.models.display import grouped
 from deskops_desktop.models.enums import Fate
 from deskops_desktop.models.types import from_milli
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.mass_balance import MassBalance, StatementLine, statement
 from deskops_desktop.services.reclassify import TO_FEED
-
-ServicesOf = Callable[[argparse.Namespace], AbstractContextManager[Services]]
-Command = Callable[..., argparse.ArgumentParser]
-# cli's group(name, help) -> argparse's private _SubParsersAction of cli's parser class.
-Group = Callable[[str, str], Any]
 
 STATEMENT_COLUMNS = (
     "Section",
@@ -47,13 +50,7 @@ STATEMENT_COLUMNS = (
 
 def add_parsers(command: Command, group: Group, services: ServicesOf) -> None:
     """Add ``factor``, ``report`` and ``dispatch`` to the parser (``cli`` passes its helpers)."""
-
-    def run(handler: Callable[[argparse.Namespace, Services], int]) -> Callable[..., int]:
-        def wrapped(args: argparse.Namespace) -> int:
-            with services(args) as s:
-                return handler(args, s)
-
-        return wrapped
+    run = service_runner(services)
 
     factors = group("factor", "conversion factors: tons per load of a material (admins set)")
     put = command(factors, "set", "set a material's tons per load from a date on", run(_set))

@@ -14,16 +14,25 @@ import getpass
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
-from typing import TextIO
+from typing import Any, TextIO
 
 from deskops_desktop.models.display import exact_milli, summary_milli
+from deskops_desktop.models.enums import Module
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.models.stock import LEDGER_FIGURES
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.ledger import Ledger, LedgerTotal
+
+# What ``cli.build_parser`` hands each sub-command module's ``add_parsers``.
+ServicesOf = Callable[[argparse.Namespace], AbstractContextManager[Services]]
+Command = Callable[..., argparse.ArgumentParser]
+# cli's group(name, help) -> argparse's private _SubParsersAction of cli's parser class.
+Group = Callable[[str, str], Any]
+Handler = Callable[[argparse.Namespace, Services], int]
 
 ENV_USER = "DESKOPS_USER"
 ENV_PASSWORD = "DESKOPS_PASSWORD"
@@ -46,6 +55,19 @@ class CliError(DeskOpsError):
 
 
 # ------------------------------------------------------------------------------ prompts
+def service_runner(services: ServicesOf) -> Callable[[Handler], Callable[..., int]]:
+    """Wraps a sub-command's handler so it runs inside the services ``cli`` opens for it."""
+
+    def run(handler: Handler) -> Callable[..., int]:
+        def wrapped(args: argparse.Namespace) -> int:
+            with services(args) as s:
+                return handler(args, s)
+
+        return wrapped
+
+    return run
+
+
 def interactive() -> bool:
     """Whether there is a person at a terminal to ask (tests replace this)."""
     return sys.stdin is not None and sys.stdin.isatty()
@@ -125,6 +147,14 @@ def require_actor(services: Services) -> Actor:
 
 
 # ------------------------------------------------------------------------ argument types
+def add_module_argument(parser: argparse.ArgumentParser, modules: Iterable[Module]) -> None:
+    """The positional MODULE of ``import`` and ``export``: one of ``modules``, named in help."""
+    values = [m.value for m in modules]
+    parser.add_argument(
+        "module", metavar="MODULE", type=str.lower, choices=values, help=", ".join(values)
+    )
+
+
 def iso_date(text: str) -> date:
     """An argparse type: a calendar date written YYYY-MM-DD."""
     try:
@@ -135,21 +165,23 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date; use YYYY-MM-DD") from None
 
 
-def positive_int(text: str) -> int:
+def _whole_number(text: str) -> int:
+    """``text`` as an int, or argparse's refusal (the two counting argument types share it)."""
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def positive_int(text: str) -> int:
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
     return value
 
 
 def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative (got {value})")
     return value
