@@ -22,27 +22,25 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
 
 from deskops_desktop import pack_schedule, pack_tasks
 from deskops_desktop.cli_support import (
     CliError,
+    Command,
+    Group,
+    ServicesOf,
     TerminalProgress,
     credentials,
     format_table,
     iso_date,
     require_actor,
+    service_runner,
 )
 from deskops_desktop.export.files import human_size
 from deskops_desktop.models.pack_rules import PeriodRule, parse_daily_time, split_words
 from deskops_desktop.services.bundle import Services
-from deskops_desktop.services.packs import PackInfo
+from deskops_desktop.services.packs import PACK_COLUMNS, PackInfo
 from deskops_desktop.services.store import resolve_db_url
-
-ServicesOf = Callable[[argparse.Namespace], AbstractContextManager[Services]]
-Command = Callable[..., argparse.ArgumentParser]
-Group = Callable[[str, str], Any]
 
 make_scheduler: Callable[[], pack_schedule.Scheduler] = pack_schedule.Scheduler
 """How the commands reach this computer's scheduler (tests put a recording one here)."""
@@ -50,13 +48,7 @@ make_scheduler: Callable[[], pack_schedule.Scheduler] = pack_schedule.Scheduler
 
 def add_parsers(command: Command, group: Group, services: ServicesOf) -> None:
     """Add ``pack`` and its actions (``cli`` passes its helpers)."""
-
-    def run(handler: Callable[[argparse.Namespace, Services], int]) -> Callable[..., int]:
-        def wrapped(args: argparse.Namespace) -> int:
-            with services(args) as s:
-                return handler(args, s)
-
-        return wrapped
+    run = service_runner(services)
 
     packs = group("pack", "report packs: the files head office receives every night (admins)")
     add = command(packs, "add", "define a report pack", run(_add))
@@ -153,40 +145,14 @@ def _list(args: argparse.Namespace, services: Services) -> int:
     now = services.store.clock.local_now()
     rows = []
     for p in packs:
-        nxt = p.next_run(now)
         last = p.last_run
         last_text = ""
         if last is not None:
-            when = last.finished_at or last.started_at
-            stamp = f"{when.astimezone():%Y-%m-%d %H:%M}" if when else ""
-            last_text = f"{last.status} {last.period} {stamp}".strip()
+            last_text = last.summary()
             if last.status == "failed" and last.message:
                 last_text += f": {last.message[:60]}"
-        rows.append(
-            (
-                p.name,
-                p.sites_label,
-                ", ".join(r.key for r in p.reports),
-                ", ".join(f.value for f in p.formats) + (" +powerbi" if p.powerbi else ""),
-                p.period.value,
-                str(p.folder),
-                p.schedule.label if p.schedule else "",
-                f"{nxt:%Y-%m-%d %H:%M}" if nxt else "",
-                last_text,
-            )
-        )
-    headers = (
-        "Pack",
-        "Sites",
-        "Reports",
-        "Formats",
-        "Period",
-        "Folder",
-        "Schedule",
-        "Next",
-        "Last",
-    )
-    print(format_table(headers, rows))
+        rows.append(p.cells(now, powerbi=" +powerbi", unscheduled="", last_run=last_text))
+    print(format_table((*PACK_COLUMNS, "Last"), rows))
     return 0
 
 

@@ -73,6 +73,10 @@ class PackSchedule:
         return f"daily at {self.daily_at:%H:%M} on {self.host} ({self.kind}, as {self.run_as})"
 
 
+# The columns of ``PackInfo.cells`` but the last run's, which each list names in its own words.
+PACK_COLUMNS = ("Pack", "Sites", "Reports", "Formats", "Period", "Folder", "Schedule", "Next")
+
+
 @dataclass(frozen=True)
 class LastRun:
     """What the latest run of a pack did (``status``: running, completed or failed)."""
@@ -89,6 +93,12 @@ class LastRun:
     @property
     def ok(self) -> bool:
         return self.status == RUN_COMPLETED
+
+    def summary(self) -> str:
+        """ "completed 2026-11 2026-12-01 02:00" (this computer's time): the pack lists say it."""
+        when = self.finished_at or self.started_at
+        stamp = f" {when.astimezone():%Y-%m-%d %H:%M}" if when is not None else ""
+        return f"{self.status} {self.period}{stamp}".strip()
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,23 @@ class PackInfo:
             return None
         at = datetime.combine(local_now.date(), self.schedule.daily_at)
         return at if at > local_now else at + timedelta(days=1)
+
+    def cells(
+        self, local_now: datetime, *, powerbi: str, unscheduled: str, last_run: str
+    ) -> tuple[str, ...]:
+        """The pack's line in ``deskops pack list`` and Settings → Reports (each its own words)."""
+        following = self.next_run(local_now)
+        return (
+            self.name,
+            self.sites_label,
+            ", ".join(spec.key for spec in self.reports),
+            ", ".join(f.value for f in self.formats) + (powerbi if self.powerbi else ""),
+            self.period.value,
+            str(self.folder),
+            self.schedule.label if self.schedule else unscheduled,
+            f"{following:%Y-%m-%d %H:%M}" if following else "",
+            last_run,
+        )
 
     def is_due(self, local_now: datetime) -> bool:
         """Scheduled, its latest scheduled moment has passed, and no run began since (a run
