@@ -36,12 +36,11 @@ from deskops_desktop.models.stock import LEDGER_FIGURES
 from deskops_desktop.services.changes import Area
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.ledger import Ledger, LedgerRow
-from deskops_desktop.services.records import RecordRow
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.movement_chart import MovementChart
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells
-from deskops_desktop.views.qt_records_model import RecordTableModel
+from deskops_desktop.views.qt_records_model import RecordTableModel, records_source
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
 from deskops_desktop.views.theme import tabular_font
 from deskops_desktop.views.widgets import debounce, label
@@ -81,8 +80,7 @@ class InventoryPage(Page):
         self.search.setPlaceholderText("Material code or name")
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(240)
-        self.brush_label = QLabel("")
-        self.brush_label.setProperty("role", "muted")
+        self.brush_label = label("", "muted")
         self.reset_brush = QPushButton("Show whole range")
         self.reset_brush.setVisible(False)
         self.count_button = QPushButton("Stock count…")
@@ -236,34 +234,9 @@ class InventoryPage(Page):
         ctx = self._context
         if ctx is None:
             return
-        site_id, start, end, module = ctx.site.id, ctx.date_from, ctx.date_to, Module.ADJUSTMENTS
-
-        def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
-            return self._data.read(
-                lambda s, a: s.records.list(
-                    a,
-                    module,
-                    site_id,
-                    start,
-                    end,
-                    sort=sort,
-                    descending=descending,
-                    offset=offset,
-                    limit=limit,
-                ),
-                area=Area.ADJUSTMENTS,
-                site_id=site_id,
-                key=("list", start, end, sort, descending, offset, limit),
-            )
-
-        def count() -> int:
-            return self._data.read(
-                lambda s, a: s.records.count(a, module, site_id, start, end),
-                area=Area.ADJUSTMENTS,
-                site_id=site_id,
-                key=("count", start, end),
-            )
-
+        fetch, count = records_source(
+            self._data, Module.ADJUSTMENTS, ctx.site.id, ctx.date_from, ctx.date_to
+        )
         self.adjustments.set_source(fetch, count, lambda _row: False)
         authors = [
             self.adjustments.row_at(i).created_by or "" for i in range(self.adjustments.rowCount())

@@ -21,9 +21,12 @@ from deskops_desktop.models.enums import (
     OPERATION_NAMES,
     Fate,
     MassDetermination,
+    Module,
     Operation,
 )
 from deskops_desktop.models.modules import Kind, ModuleSpec
+from deskops_desktop.services.changes import Area
+from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.records import RecordRow
 from deskops_desktop.views.theme import tabular_font
 
@@ -35,6 +38,42 @@ _Index = QModelIndex | QPersistentModelIndex
 
 Fetch = Callable[[int, int, str, bool], list[RecordRow]]
 Count = Callable[[], int]
+
+
+def records_source(
+    data: DataGateway, module: Module, site_id: str, start: date, end: date, search: str = ""
+) -> tuple[Fetch, Count]:
+    """A model's source over one module's records at a site (record pages and the ledger's)."""
+    area = Area.of(module)
+
+    def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
+        return data.read(
+            lambda s, a: s.records.list(
+                a,
+                module,
+                site_id,
+                start,
+                end,
+                search=search,
+                sort=sort,
+                descending=descending,
+                offset=offset,
+                limit=limit,
+            ),
+            area=area,
+            site_id=site_id,
+            key=("list", start, end, search, sort, descending, offset, limit),
+        )
+
+    def count() -> int:
+        return data.read(
+            lambda s, a: s.records.count(a, module, site_id, start, end, search=search),
+            area=area,
+            site_id=site_id,
+            key=("count", start, end, search),
+        )
+
+    return fetch, count
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from deskops_desktop.views.charts import BarChart, show_categories, show_daily
 from deskops_desktop.views.compare_dialog import KEEP_MINE, RELOAD, CompareDialog
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.page import Page
-from deskops_desktop.views.qt_records_model import RecordTableModel
+from deskops_desktop.views.qt_records_model import RecordTableModel, records_source
 from deskops_desktop.views.record_form import RecordForm, current_shift
 from deskops_desktop.views.table_fit import fit_widths, minimum_total
 from deskops_desktop.views.widgets import debounce, label
@@ -119,8 +119,7 @@ class RecordPage(Page):
         self.filter.setPlaceholderText("Filter rows (code, name, notes…)")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMaximumWidth(320)
-        self.count_label = QLabel("")
-        self.count_label.setProperty("role", "muted")
+        self.count_label = label("", "muted")
         self.paste_button = QPushButton("Paste rows")
         self.paste_button.setToolTip("Add rows copied from Excel (Ctrl+V in the table)")
         self.import_button = QPushButton("Import file…")
@@ -226,38 +225,9 @@ class RecordPage(Page):
         ctx = self._context
         if ctx is None:
             return
-        search = self.filter.text()
-        site_id = ctx.site.id
-
-        module, start, end = self.module, ctx.date_from, ctx.date_to
-        area = Area.of(module)
-
-        def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
-            return self._data.read(
-                lambda s, a: s.records.list(
-                    a,
-                    module,
-                    site_id,
-                    start,
-                    end,
-                    search=search,
-                    sort=sort,
-                    descending=descending,
-                    offset=offset,
-                    limit=limit,
-                ),
-                area=area,
-                site_id=site_id,
-                key=("list", start, end, search, sort, descending, offset, limit),
-            )
-
-        def count() -> int:
-            return self._data.read(
-                lambda s, a: s.records.count(a, module, site_id, start, end, search=search),
-                area=area,
-                site_id=site_id,
-                key=("count", start, end, search),
-            )
+        fetch, count = records_source(
+            self._data, self.module, ctx.site.id, ctx.date_from, ctx.date_to, self.filter.text()
+        )
 
         def may_change(row: RecordRow) -> bool:
             return self._data.read(lambda s, a: s.records.may_change(a, row, ctx.site))
