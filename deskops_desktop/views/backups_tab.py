@@ -18,13 +18,11 @@ from typing import Any
 from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -36,6 +34,7 @@ from deskops_desktop.services.backups import BackupInfo, BackupKind, RestoreResu
 from deskops_desktop.services.store import Store
 from deskops_desktop.views import background
 from deskops_desktop.views.background import TaskSignals
+from deskops_desktop.views.widgets import label, row_table
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +69,7 @@ class BackupsTab(QWidget):
 
         self.intro = QLabel()
         self.intro.setWordWrap(True)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Made", "Kind", "Size"])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
+        self.table = row_table(["Made", "Kind", "Size"])
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -83,8 +77,7 @@ class BackupsTab(QWidget):
         self.back_up_button = QPushButton("Back up now")
         self.restore_button = QPushButton("Restore…")
         self.open_folder_button = QPushButton("Open folder")
-        self.status = QLabel("")
-        self.status.setProperty("role", "muted")
+        self.status = label("", "muted")
         self.status.setWordWrap(True)
 
         bar = QHBoxLayout()

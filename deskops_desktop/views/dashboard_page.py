@@ -37,8 +37,21 @@ from deskops_desktop.views.getting_started import GettingStarted
 from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import LEVEL_COLORS
-from deskops_desktop.views.widgets import label
+from deskops_desktop.views.widgets import header_row, label
 
+# The KPI cards: (key, title).
+CARDS = (
+    ("production", "Production"),
+    ("received", "Received (t, deemed incl.)"),
+    ("sold", "Sold"),
+    ("inventory", "Current inventory"),
+)
+# The plant's ratios from the mass balance, a row of their own under the four cards.
+PLANT_CARDS = (
+    ("yield", "Yield (produced ÷ fed)"),
+    ("tons_per_crusher_hour", "Tons per crusher hour"),
+    ("tons_per_man_hour", "Tons per man-hour"),
+)
 _ATTENTION_COLORS = {
     AttentionKind.NEGATIVE_STOCK: LEVEL_COLORS["LOW"],
     AttentionKind.LOW_STOCK: LEVEL_COLORS["LOW"],
@@ -89,35 +102,14 @@ class DashboardPage(Page):
         self._dark = False
         self._columns = (0, 0)
         title = label("Dashboard", "title")
-        self.updated = QLabel("")
-        self.updated.setProperty("role", "muted")
+        self.updated = label("", "muted")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Refresh now (F5)")
         self.refresh_button.setShortcut("F5")
-        head = QHBoxLayout()
-        head.addWidget(title)
-        head.addStretch(1)
-        head.addWidget(self.updated)
-        head.addWidget(self.refresh_button)
+        head = header_row([title], [self.updated, self.refresh_button])
 
-        self.cards = {
-            key: KpiCard(text)
-            for key, text in (
-                ("production", "Production"),
-                ("received", "Received (t, deemed incl.)"),
-                ("sold", "Sold"),
-                ("inventory", "Current inventory"),
-            )
-        }
-        # The plant's ratios from the mass balance, a row of their own under the four cards.
-        self.plant_cards = {
-            key: KpiCard(text)
-            for key, text in (
-                ("yield", "Yield (produced ÷ fed)"),
-                ("tons_per_crusher_hour", "Tons per crusher hour"),
-                ("tons_per_man_hour", "Tons per man-hour"),
-            )
-        }
+        self.cards = {key: KpiCard(text) for key, text in CARDS}
+        self.plant_cards = {key: KpiCard(text) for key, text in PLANT_CARDS}
         self.rd_unit = QComboBox()
         self.rd_unit.addItem("tons (deemed incl.)", Uom.TON.value)
         self.rd_unit.addItem("loads", Uom.LOAD.value)
@@ -186,13 +178,14 @@ class DashboardPage(Page):
         self.levels_chart = BarChart("", horizontal=True)
         self.utilisation_chart = BarChart("", horizontal=True, percent=True)
         self.manpower_chart = BarChart("", horizontal=True)
-        for chart in (
+        self._bar_charts = (
             self.rd_chart,
             self.target_chart,
             self.levels_chart,
             self.utilisation_chart,
             self.manpower_chart,
-        ):
+        )
+        for chart in self._bar_charts:
             chart.legend.setMaximumWidth(130)
         self.levels_chart.legend.setVisible(False)
         self.chart_cards = [
@@ -255,14 +248,7 @@ class DashboardPage(Page):
         self._dark = dark
         if not self.chart_cards:
             return
-        for chart in (
-            self.rd_chart,
-            self.target_chart,
-            self.levels_chart,
-            self.utilisation_chart,
-            self.manpower_chart,
-            self.inventory_chart,
-        ):
+        for chart in (*self._bar_charts, self.inventory_chart):
             chart.apply_colors(dark)
 
     def _on_settings_changed(self, state: AppState) -> None:

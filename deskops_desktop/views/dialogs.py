@@ -28,15 +28,9 @@ from PySide6.QtWidgets import (
 
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
 from deskops_desktop.services.access import Actor
+from deskops_desktop.views.widgets import dialog_buttons, error_label, label, password_edit
 
 log = logging.getLogger(__name__)
-
-
-def _error_label() -> QLabel:
-    label = QLabel("")
-    label.setProperty("role", "error")
-    label.setWordWrap(True)
-    return label
 
 
 class LoginDialog(QDialog):
@@ -55,26 +49,20 @@ class LoginDialog(QDialog):
         self.actor: Actor | None = None
         self.username = QLineEdit(username)
         self.username.setObjectName("login_username")
-        self.password = QLineEdit()
+        self.password = password_edit()
         self.password.setObjectName("login_password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = _error_label()
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("User name", self.username)
         form.addRow("Password", self.password)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        buttons = dialog_buttons(
+            self, QDialogButtonBox.StandardButton.Ok, self._on_sign_in, "Sign in"
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
-        buttons.accepted.connect(self._on_sign_in)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        title = QLabel("DeskOps Desktop")
-        title.setProperty("role", "title")
+        title = label("DeskOps Desktop", "title")
         layout.addWidget(title)
         if store_label:
-            where = QLabel(f"Store: {store_label}")
-            where.setProperty("role", "muted")
+            where = label(f"Store: {store_label}", "muted")
             where.setWordWrap(True)
             layout.addWidget(where)
         layout.addLayout(form)
@@ -134,8 +122,7 @@ class SetupDialog(QDialog):
         self.sites.setPlaceholderText("the site codes this laptop keeps, e.g. NORTH-01, NORTH-02")
         self.url = QLineEdit()
         self.url.setPlaceholderText("postgresql://clerk@hq-server/deskops")
-        self.db_password = QLineEdit()
-        self.db_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.db_password = password_edit()
         self.db_password.setPlaceholderText("stored in the system keyring, never in a file")
         self.test_button = QPushButton("Test connection")
         self.test_result = QLabel("")
@@ -158,10 +145,8 @@ class SetupDialog(QDialog):
 
         self.username = QLineEdit("admin")
         self.display_name = QLineEdit()
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm = QLineEdit()
-        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = password_edit()
+        self.confirm = password_edit()
         admin_box = QGroupBox("The first administrator")
         self.admin_box = admin_box
         admin_form = QFormLayout(admin_box)
@@ -170,13 +155,10 @@ class SetupDialog(QDialog):
         admin_form.addRow("Full name", self.display_name)
         admin_form.addRow("Password (8+ characters)", self.password)
         admin_form.addRow("Repeat password", self.confirm)
-        self.error = _error_label()
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        self.error = error_label()
+        buttons = dialog_buttons(
+            self, QDialogButtonBox.StandardButton.Ok, self._on_create, "Create and start"
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create and start")
-        buttons.accepted.connect(self._on_create)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(store_box)
         layout.addWidget(admin_box)
@@ -287,21 +269,15 @@ class ChangePasswordDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Change password")
         self._change = change
-        self.old = QLineEdit()
-        self.new = QLineEdit()
-        self.confirm = QLineEdit()
-        for edit in (self.old, self.new, self.confirm):
-            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.old = password_edit()
+        self.new = password_edit()
+        self.confirm = password_edit()
         form = QFormLayout()
         form.addRow("Current password", self.old)
         form.addRow("New password", self.new)
         form.addRow("Repeat new password", self.confirm)
-        self.error = _error_label()
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self._on_ok)
-        buttons.rejected.connect(self.reject)
+        self.error = error_label()
+        buttons = dialog_buttons(self, QDialogButtonBox.StandardButton.Ok, self._on_ok)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -37,11 +37,11 @@ from deskops_desktop.export.jobs import (
 )
 from deskops_desktop.export.table import MATERIAL_MODULES
 from deskops_desktop.models.enums import Category, ExportFormat, Granularity, Module
-from deskops_desktop.models.errors import DeskOpsError, ValidationError
+from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.date_ranges import PRESETS, preset_range
 from deskops_desktop.services.reference import SiteInfo
-from deskops_desktop.views.widgets import date_edits
+from deskops_desktop.views.widgets import date_edits, error_label, show_error
 
 FIELDS = (
     "module",
@@ -159,9 +159,7 @@ class ExportDialog(QDialog):
                 inner.addLayout(widget)
             else:
                 inner.addWidget(widget)
-            error = QLabel("")
-            error.setProperty("role", "error")
-            error.setWordWrap(True)
+            error = error_label()
             inner.addWidget(error)
             self.errors[key] = error
             form.addRow(label, box)
@@ -169,9 +167,7 @@ class ExportDialog(QDialog):
         self.limit_label = QLabel(f"{limit_text(actor)} {_EXPIRY_HINT}")
         self.limit_label.setProperty("role", "muted")
         self.limit_label.setWordWrap(True)
-        self.general = QLabel("")
-        self.general.setProperty("role", "error")
-        self.general.setWordWrap(True)
+        self.general = error_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton(
             "Export", QDialogButtonBox.ButtonRole.AcceptRole
@@ -253,19 +249,9 @@ class ExportDialog(QDialog):
         try:
             self._jobs.check(self._actor, request)
             self.created = self._submit(request)
-        except ValidationError as exc:
-            general = []
-            for problem in exc.problems:
-                label = self.errors.get(problem.field)
-                if label is None:
-                    general.append(str(problem))
-                else:
-                    label.setText(problem.message)
-                    self._mark(problem.field, True)
-            self.general.setText("\n".join(general))
-            return False
         except DeskOpsError as exc:
-            self.general.setText(str(exc))
+            for field in show_error(exc, self.errors, self.general):
+                self._mark(field, True)
             return False
         self.accept()
         return True

@@ -21,7 +21,6 @@ from pathlib import Path
 from PySide6.QtCore import QProcess, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QDockWidget,
     QFileDialog,
@@ -33,7 +32,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSystemTrayIcon,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -50,6 +48,7 @@ from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.export_dialog import ExportDialog
 from deskops_desktop.views.export_runner import ExportRunner
 from deskops_desktop.views.theme import ERROR_COLOR, icon
+from deskops_desktop.views.widgets import label, row_table
 
 CLEANUP_INTERVAL_MS = 3 * 60 * 60 * 1000
 HISTORY_COLUMNS = ("Export", "Status", "Records", "Size", "Finished")
@@ -123,19 +122,12 @@ class ExportPanel(QDockWidget):
         self._tray: QSystemTrayIcon | None = None
 
         body = QWidget()
-        self.active_title = QLabel("Running")
-        self.active_title.setProperty("role", "muted")
+        self.active_title = label("Running", "muted")
         self.active_box = QVBoxLayout()
         self.active_box.setSpacing(6)
-        self.empty_label = QLabel("No exports running.")
-        self.empty_label.setProperty("role", "muted")
-        self.table = QTableWidget(0, len(HISTORY_COLUMNS))
+        self.empty_label = label("No exports running.", "muted")
+        self.table = row_table(HISTORY_COLUMNS)
         self.table.setMinimumHeight(52)  # header and a row: the dock fits a 768-pixel screen
-        self.table.setHorizontalHeaderLabels(HISTORY_COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -161,8 +153,7 @@ class ExportPanel(QDockWidget):
         actions.addStretch(1)
         actions.addWidget(self.clear_button)
         top = QHBoxLayout()
-        history_title = QLabel("History")
-        history_title.setProperty("role", "muted")
+        history_title = label("History", "muted")
         top.addWidget(self.active_title)
         top.addStretch(1)
         top.addWidget(self.new_button)

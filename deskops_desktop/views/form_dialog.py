@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from deskops_desktop.models.errors import DeskOpsError, ValidationError
+from deskops_desktop.models.errors import DeskOpsError
+from deskops_desktop.views.widgets import dialog_buttons, error_label, show_error
 
 
 def widget_value(widget: QWidget) -> Any:
@@ -93,14 +94,8 @@ class FormDialog(QDialog):
             form.addRow(label, box)
             self.inputs[key] = widget
             self.errors[key] = error
-        self.general = QLabel("")
-        self.general.setProperty("role", "error")
-        self.general.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.try_submit)
-        buttons.rejected.connect(self.reject)
+        self.general = error_label()
+        buttons = dialog_buttons(self, QDialogButtonBox.StandardButton.Save, self.try_submit)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.general)
@@ -116,18 +111,8 @@ class FormDialog(QDialog):
         self.general.setText("")
         try:
             self._submit(self.values())
-        except ValidationError as exc:
-            general: list[str] = []
-            for problem in exc.problems:
-                target = self.errors.get(problem.field)
-                if target is None:
-                    general.append(str(problem))
-                else:
-                    target.setText(problem.message)
-            self.general.setText("\n".join(general))
-            return False
         except DeskOpsError as exc:
-            self.general.setText(str(exc))
+            show_error(exc, self.errors, self.general)
             return False
         self.accept()
         return True

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLay
 from deskops_desktop.models.display import summary_places, unit_symbol
 from deskops_desktop.services.dashboard import Kpi
 from deskops_desktop.views.theme import tabular_font
+from deskops_desktop.views.widgets import label
 
 ANIMATION_MS = 1200
 UP_COLOR, DOWN_COLOR, FLAT_COLOR = "#2e9d6a", "#d13438", "#8a919c"
@@ -96,8 +97,7 @@ class KpiCard(QFrame):
         super().__init__(parent)
         self.setProperty("role", "card")
         self.setMinimumWidth(220)
-        self.title = QLabel(title)
-        self.title.setProperty("role", "muted")
+        self.title = label(title, "muted")
         self.value = QLabel("—")
         font = tabular_font(self.value.font())
         font.setPointSizeF(font.pointSizeF() * 1.6)
@@ -105,8 +105,7 @@ class KpiCard(QFrame):
         self.value.setFont(font)
         self.change = QLabel("")
         # What the figure includes or leaves out ("incl. 204.00 t deemed"); hidden when empty.
-        self.note = QLabel("")
-        self.note.setProperty("role", "muted")
+        self.note = label("", "muted")
         self.note.setWordWrap(True)
         self.note.hide()
         self.spark = Sparkline()

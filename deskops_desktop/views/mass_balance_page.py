@@ -12,14 +12,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -33,7 +30,7 @@ from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.mass_balance import MassBalance, StatementLine, statement
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import tabular_font
-from deskops_desktop.views.widgets import label
+from deskops_desktop.views.widgets import header_row, label, row_table
 
 COLUMNS = ("Line", "Quantity", "Unit", "Tons", "of which deemed", "Figure")
 # The headline tiles: (statement key, title). Tons tiles show tons, indicator tiles a figure.
@@ -120,11 +117,7 @@ class MassBalancePage(Page):
         self.period = label("", "muted")
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Export the mass balance (xlsx, csv, Power BI csv, pdf)")
-        head = QHBoxLayout()
-        head.addWidget(title)
-        head.addWidget(self.period)
-        head.addStretch(1)
-        head.addWidget(self.export_button)
+        head = header_row([title, self.period], [self.export_button])
 
         self.tiles = {key: _Tile(text) for key, text in HEADLINE}
         tiles = QGridLayout()
@@ -138,12 +131,8 @@ class MassBalancePage(Page):
         self.warning.setWordWrap(True)
         self.warning.hide()
 
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = row_table(COLUMNS, single=False)
         self.table.setObjectName("mass_balance_table")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(COLUMNS)):

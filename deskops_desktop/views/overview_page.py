@@ -17,7 +17,6 @@ from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QMessageBox,
     QPushButton,
@@ -42,7 +41,7 @@ from deskops_desktop.views import background
 from deskops_desktop.views.kpi_card import change_text
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import tabular_font
-from deskops_desktop.views.widgets import label
+from deskops_desktop.views.widgets import header_row, label, row_table
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 SITE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -105,24 +104,15 @@ class OverviewPage(Page):
         self.period = label("", "muted")
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Write this table as xlsx, csv or pdf")
-        head = QHBoxLayout()
-        head.addWidget(title)
-        head.addWidget(self.period)
-        head.addStretch(1)
-        head.addWidget(self.export_button)
+        head = header_row([title, self.period], [self.export_button])
         self.hint = label(
             "Each figure with its change against the previous period. Double-click a site (or"
             " press Enter) to open its dashboard; click a header to sort.",
             "muted",
         )
         headers = ["Site", *(two_lines(f[0]) for f in FIGURES)]
-        self.table = QTableWidget(0, len(headers))
+        self.table = row_table(headers)
         self.table.setObjectName("overview_table")
-        self.table.setHorizontalHeaderLabels(headers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setWordWrap(False)

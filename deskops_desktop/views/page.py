@@ -29,7 +29,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLineEdit, QSplitter, QVBoxLayout, QWidget
 
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.modules import ReferenceIndex
@@ -37,6 +37,7 @@ from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.views.context import PageContext
 from deskops_desktop.views.refresh import ShowRefresher
+from deskops_desktop.views.widgets import label
 
 
 class AppPage(StrEnum):
@@ -130,10 +131,8 @@ class PlaceholderPage(Page):
         super().__init__(data)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
-        heading = QLabel(title)
-        heading.setProperty("role", "title")
-        body = QLabel(text)
-        body.setProperty("role", "muted")
+        heading = label(title, "title")
+        body = label(text, "muted")
         body.setWordWrap(True)
         layout.addWidget(heading)
         layout.addWidget(body)

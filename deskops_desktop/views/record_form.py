@@ -40,6 +40,7 @@ from deskops_desktop.models.errors import Problem
 from deskops_desktop.models.lookup import Choice
 from deskops_desktop.models.modules import FieldSpec, Kind, ModuleSpec, ReferenceIndex
 from deskops_desktop.views.search_combo import SearchCombo
+from deskops_desktop.views.widgets import error_label
 
 _NUMERIC = {Kind.QUANTITY, Kind.SIGNED_QUANTITY, Kind.HOURS, Kind.COUNT, Kind.HEADCOUNT, Kind.TRIPS}
 _CHOICES: dict[Kind, list[tuple[str, str]]] = {
@@ -109,9 +110,7 @@ class RecordForm(QWidget):
                 row.addWidget(unit)
                 if field.kind in (Kind.QUANTITY, Kind.SIGNED_QUANTITY):
                     self._unit_label = unit
-            error = QLabel("")
-            error.setProperty("role", "error")
-            error.setWordWrap(True)
+            error = error_label()
             error.setObjectName(f"error_{field.key}")
             error.hide()  # takes a line only when it has something to say
             self._inputs[field.key] = widget
@@ -130,9 +129,7 @@ class RecordForm(QWidget):
         stack.addWidget(self.save_button)
         stack.addWidget(self.clear_button)
         stack.addStretch(1)
-        self.general_error = QLabel("")
-        self.general_error.setProperty("role", "error")
-        self.general_error.setWordWrap(True)
+        self.general_error = error_label()
         self.general_error.hide()
         self.per_row = 0
         self._place(FIELDS_PER_ROW)

@@ -28,6 +28,7 @@ from deskops_desktop.models.clock import Clock
 from deskops_desktop.services import backups
 from deskops_desktop.services.backups import BackupInfo, RestoreResult, StoreHealth
 from deskops_desktop.views.backups_tab import format_when
+from deskops_desktop.views.widgets import error_label, label
 
 RESTORED = "restored"
 EMPTY = "empty"
@@ -61,8 +62,7 @@ class RecoveryDialog(QDialog):
         self._clock = clock
 
         where = health.set_aside[0] if health.set_aside else health.path
-        title = QLabel("DeskOps' data file is damaged")
-        title.setProperty("role", "title")
+        title = label("DeskOps' data file is damaged", "title")
         self.explain = explain = QLabel(
             "DeskOps checks its data file every time it starts. The file failed that check"
             f"{f' ({health.problem})' if health.problem else ''}, so DeskOps moved it aside, "
@@ -72,9 +72,7 @@ class RecoveryDialog(QDialog):
         explain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.offer = QLabel()
         self.offer.setWordWrap(True)
-        self.error = QLabel("")
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
+        self.error = error_label()
 
         self.buttons = QDialogButtonBox()
         self.restore_button: QPushButton | None = None

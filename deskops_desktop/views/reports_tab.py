@@ -14,14 +14,12 @@ from datetime import time
 from typing import Any
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -35,9 +33,9 @@ from deskops_desktop.models.pack_rules import PeriodRule
 from deskops_desktop.pack_schedule import Scheduler
 from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.gateway import DataGateway
-from deskops_desktop.services.packs import LastRun, PackInfo
+from deskops_desktop.services.packs import PACK_COLUMNS, PackInfo
 from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
-from deskops_desktop.views.widgets import label
+from deskops_desktop.views.widgets import label, password_edit, row_table
 
 REPORT_CHOICES: tuple[tuple[str, str], ...] = (
     ("Inventory (daily)", Module.INVENTORY.value),
@@ -45,17 +43,7 @@ REPORT_CHOICES: tuple[tuple[str, str], ...] = (
     ("Mass balance (monthly)", Module.MASS_BALANCE.value),
     *((m.heading, m.value) for m in RECORD_MODULES),
 )
-HEADERS = (
-    "Pack",
-    "Sites",
-    "Reports",
-    "Formats",
-    "Period",
-    "Folder",
-    "Schedule",
-    "Next",
-    "Last run",
-)
+HEADERS = (*PACK_COLUMNS, "Last run")
 
 
 class ReportsTab(QWidget):
@@ -80,13 +68,8 @@ class ReportsTab(QWidget):
             "muted",
         )
         intro.setWordWrap(True)
-        self.table = QTableWidget(0, len(HEADERS))
+        self.table = row_table(HEADERS)
         self.table.setObjectName("packs_table")
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.buttons: dict[str, QPushButton] = {}
@@ -121,18 +104,12 @@ class ReportsTab(QWidget):
         now = self._data.clock.local_now()
         self.table.setRowCount(len(self.packs))
         for r, pack in enumerate(self.packs):
-            following = pack.next_run(now)
             last = pack.last_run
-            cells = (
-                pack.name,
-                pack.sites_label,
-                ", ".join(spec.key for spec in pack.reports),
-                ", ".join(f.value for f in pack.formats) + (" + Power BI" if pack.powerbi else ""),
-                pack.period.value,
-                str(pack.folder),
-                pack.schedule.label if pack.schedule else "not scheduled",
-                f"{following:%Y-%m-%d %H:%M}" if following else "",
-                _last_run(last),
+            cells = pack.cells(
+                now,
+                powerbi=" + Power BI",
+                unscheduled="not scheduled",
+                last_run=last.summary() if last is not None else "never",
             )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -140,9 +117,7 @@ class ReportsTab(QWidget):
                     item.setToolTip(last.message)
                 self.table.setItem(r, c, item)
         if selected is not None:
-            for r, pack in enumerate(self.packs):
-                if pack.name == selected.name:
-                    self.table.selectRow(r)
+            self.select(selected.name)
         self._update_buttons()
 
     def on_changes(self, changes: ChangeSet) -> None:
@@ -232,10 +207,9 @@ class ReportsTab(QWidget):
         if pack is None:
             return None
         at = QLineEdit(f"{pack.schedule.daily_at:%H:%M}" if pack.schedule else "02:00")
-        password = QLineEdit()
-        password.setEchoMode(QLineEdit.EchoMode.Password)
+        password = password_edit()
         name = pack.name
-        url = self._data.read(lambda s, _a: s.store.url.render_as_string(hide_password=False))
+        url = self._db_url()
 
         def submit(v: dict[str, Any]) -> None:
             daily = _daily_time(str(v["daily_at"]))
@@ -278,13 +252,7 @@ class ReportsTab(QWidget):
             return False
         if confirm and not self._ask(f"Stop running {pack.name} {pack.schedule.label}?"):
             return False
-        name = pack.name
-        url = self._data.read(lambda s, _a: s.store.url.render_as_string(hide_password=False))
-        self._data.read(
-            lambda s, a: pack_tasks.unregister(s, a, name, db_url=url, scheduler=self._scheduler())
-        )
-        self._data.announce(ChangeSet(frozenset({Area.PACKS})))
-        self.message.setText(f"{name} is no longer scheduled.")
+        self._drop_task(pack_tasks.unregister, pack.name, f"{pack.name} is no longer scheduled.")
         return True
 
     def remove_selected(self, *, confirm: bool = True) -> bool:
@@ -295,14 +263,19 @@ class ReportsTab(QWidget):
             f"Remove the pack {pack.name}? Its folders and files stay where they are."
         ):
             return False
-        name = pack.name
-        url = self._data.read(lambda s, _a: s.store.url.render_as_string(hide_password=False))
-        self._data.read(
-            lambda s, a: pack_tasks.remove_pack(s, a, name, db_url=url, scheduler=self._scheduler())
-        )
-        self._data.announce(ChangeSet(frozenset({Area.PACKS})))
-        self.message.setText(f"{name} removed.")
+        self._drop_task(pack_tasks.remove_pack, pack.name, f"{pack.name} removed.")
         return True
+
+    def _db_url(self) -> str:
+        """The store's URL with its password: what the pack's task and keyring entry name."""
+        return self._data.read(lambda s, _a: s.store.url.render_as_string(hide_password=False))
+
+    def _drop_task(self, drop: Callable[..., PackInfo], name: str, done: str) -> None:
+        """Unschedule or remove pack ``name`` (a ``pack_tasks`` call) and say ``done``."""
+        url = self._db_url()
+        self._data.read(lambda s, a: drop(s, a, name, db_url=url, scheduler=self._scheduler()))
+        self._data.announce(ChangeSet(frozenset({Area.PACKS})))
+        self.message.setText(done)
 
     def _ask(self, question: str) -> bool:
         answer = QMessageBox.question(self, "Report packs", question)
@@ -315,12 +288,3 @@ def _daily_time(text: str) -> time:
         return time(hours, minutes)
     except ValueError:
         raise ValidationError([Problem("daily_at", f"'{text}' is not a time; use HH:MM")]) from None
-
-
-def _last_run(last: LastRun | None) -> str:
-    """ "completed 2026-11 2026-12-01 02:00" (this computer's time), or "never"."""
-    if last is None:
-        return "never"
-    when = last.finished_at or last.started_at
-    stamp = f" {when.astimezone():%Y-%m-%d %H:%M}" if when is not None else ""
-    return f"{last.status} {last.period}{stamp}".strip()

@@ -12,7 +12,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QFormLayout,
@@ -46,7 +45,7 @@ from deskops_desktop.views.page import Page
 from deskops_desktop.views.reports_tab import ReportsTab
 from deskops_desktop.views.sync_controller import SyncController
 from deskops_desktop.views.sync_tab import SyncTab
-from deskops_desktop.views.widgets import label
+from deskops_desktop.views.widgets import active_check, label, password_edit, row_table
 
 
 class _Table(QWidget):
@@ -56,12 +55,7 @@ class _Table(QWidget):
         self, headers: Sequence[str], actions: Sequence[tuple[str, Callable[[], None]]]
     ) -> None:
         super().__init__()
-        self.table = QTableWidget(0, len(headers))
-        self.table.setHorizontalHeaderLabels(list(headers))
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
+        self.table = row_table(headers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setAlternatingRowColors(True)
@@ -392,8 +386,7 @@ class SettingsPage(Page):
         if site_id is None:
             return
         site = next(s for s in self._sites(include_inactive=True) if s.id == site_id)
-        active = QCheckBox("Active")
-        active.setChecked(site.active)
+        active = active_check(site.active)
 
         def submit(v: dict[str, Any]) -> None:
             self._data.write(
@@ -587,8 +580,7 @@ class SettingsPage(Page):
         return [(s.label, s.code) for s in self._sites()]
 
     def _add_user(self) -> None:
-        password = QLineEdit()
-        password.setEchoMode(QLineEdit.EchoMode.Password)
+        password = password_edit()
 
         def submit(v: dict[str, Any]) -> None:
             self._data.write(
@@ -615,8 +607,7 @@ class SettingsPage(Page):
         if user_id is None:
             return
         info = next(u for u in self._users() if u.id == user_id)
-        active = QCheckBox("Active")
-        active.setChecked(info.active)
+        active = active_check(info.active)
 
         def submit(v: dict[str, Any]) -> None:
             self._data.write(
@@ -650,8 +641,7 @@ class SettingsPage(Page):
         user_id = self.users.selected_id()
         if user_id is None:
             return
-        password = QLineEdit()
-        password.setEchoMode(QLineEdit.EchoMode.Password)
+        password = password_edit()
         FormDialog(
             "Reset password",
             [("password", "New password", password)],

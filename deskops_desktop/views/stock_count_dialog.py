@@ -28,6 +28,7 @@ from deskops_desktop.models.types import from_milli
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.theme import tabular_font
+from deskops_desktop.views.widgets import dialog_buttons, error_label
 
 
 class StockCountDialog(QDialog):
@@ -68,9 +69,7 @@ class StockCountDialog(QDialog):
             self.reason.addItem(reason.value.replace("_", " ").title(), reason.value)
         self.reason.setCurrentIndex(self.reason.findData(AdjustmentReason.STOCK_COUNT.value))
         self.notes = QLineEdit()
-        self.error = QLabel("")
-        self.error.setProperty("role", "error")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         form = QFormLayout()
         form.addRow("Material", self.material)
         form.addRow("Date", self.day)
@@ -79,11 +78,7 @@ class StockCountDialog(QDialog):
         form.addRow("Difference", self.diff_label)
         form.addRow("Reason", self.reason)
         form.addRow("Notes", self.notes)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, QDialogButtonBox.StandardButton.Save, self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

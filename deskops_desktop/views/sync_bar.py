@@ -13,6 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from deskops_desktop.sync import SyncReport, SyncStatus
+from deskops_desktop.views.widgets import label
 
 SYNC_NOW_SHORTCUT = "F9"
 
@@ -26,13 +27,11 @@ class SyncBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SyncBar")
-        self.icon = QLabel("⇅")
-        self.icon.setProperty("role", "muted")
+        self.icon = label("⇅", "muted")
         self.headline = QLabel("")
         self.headline.setObjectName("sync_headline")
         self.headline.setWordWrap(False)
-        self.problem = QLabel("")
-        self.problem.setProperty("role", "error")
+        self.problem = label("", "error")
         self.problem.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)

@@ -21,7 +21,6 @@ from decimal import Decimal, InvalidOperation
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -53,6 +52,7 @@ from deskops_desktop.sync.attention import kind_words, short_ids
 from deskops_desktop.views import compare_dialog
 from deskops_desktop.views.compare_dialog import CompareDialog, Row, as_text
 from deskops_desktop.views.sync_controller import SyncController
+from deskops_desktop.views.widgets import label, row_table
 
 
 def decision_rows(
@@ -113,8 +113,7 @@ class SyncTab(QWidget):
 
         self.headline = QLabel("")
         self.headline.setWordWrap(True)
-        self.counts = QLabel("")
-        self.counts.setProperty("role", "muted")
+        self.counts = label("", "muted")
         self.counts.setWordWrap(True)
         self.message = QLabel("")
         self.message.setWordWrap(True)
@@ -180,19 +179,7 @@ class SyncTab(QWidget):
         desk = self.controller.desk
         self.local = desk.local_items() if self.controller.active else []
         refs = self._references()
-        _fill(
-            self.local_table,
-            [
-                (
-                    str(i.seq),
-                    kind_words(i.kind),
-                    _what(i.module, i.mine or i.theirs, refs),
-                    i.author,
-                    i.reason,
-                )
-                for i in self.local
-            ],
-        )
+        _fill(self.local_table, [_item_cells(str(i.seq), i, refs) for i in self.local])
         self._title(self.local_tab, f"Needs attention ({len(self.local)})")
         lines = desk.log() if self.controller.active else []
         self.log.setPlainText("\n".join(line.text() for line in lines) or "No sync yet.")
@@ -283,19 +270,7 @@ class SyncTab(QWidget):
         self.queue = list(items)
         refs = self._references()
         short = short_ids([i.id for i in self.queue])
-        _fill(
-            self.queue_table,
-            [
-                (
-                    short[i.id],
-                    kind_words(i.kind),
-                    _what(i.module, i.mine or i.theirs, refs),
-                    i.author,
-                    i.reason,
-                )
-                for i in self.queue
-            ],
-        )
+        _fill(self.queue_table, [_item_cells(short[i.id], i, refs) for i in self.queue])
         self._title(self.queue_tab, f"Decide ({len(self.queue)})")
         self.message.setText(
             f"{len(self.queue)} waiting for a decision at head office."
@@ -382,6 +357,19 @@ class SyncTab(QWidget):
         QMessageBox.warning(self, "Not decided", text)
 
 
+def _item_cells(
+    first: str, item: LocalItem | AttentionItem, refs: ReferenceIndex
+) -> tuple[str, ...]:
+    """A row of either attention table: its id, then the same four columns in the same words."""
+    return (
+        first,
+        kind_words(item.kind),
+        _what(item.module, item.mine or item.theirs, refs),
+        item.author,
+        item.reason,
+    )
+
+
 def _what(module: Module, values: Mapping[str, object] | None, refs: ReferenceIndex) -> str:
     values = values or {}
     material = _code(refs, values.get("material_id") or values.get("equipment_id") or "")
@@ -389,12 +377,7 @@ def _what(module: Module, values: Mapping[str, object] | None, refs: ReferenceIn
 
 
 def _table(headers: Sequence[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
+    table = row_table(headers)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
