@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskops_desktop.services.module_charts import CategorySeries, DailySeries, Series
+from deskops_desktop.views.widgets import no_margins
 
 PALETTE = (
     "#1f77b4",
@@ -173,14 +174,10 @@ class BarChart(QWidget):
         self.empty_label = QLabel("No data for the selected period", self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setProperty("role", "muted")
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
+        row = no_margins(QHBoxLayout(), 4)
         row.addWidget(self.plot, 1)
         row.addWidget(self.legend)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout = no_margins(QVBoxLayout(self), 2)
         layout.addWidget(self.title)
         layout.addLayout(row, 1)
         self.legend.toggled.connect(self._on_legend_toggled)

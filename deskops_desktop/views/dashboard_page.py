@@ -37,7 +37,7 @@ from deskops_desktop.views.getting_started import GettingStarted
 from deskops_desktop.views.kpi_card import KpiCard, reduced_motion
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import LEVEL_COLORS
-from deskops_desktop.views.widgets import header_row, label
+from deskops_desktop.views.widgets import header_row, label, no_margins
 
 # The KPI cards: (key, title).
 CARDS = (
@@ -129,8 +129,7 @@ class DashboardPage(Page):
         self.body = QGridLayout()
         self.body.setSpacing(10)
         inner = QWidget()
-        inner_layout = QVBoxLayout(inner)
-        inner_layout.setContentsMargins(0, 0, 0, 0)
+        inner_layout = no_margins(QVBoxLayout(inner))
         self.getting_started = GettingStarted(data.store_label)
         self.getting_started.hide()
         self.getting_started.action_requested.connect(self.start_requested.emit)

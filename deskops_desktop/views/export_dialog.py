@@ -41,7 +41,7 @@ from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.date_ranges import PRESETS, preset_range
 from deskops_desktop.services.reference import SiteInfo
-from deskops_desktop.views.widgets import date_edits, error_label, show_error
+from deskops_desktop.views.widgets import date_edits, error_label, no_margins, show_error
 
 FIELDS = (
     "module",
@@ -127,15 +127,13 @@ class ExportDialog(QDialog):
         self.destination_edit = QLineEdit(str(destination or default_destination()))
         self.browse_button = QPushButton("Browse…")
 
-        dates = QHBoxLayout()
-        dates.setContentsMargins(0, 0, 0, 0)
+        dates = no_margins(QHBoxLayout())
         dates.addWidget(self.preset_combo)
         dates.addWidget(self.from_edit)
         dates.addWidget(QLabel("–"))
         dates.addWidget(self.to_edit)
         dates.addStretch(1)  # keep the two dates together instead of spread across the row
-        folder = QHBoxLayout()
-        folder.setContentsMargins(0, 0, 0, 0)
+        folder = no_margins(QHBoxLayout())
         folder.addWidget(self.destination_edit, 1)
         folder.addWidget(self.browse_button)
 
@@ -152,9 +150,7 @@ class ExportDialog(QDialog):
         ]
         for key, label, widget in rows:
             box = QWidget()
-            inner = QVBoxLayout(box)
-            inner.setContentsMargins(0, 0, 0, 0)
-            inner.setSpacing(1)
+            inner = no_margins(QVBoxLayout(box), 1)
             if isinstance(widget, QHBoxLayout):
                 inner.addLayout(widget)
             else:

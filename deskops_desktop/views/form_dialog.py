@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from deskops_desktop.models.errors import DeskOpsError
-from deskops_desktop.views.widgets import dialog_buttons, error_label, show_error
+from deskops_desktop.views.widgets import dialog_buttons, error_label, no_margins, show_error
 
 
 def widget_value(widget: QWidget) -> Any:
@@ -86,9 +86,7 @@ class FormDialog(QDialog):
             error = QLabel("")
             error.setProperty("role", "error")
             box = QWidget()
-            inner = QVBoxLayout(box)
-            inner.setContentsMargins(0, 0, 0, 0)
-            inner.setSpacing(1)
+            inner = no_margins(QVBoxLayout(box), 1)
             inner.addWidget(widget)
             inner.addWidget(error)
             form.addRow(label, box)

@@ -43,7 +43,7 @@ from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells
 from deskops_desktop.views.qt_records_model import RecordTableModel, records_source
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
 from deskops_desktop.views.theme import tabular_font
-from deskops_desktop.views.widgets import debounce, label
+from deskops_desktop.views.widgets import debounce, label, no_margins
 
 
 class InventoryPage(Page):
@@ -126,8 +126,7 @@ class InventoryPage(Page):
         self.totals.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.totals.setMaximumHeight(170)
         ledger_box = QWidget()
-        ledger_layout = QVBoxLayout(ledger_box)
-        ledger_layout.setContentsMargins(0, 0, 0, 0)
+        ledger_layout = no_margins(QVBoxLayout(ledger_box))
         ledger_layout.addWidget(self.table, 1)
         ledger_layout.addLayout(pager)
         ledger_layout.addWidget(self.totals)

@@ -36,6 +36,7 @@ from deskops_desktop.views.shell import HEAD_OFFICE_PAGES, PAGES, SHORTCUTS, Hea
 from deskops_desktop.views.sync_bar import SYNC_NOW_SHORTCUT, SyncBar
 from deskops_desktop.views.sync_controller import SyncController
 from deskops_desktop.views.theme import icon, is_dark
+from deskops_desktop.views.widgets import no_margins
 
 PageFactory = Callable[[], Page]
 
@@ -108,9 +109,7 @@ class MainWindow(QMainWindow):
         )
         self.stack = QStackedWidget()
         body = QWidget()
-        body_layout = QVBoxLayout(body)
-        body_layout.setContentsMargins(0, 0, 0, 0)
-        body_layout.setSpacing(0)
+        body_layout = no_margins(QVBoxLayout(body), 0)
         body_layout.addWidget(self.header)
         self.sync_bar = SyncBar()
         self.sync_bar.hide()
@@ -122,9 +121,7 @@ class MainWindow(QMainWindow):
         body_layout.addWidget(self.offline_banner)
         body_layout.addWidget(self.stack, 1)
         central = QWidget()
-        row = QHBoxLayout(central)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
+        row = no_margins(QHBoxLayout(central), 0)
         row.addWidget(self.sidebar)
         row.addWidget(body, 1)
         self.setCentralWidget(central)

@@ -21,6 +21,7 @@ from deskops_desktop.services.ledger import LedgerRow
 from deskops_desktop.views.charts import PALETTE, SeriesLegend
 from deskops_desktop.views.qt_ledger_model import explain
 from deskops_desktop.views.theme import LEVEL_COLORS
+from deskops_desktop.views.widgets import no_margins
 
 _DAY = 86_400
 
@@ -74,14 +75,10 @@ class MovementChart(QWidget):
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._rows: dict[str, list[LedgerRow]] = {}
         self._days: list[date] = []
-        plots = QVBoxLayout()
-        plots.setContentsMargins(0, 0, 0, 0)
-        plots.setSpacing(2)
+        plots = no_margins(QVBoxLayout(), 2)
         plots.addWidget(self.plot, 1)
         plots.addWidget(self.overview)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
+        layout = no_margins(QHBoxLayout(self), 4)
         layout.addLayout(plots, 1)
         layout.addWidget(self.legend)
         self.legend.toggled.connect(self._on_legend_toggled)

@@ -40,7 +40,7 @@ from deskops_desktop.models.errors import Problem
 from deskops_desktop.models.lookup import Choice
 from deskops_desktop.models.modules import FieldSpec, Kind, ModuleSpec, ReferenceIndex
 from deskops_desktop.views.search_combo import SearchCombo
-from deskops_desktop.views.widgets import error_label
+from deskops_desktop.views.widgets import error_label, no_margins
 
 _NUMERIC = {Kind.QUANTITY, Kind.SIGNED_QUANTITY, Kind.HOURS, Kind.COUNT, Kind.HEADCOUNT, Kind.TRIPS}
 _CHOICES: dict[Kind, list[tuple[str, str]]] = {
@@ -101,9 +101,7 @@ class RecordForm(QWidget):
             cell: QWidget = widget
             if field.kind in _NUMERIC:
                 cell = QWidget()
-                row = QHBoxLayout(cell)
-                row.setContentsMargins(0, 0, 0, 0)
-                row.setSpacing(4)
+                row = no_margins(QHBoxLayout(cell), 4)
                 row.addWidget(widget)
                 unit = QLabel(self._unit_for(field.kind))
                 unit.setProperty("role", "unit")
@@ -123,9 +121,7 @@ class RecordForm(QWidget):
         self.clear_button.setToolTip("Clear the form (Esc)")
         # Save above Clear, in one column: the fields keep the width a long code needs.
         self._buttons = QWidget()
-        stack = QVBoxLayout(self._buttons)
-        stack.setContentsMargins(0, 0, 0, 0)
-        stack.setSpacing(4)
+        stack = no_margins(QVBoxLayout(self._buttons), 4)
         stack.addWidget(self.save_button)
         stack.addWidget(self.clear_button)
         stack.addStretch(1)

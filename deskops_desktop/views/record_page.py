@@ -52,7 +52,7 @@ from deskops_desktop.views.page import Page
 from deskops_desktop.views.qt_records_model import RecordTableModel, records_source
 from deskops_desktop.views.record_form import RecordForm, current_shift
 from deskops_desktop.views.table_fit import fit_widths, minimum_total
-from deskops_desktop.views.widgets import debounce, label
+from deskops_desktop.views.widgets import debounce, label, no_margins
 
 CHART_MIN_WIDTH = 520  # a readable plot beside its legend of series
 
@@ -166,8 +166,7 @@ class RecordPage(Page):
             line_series=frozenset({"Trips"}) if module is Module.DISPATCH else frozenset(),
         )
         table_box = QWidget()
-        table_layout = QVBoxLayout(table_box)
-        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout = no_margins(QVBoxLayout(table_box))
         table_layout.addLayout(toolbar)
         table_layout.addWidget(self.table)
         splitter = QSplitter(Qt.Orientation.Horizontal)

@@ -7,6 +7,7 @@ a title, a muted hint, a pair of date fields, a debounce timer for a search box.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from PySide6.QtCore import QDate, QObject, QTimer
 from PySide6.QtWidgets import (
@@ -17,12 +18,15 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QTableWidget,
     QWidget,
 )
 
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
+
+LayoutT = TypeVar("LayoutT", bound=QLayout)
 
 MIN_DATE = QDate(2000, 1, 1)  # validation's earliest date (models.validation.MIN_DATE)
 DEBOUNCE_MS = 250
@@ -109,6 +113,14 @@ def active_check(checked: bool) -> QCheckBox:
     box = QCheckBox("Active")
     box.setChecked(checked)
     return box
+
+
+def no_margins(layout: LayoutT, spacing: int | None = None) -> LayoutT:
+    """``layout`` without margins (it sits in a box that has them), ``spacing`` between items."""
+    layout.setContentsMargins(0, 0, 0, 0)
+    if spacing is not None:
+        layout.setSpacing(spacing)
+    return layout
 
 
 def row_table(headers: Sequence[str], *, single: bool = True) -> QTableWidget:
