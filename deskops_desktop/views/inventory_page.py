@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -43,7 +42,7 @@ from deskops_desktop.views.qt_ledger_model import LedgerTableModel, total_cells
 from deskops_desktop.views.qt_records_model import RecordTableModel, records_source
 from deskops_desktop.views.stock_count_dialog import StockCountDialog
 from deskops_desktop.views.theme import tabular_font
-from deskops_desktop.views.widgets import debounce, label, no_margins
+from deskops_desktop.views.widgets import debounce, label, no_margins, search_edit
 
 
 class InventoryPage(Page):
@@ -76,10 +75,7 @@ class InventoryPage(Page):
         self.granularity = QComboBox()
         for g in Granularity:
             self.granularity.addItem(g.value.title(), g.value)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Material code or name")
-        self.search.setClearButtonEnabled(True)
-        self.search.setMaximumWidth(240)
+        self.search = search_edit("Material code or name", 240)
         self.brush_label = label("", "muted")
         self.reset_brush = QPushButton("Show whole range")
         self.reset_brush.setVisible(False)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QProgressDialog,
     QPushButton,
@@ -52,7 +51,7 @@ from deskops_desktop.views.page import Page
 from deskops_desktop.views.qt_records_model import RecordTableModel, records_source
 from deskops_desktop.views.record_form import RecordForm, current_shift
 from deskops_desktop.views.table_fit import fit_widths, minimum_total
-from deskops_desktop.views.widgets import debounce, label, no_margins
+from deskops_desktop.views.widgets import debounce, label, no_margins, search_edit
 
 CHART_MIN_WIDTH = 520  # a readable plot beside its legend of series
 
@@ -115,10 +114,7 @@ class RecordPage(Page):
         card_layout.setContentsMargins(12, 10, 12, 6)
         card_layout.addWidget(self.form)
 
-        self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter rows (code, name, notes…)")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.setMaximumWidth(320)
+        self.filter = search_edit("Filter rows (code, name, notes…)", 320)
         self.count_label = label("", "muted")
         self.paste_button = QPushButton("Paste rows")
         self.paste_button.setToolTip("Add rows copied from Excel (Ctrl+V in the table)")

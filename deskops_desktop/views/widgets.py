@@ -135,6 +135,15 @@ def row_table(headers: Sequence[str], *, single: bool = True) -> QTableWidget:
     return table
 
 
+def search_edit(placeholder: str, width: int) -> QLineEdit:
+    """A page's filter box: a hint, a clear button, no wider than ``width`` pixels."""
+    edit = QLineEdit()
+    edit.setPlaceholderText(placeholder)
+    edit.setClearButtonEnabled(True)
+    edit.setMaximumWidth(width)
+    return edit
+
+
 def debounce(parent: QObject, ms: int = DEBOUNCE_MS) -> QTimer:
     """A single-shot timer: typing restarts it, the reload runs once the clerk pauses."""
     timer = QTimer(parent)
