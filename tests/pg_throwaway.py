@@ -96,7 +96,13 @@ class ThrowawayServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+PORT_OFFSET_ENV = "DESKOPS_TEST_PORT_OFFSET"
+
+
 def start_throwaway(port: int, *, durable: bool = True) -> ThrowawayServer:
+    """A server of the caller's own on ``port`` — moved by ``$DESKOPS_TEST_PORT_OFFSET`` (e.g.
+    100), so two suites can run side by side on one machine without meeting on a port."""
+    port += int(os.environ.get(PORT_OFFSET_ENV, "0") or 0)
     if not have_postgres_binaries():
         pytest.skip("no PostgreSQL binaries (initdb/pg_ctl) on this machine")
     folder = Path(tempfile.mkdtemp(prefix=f"deskops-own-pg-{port}-"))
