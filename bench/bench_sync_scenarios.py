@@ -271,9 +271,9 @@ def scenario_11(hq: HQ, kbits: int) -> dict[str, Any]:
         raise SystemExit(resumed.stderr.decode()[-2000:])
     out["bytes"] = proxy.stats.bytes_up + proxy.stats.bytes_down
     out["peak rss of a laptop process MiB"] = round(_rss_mib(resource.RUSAGE_CHILDREN), 1)
-    percents = [int(x) for x in log.read_text().split()]
-    runs = _split_runs(percents)
-    out["progress reports"] = len(percents)
+    runs = _split_runs(log.read_text().split())
+    out["progress reports"] = sum(len(run) for run in runs)
+    out["progress per run"] = [f"{run[0]}..{run[-1]}" for run in runs if run]
     if any(b < a for run in runs for a, b in itertools.pairwise(run)):
         raise SystemExit(f"progress went down within a run: {runs}")
     proxy.stop()
@@ -284,13 +284,15 @@ def scenario_11(hq: HQ, kbits: int) -> dict[str, Any]:
     return out
 
 
-def _split_runs(percents: list[int]) -> list[list[int]]:
-    """Each process starts its own bar; a new run begins where the value drops to the start."""
-    runs: list[list[int]] = [[]]
-    for value in percents:
-        if runs[-1] and value < runs[-1][-1] and value <= 5:
+def _split_runs(lines: list[str]) -> list[list[int]]:
+    """Each process starts its own bar (a ``run`` line): a resumed download rightly starts at
+    what was committed, which may be below what the killed process last showed."""
+    runs: list[list[int]] = []
+    for line in lines:
+        if line == "run":
             runs.append([])
-        runs[-1].append(value)
+        elif runs:
+            runs[-1].append(int(line))
     return runs
 
 

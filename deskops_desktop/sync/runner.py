@@ -100,6 +100,30 @@ FENCE_RETRIES = 4
 FENCE_WAIT_SECONDS = 0.25
 
 
+class RisingProgress:
+    """The caller's progress, never moving backwards within one run (the ``Progress`` contract).
+
+    The percentages are estimates from row counts taken at different moments (a download's
+    total, its committed rows, the fixed marks of the later steps); whichever path reports, a
+    clerk watching the bar must not see it slide back.
+    """
+
+    def __init__(self, inner: Progress) -> None:
+        self._inner = inner
+        self._highest = -1
+
+    def set_progress(self, percent: int) -> None:
+        if percent > self._highest:
+            self._highest = percent
+            self._inner.set_progress(percent)
+
+    def set_status(self, text: str) -> None:
+        self._inner.set_status(text)
+
+    def is_cancelled(self) -> bool:
+        return self._inner.is_cancelled()
+
+
 class SyncCancelled(SyncError):
     """The caller cancelled; every committed step stays, the next sync continues."""
 
@@ -329,7 +353,7 @@ def run_sync(
     """One sync of a replica store (see the module notes). Never raises for a lost server:
     ``report.offline`` says so and the next run continues. A refused replica or a version
     mismatch ends the run with ``report.error`` (and the status line says why)."""
-    progress = progress or NullProgress()
+    progress = RisingProgress(progress or NullProgress())
     report = SyncReport()
     with store.read() as session:
         replica = require_replica(session)

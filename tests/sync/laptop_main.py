@@ -26,10 +26,13 @@ PASSWORD = "clerk-pass-123"
 
 
 class _FileProgress:
-    """Progress written to a file, one percentage a line (a parent checks it only rises)."""
+    """Progress written to a file, one percentage a line (a parent checks it only rises); each
+    process starts with a line ``run``, so the parent knows where one process's bar begins."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        with open(self.path, "a", encoding="ascii") as out:
+            out.write("run\n")
 
     def set_progress(self, percent: int) -> None:
         with open(self.path, "a", encoding="ascii") as out:

@@ -17,6 +17,7 @@ from deskops_desktop.sync.attention import short_ids
 from deskops_desktop.sync.faults import on_fault
 from deskops_desktop.sync.protocol import PROTOCOL, check_versions
 from deskops_desktop.sync.push import plan_batches
+from deskops_desktop.sync.runner import RisingProgress
 from deskops_desktop.sync.schedule import SyncSchedule
 from deskops_desktop.sync.state import OutboxOp
 from deskops_desktop.sync.tables import scope_tables, synced, synced_tables
@@ -162,3 +163,24 @@ def test_short_ids_tell_items_made_in_one_moment_apart() -> None:
     apart = ["01a2318e-0000", "01b00000-0000"]
     assert short_ids(apart) == {apart[0]: "01a2318e", apart[1]: "01b00000"}
     assert short_ids([]) == {}
+
+
+def test_progress_never_slides_back_within_a_run() -> None:
+    """Estimates taken at different moments may disagree: the bar holds its highest value."""
+    seen: list[int] = []
+
+    class Recorder:
+        def set_progress(self, percent: int) -> None:
+            seen.append(percent)
+
+        def set_status(self, text: str) -> None:
+            del text
+
+        def is_cancelled(self) -> bool:
+            return False
+
+    rising = RisingProgress(Recorder())
+    for percent in (0, 5, 11, 10, 10, 12, 60, 59, 100):
+        rising.set_progress(percent)
+    assert seen == [0, 5, 11, 12, 60, 100]
+    assert rising.is_cancelled() is False
