@@ -107,11 +107,12 @@ class SyncController(QObject):
             return
         self.refresh_status()
         if not self.running and self.status.waiting:
-            current = self.next_delay_s if self.timer.isActive() else None
-            delay = self.schedule.after_local_change(
-                current if current is not None else self.schedule.soon
-            )
-            self._plan(delay)
+            # What is left of the planned wait (not the wait as planned): a save never delays
+            # a sync that is due sooner.
+            left = self.schedule.soon
+            if self.timer.isActive():
+                left = self.timer.remainingTime() / 1000
+            self._plan(self.schedule.after_local_change(left))
 
     def refresh_status(self) -> SyncStatus:
         self.status = self.desk.status()
