@@ -37,6 +37,7 @@ from deskops_desktop.cli_support import (
     non_negative_int,
     positive_int,
     require_actor,
+    require_actor_at,
     sign_in,
     write_inventory_csv,
 )
@@ -445,8 +446,7 @@ def _user_passwd(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     with _services(args) as services:
-        actor = require_actor(services)
-        site = services.master.site_by_code(actor, args.site)
+        actor, site = require_actor_at(services, args.site)
         result = services.imports.import_file(actor, Module(args.module), site.id, args.file).value
     noun = "record" if result.count == 1 else "records"
     print(f"added {result.count:,} {args.module} {noun} to {site.code} from {args.file.name}")
@@ -462,8 +462,7 @@ def _inventory(args: argparse.Namespace) -> int:
         )
     category = args.category.strip().upper() if args.category else None
     with _services(args) as services:
-        actor = require_actor(services)
-        site = services.master.site_by_code(actor, args.site)
+        actor, site = require_actor_at(services, args.site)
         ledger = services.ledger.ledger(
             actor, site.id, args.date_from, args.date_to, Granularity(args.granularity), category
         )
@@ -618,8 +617,7 @@ def _db_init_server(args: argparse.Namespace) -> int:
 
 def _db_check_ledger(args: argparse.Namespace) -> int:
     with _services(args) as services:
-        actor = require_actor(services)
-        site = services.master.site_by_code(actor, args.site)
+        actor, site = require_actor_at(services, args.site)
         differences = services.ledger.verify(actor, site.id)
     if not differences:
         print(f"{site.code}: the stock ledger matches the records")

@@ -26,6 +26,7 @@ from deskops_desktop.cli_support import (
     format_table,
     iso_date,
     require_actor,
+    require_actor_at,
     service_runner,
 )
 from deskops_desktop.models.display import grouped
@@ -140,8 +141,7 @@ def _list(args: argparse.Namespace, services: Services) -> int:
 def _mass_balance(args: argparse.Namespace, services: Services) -> int:
     if args.date_to < args.date_from:
         raise CliError(f"--to {args.date_to} is before --from {args.date_from}")
-    actor = require_actor(services)
-    site = services.master.site_by_code(actor, args.site)
+    actor, site = require_actor_at(services, args.site)
     mb = services.mass_balance.mass_balance(actor, site.id, args.date_from, args.date_to)
     if args.fmt == "csv":
         write_statement_csv(mb, sys.stdout)
@@ -151,8 +151,7 @@ def _mass_balance(args: argparse.Namespace, services: Services) -> int:
 
 
 def _reclassify(args: argparse.Namespace, services: Services) -> int:
-    actor = require_actor(services)
-    site = services.master.site_by_code(actor, args.site)
+    actor, site = require_actor_at(services, args.site)
     target = TO_FEED if args.to_feed else args.fate
     window = (site.id, args.owner, target, args.date_from, args.date_to)
     if args.dry_run:

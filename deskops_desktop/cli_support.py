@@ -26,6 +26,7 @@ from deskops_desktop.models.stock import LEDGER_FIGURES
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.bundle import Services
 from deskops_desktop.services.ledger import Ledger, LedgerTotal
+from deskops_desktop.services.reference import SiteInfo
 
 # What ``cli.build_parser`` hands each sub-command module's ``add_parsers``.
 ServicesOf = Callable[[argparse.Namespace], AbstractContextManager[Services]]
@@ -144,6 +145,16 @@ def require_actor(services: Services) -> Actor:
     actor = sign_in(services)
     assert actor is not None  # sign_in returns None only when setup_allowed
     return actor
+
+
+def require_actor_at(services: Services, site_code: str) -> tuple[Actor, SiteInfo]:
+    """The signed-in user and the site of ``--site CODE``: how every per-site command starts.
+
+    The site is looked up as that user, so a site they may not see is refused before the
+    command does anything.
+    """
+    actor = require_actor(services)
+    return actor, services.master.site_by_code(actor, site_code)
 
 
 # ------------------------------------------------------------------------ argument types
