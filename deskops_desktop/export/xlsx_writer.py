@@ -39,14 +39,7 @@ from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[im
 from deskops_desktop.export.cells import DANGEROUS_PREFIXES, xml_safe
 from deskops_desktop.export.files import FileResult, atomic_output, digest
 from deskops_desktop.export.progress import RowTicker
-from deskops_desktop.export.table import (
-    NO_DATA,
-    NUMERIC_KINDS,
-    Column,
-    ColumnKind,
-    ExportTable,
-    TotalsTable,
-)
+from deskops_desktop.export.table import NO_DATA, NUMERIC_KINDS, Column, ColumnKind, ExportTable
 from deskops_desktop.models.progress import Progress
 
 MAX_SHEET_ROWS = 1_000_000
@@ -55,9 +48,9 @@ SAMPLE_ROWS = 1000
 """Rows read ahead to fit the column widths."""
 MIN_WIDTH, MAX_WIDTH = 6, 60
 
-LEVEL_FILLS = {"LOW": "E5484D", "WARNING": "F1D54A", "HEALTHY": "4FCF8A"}
-HEADER_FILL = "1F6F5C"
 FONT = "Calibri"
+HEADER_FILL = "1F6F5C"
+LEVEL_FILLS = {"LOW": "E5484D", "WARNING": "F1D54A", "HEALTHY": "4FCF8A"}
 NUMBER_FORMATS = {
     ColumnKind.QUANTITY: "#,##0.000",
     ColumnKind.HOURS: "#,##0.00",
@@ -398,7 +391,7 @@ def _finish_sheet(ws: Any, table: ExportTable, written: int, styles: _Styles) ->
 def _summary_sheet(wb: Any, table: ExportTable, count: int, styles: _Styles) -> None:
     meta = table.meta
     ws = _sheet(wb, "Summary")
-    totals: TotalsTable = table.totals()
+    totals = table.totals()
     widths = [18.0] + [14.0] * max(len(totals.columns) - 1, 1)
     widths[0] = max(widths[0], *(len(str(r[0])) + 2 for r in totals.rows)) if totals.rows else 18.0
     widths[1] = max(widths[1], 44.0 if len(totals.columns) < 4 else 14.0)
