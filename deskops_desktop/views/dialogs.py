@@ -14,21 +14,27 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QRadioButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
 from deskops_desktop.services.access import Actor
-from deskops_desktop.views.widgets import dialog_buttons, error_label, label, password_edit
+from deskops_desktop.views.widgets import (
+    column,
+    dialog_buttons,
+    error_label,
+    form_rows,
+    label,
+    password_edit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +58,16 @@ class LoginDialog(QDialog):
         self.password = password_edit()
         self.password.setObjectName("login_password")
         self.error = error_label()
-        form = QFormLayout()
-        form.addRow("User name", self.username)
-        form.addRow("Password", self.password)
+        form = form_rows([("User name", self.username), ("Password", self.password)])
         buttons = dialog_buttons(
             self, QDialogButtonBox.StandardButton.Ok, self._on_sign_in, "Sign in"
         )
-        layout = QVBoxLayout(self)
-        title = label("DeskOps Desktop", "title")
-        layout.addWidget(title)
+        parts: list[QWidget | QLayout] = [label("DeskOps Desktop", "title")]
         if store_label:
             where = label(f"Store: {store_label}", "muted")
             where.setWordWrap(True)
-            layout.addWidget(where)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+            parts.append(where)
+        column(self, [*parts, form, self.error, buttons])
         self.setMinimumWidth(380)
         (self.password if username else self.username).setFocus()
 
@@ -127,21 +127,19 @@ class SetupDialog(QDialog):
         self.test_button = QPushButton("Test connection")
         self.test_result = QLabel("")
         self.test_result.setWordWrap(True)
-        store_box = QGroupBox("Where DeskOps keeps its data")
-        store_layout = QVBoxLayout(store_box)
-        store_layout.addWidget(self.local)
-        store_layout.addWidget(self.remote)
-        store_layout.addWidget(self.laptop)
-        remote_form = QFormLayout()
-        self.remote_form = remote_form
-        remote_form.addRow("Server URL", self.url)
-        remote_form.addRow("Database password", self.db_password)
-        remote_form.addRow("Sites", self.sites)
+        self.remote_form = form_rows(
+            [
+                ("Server URL", self.url),
+                ("Database password", self.db_password),
+                ("Sites", self.sites),
+            ]
+        )
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_result, 1)
-        remote_form.addRow("", test_row)
-        store_layout.addLayout(remote_form)
+        self.remote_form.addRow("", test_row)
+        store_box = QGroupBox("Where DeskOps keeps its data")
+        column(store_box, [self.local, self.remote, self.laptop, self.remote_form])
 
         self.username = QLineEdit("admin")
         self.display_name = QLineEdit()
@@ -149,21 +147,20 @@ class SetupDialog(QDialog):
         self.confirm = password_edit()
         admin_box = QGroupBox("The first administrator")
         self.admin_box = admin_box
-        admin_form = QFormLayout(admin_box)
-        self.admin_form = admin_form
-        admin_form.addRow("User name", self.username)
-        admin_form.addRow("Full name", self.display_name)
-        admin_form.addRow("Password (8+ characters)", self.password)
-        admin_form.addRow("Repeat password", self.confirm)
+        self.admin_form = form_rows(
+            [
+                ("User name", self.username),
+                ("Full name", self.display_name),
+                ("Password (8+ characters)", self.password),
+                ("Repeat password", self.confirm),
+            ],
+            admin_box,
+        )
         self.error = error_label()
         buttons = dialog_buttons(
             self, QDialogButtonBox.StandardButton.Ok, self._on_create, "Create and start"
         )
-        layout = QVBoxLayout(self)
-        layout.addWidget(store_box)
-        layout.addWidget(admin_box)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        column(self, [store_box, admin_box, self.error, buttons])
         self.local.toggled.connect(self._on_choice_toggled)
         self.laptop.toggled.connect(self._on_choice_toggled)
         self.test_button.clicked.connect(self._on_test_clicked)
@@ -272,16 +269,16 @@ class ChangePasswordDialog(QDialog):
         self.old = password_edit()
         self.new = password_edit()
         self.confirm = password_edit()
-        form = QFormLayout()
-        form.addRow("Current password", self.old)
-        form.addRow("New password", self.new)
-        form.addRow("Repeat new password", self.confirm)
+        form = form_rows(
+            [
+                ("Current password", self.old),
+                ("New password", self.new),
+                ("Repeat new password", self.confirm),
+            ]
+        )
         self.error = error_label()
         buttons = dialog_buttons(self, QDialogButtonBox.StandardButton.Ok, self._on_ok)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        column(self, [form, self.error, buttons])
 
     def _on_ok(self) -> None:
         self.error.setText("")

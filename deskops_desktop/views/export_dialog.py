@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -41,7 +40,15 @@ from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services.access import Actor
 from deskops_desktop.services.date_ranges import PRESETS, preset_range
 from deskops_desktop.services.reference import SiteInfo
-from deskops_desktop.views.widgets import date_edits, error_label, no_margins, show_error
+from deskops_desktop.views.widgets import (
+    column,
+    date_edits,
+    error_label,
+    field_box,
+    label,
+    no_margins,
+    show_error,
+)
 
 FIELDS = (
     "module",
@@ -148,20 +155,12 @@ class ExportDialog(QDialog):
             ("category", "Category", self.category_combo),
             ("destination", "Folder", folder),
         ]
-        for key, label, widget in rows:
-            box = QWidget()
-            inner = no_margins(QVBoxLayout(box), 1)
-            if isinstance(widget, QHBoxLayout):
-                inner.addLayout(widget)
-            else:
-                inner.addWidget(widget)
+        for key, text, widget in rows:
             error = error_label()
-            inner.addWidget(error)
             self.errors[key] = error
-            form.addRow(label, box)
+            form.addRow(text, field_box(widget, error))
         self.errors["date_to"] = self.errors["date_from"]  # one line under both dates
-        self.limit_label = QLabel(f"{limit_text(actor)} {_EXPIRY_HINT}")
-        self.limit_label.setProperty("role", "muted")
+        self.limit_label = label(f"{limit_text(actor)} {_EXPIRY_HINT}", "muted")
         self.limit_label.setWordWrap(True)
         self.general = error_label()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -170,11 +169,7 @@ class ExportDialog(QDialog):
         )
         self.export_button.setProperty("role", "primary")
         self.export_button.setDefault(True)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.limit_label)
-        layout.addWidget(self.general)
-        layout.addWidget(self.buttons)
+        column(self, [form, self.limit_label, self.general, self.buttons])
 
         self._connect_signals()
         self._select(self.site_combo, site_id)
@@ -253,8 +248,8 @@ class ExportDialog(QDialog):
         return True
 
     def _clear_errors(self) -> None:
-        for key, label in self.errors.items():
-            label.setText("")
+        for key, error in self.errors.items():
+            error.setText("")
             self._mark(key, False)
         self.general.setText("")
 

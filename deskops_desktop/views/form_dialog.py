@@ -20,12 +20,17 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from deskops_desktop.models.errors import DeskOpsError
-from deskops_desktop.views.widgets import dialog_buttons, error_label, no_margins, show_error
+from deskops_desktop.views.widgets import (
+    column,
+    dialog_buttons,
+    error_label,
+    field_box,
+    show_error,
+)
 
 
 def widget_value(widget: QWidget) -> Any:
@@ -85,19 +90,12 @@ class FormDialog(QDialog):
         for key, label, widget in fields:
             error = QLabel("")
             error.setProperty("role", "error")
-            box = QWidget()
-            inner = no_margins(QVBoxLayout(box), 1)
-            inner.addWidget(widget)
-            inner.addWidget(error)
-            form.addRow(label, box)
+            form.addRow(label, field_box(widget, error))
             self.inputs[key] = widget
             self.errors[key] = error
         self.general = error_label()
         buttons = dialog_buttons(self, QDialogButtonBox.StandardButton.Save, self.try_submit)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.general)
-        layout.addWidget(buttons)
+        column(self, [form, self.general, buttons])
         self.setMinimumWidth(420)
 
     def values(self) -> dict[str, Any]:

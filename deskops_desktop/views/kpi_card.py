@@ -11,8 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLay
 
 from deskops_desktop.models.display import summary_places, unit_symbol
 from deskops_desktop.services.dashboard import Kpi
-from deskops_desktop.views.theme import tabular_font
-from deskops_desktop.views.widgets import label
+from deskops_desktop.views.widgets import figure_label, label
 
 ANIMATION_MS = 1200
 UP_COLOR, DOWN_COLOR, FLAT_COLOR = "#2e9d6a", "#d13438", "#8a919c"
@@ -98,11 +97,7 @@ class KpiCard(QFrame):
         self.setProperty("role", "card")
         self.setMinimumWidth(220)
         self.title = label(title, "muted")
-        self.value = QLabel("—")
-        font = tabular_font(self.value.font())
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.value.setFont(font)
+        self.value = figure_label(1.6)
         self.change = QLabel("")
         # What the figure includes or leaves out ("incl. 204.00 t deemed"); hidden when empty.
         self.note = label("", "muted")

@@ -14,8 +14,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
-    QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
@@ -30,7 +28,7 @@ from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.mass_balance import MassBalance, StatementLine, statement
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import tabular_font
-from deskops_desktop.views.widgets import header_row, label, row_table
+from deskops_desktop.views.widgets import figure_label, fit_columns, header_row, label, row_table
 
 COLUMNS = ("Line", "Quantity", "Unit", "Tons", "of which deemed", "Figure")
 # The headline tiles: (statement key, title). Tons tiles show tons, indicator tiles a figure.
@@ -76,11 +74,7 @@ class _Tile(QFrame):
         super().__init__()
         self.setProperty("role", "card")
         self.title = label(title, "muted")
-        self.value = QLabel("—")
-        font = tabular_font(self.value.font())
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.value.setFont(font)
+        self.value = figure_label(1.3)
         self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
@@ -133,10 +127,7 @@ class MassBalancePage(Page):
 
         self.table = row_table(COLUMNS, single=False)
         self.table.setObjectName("mass_balance_table")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        fit_columns(self.table, stretch=0)
         self.table.verticalHeader().setDefaultSectionSize(24)
 
         layout = QVBoxLayout(self)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -28,7 +27,7 @@ from deskops_desktop.models.types import from_milli
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.theme import tabular_font
-from deskops_desktop.views.widgets import dialog_buttons, error_label
+from deskops_desktop.views.widgets import column, dialog_buttons, error_label
 
 
 class StockCountDialog(QDialog):
@@ -79,10 +78,7 @@ class StockCountDialog(QDialog):
         form.addRow("Reason", self.reason)
         form.addRow("Notes", self.notes)
         self.buttons = dialog_buttons(self, QDialogButtonBox.StandardButton.Save, self.save)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        column(self, [form, self.error, self.buttons])
         self.material.currentIndexChanged.connect(self._update)
         self.day.dateChanged.connect(self._update)
         self.counted.textChanged.connect(self._update)

@@ -1,7 +1,8 @@
 """Small widget factories every page uses the same way (one look, one behaviour).
 
 A page's ``__init__`` builds its layout from these instead of repeating the same five lines:
-a title, a muted hint, a pair of date fields, a debounce timer for a search box.
+a title, a muted hint, a pair of date fields, a debounce timer for a search box, a form's rows,
+a dialog's column of parts, a row of buttons, a table's column widths.
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLayout,
     QLineEdit,
+    QPushButton,
     QTableWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from deskops_desktop.models.errors import DeskOpsError, ValidationError
+from deskops_desktop.views.theme import tabular_font
 
 LayoutT = TypeVar("LayoutT", bound=QLayout)
 
@@ -43,6 +49,19 @@ def error_label() -> QLabel:
     """An empty, wrapping error line under a field or a form, filled when a save is refused."""
     widget = label("", "error")
     widget.setWordWrap(True)
+    return widget
+
+
+def figure_label(scale: float) -> QLabel:
+    """A card's big number: bold, ``scale`` times the normal size, digits of equal width.
+
+    It shows "—" until the first figure arrives, so an empty card never looks like a zero.
+    """
+    widget = QLabel("—")
+    font = tabular_font(widget.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    widget.setFont(font)
     return widget
 
 
@@ -90,8 +109,11 @@ def show_error(exc: DeskOpsError, errors: Mapping[str, QLabel], general: QLabel)
     return shown
 
 
-def header_row(left: Sequence[QWidget], right: Sequence[QWidget]) -> QHBoxLayout:
-    """A page's top line: its title on the left, its actions pushed to the right."""
+def header_row(left: Sequence[QWidget], right: Sequence[QWidget] = ()) -> QHBoxLayout:
+    """A line of widgets: ``left`` packed at the start, ``right`` pushed to the end.
+
+    A page's top line (its title, its actions) and a table's row of buttons look alike this way.
+    """
     row = QHBoxLayout()
     for widget in left:
         row.addWidget(widget)
@@ -99,6 +121,50 @@ def header_row(left: Sequence[QWidget], right: Sequence[QWidget]) -> QHBoxLayout
     for widget in right:
         row.addWidget(widget)
     return row
+
+
+def action_buttons(actions: Sequence[tuple[str, Callable[[], object]]]) -> dict[str, QPushButton]:
+    """A push button per ``(text, slot)``, keyed by its text (to enable it, or click it in tests).
+
+    The slot is called without the ``checked`` flag ``clicked`` carries, so any plain method fits.
+    """
+    buttons: dict[str, QPushButton] = {}
+    for text, slot in actions:
+        button = QPushButton(text)
+        button.clicked.connect(lambda _checked=False, s=slot: s())
+        buttons[text] = button
+    return buttons
+
+
+def form_rows(rows: Sequence[tuple[str, QWidget]], parent: QWidget | None = None) -> QFormLayout:
+    """A form of labelled rows, in order (on ``parent`` when given, else for a dialog's column)."""
+    form = QFormLayout(parent)
+    for text, field in rows:
+        form.addRow(text, field)
+    return form
+
+
+def column(owner: QWidget, parts: Sequence[QWidget | QLayout]) -> QVBoxLayout:
+    """``owner``'s layout: ``parts`` top to bottom (a dialog's form, error line and buttons)."""
+    layout = QVBoxLayout(owner)
+    for part in parts:
+        if isinstance(part, QLayout):
+            layout.addLayout(part)
+        else:
+            layout.addWidget(part)
+    return layout
+
+
+def field_box(field: QWidget | QLayout, error: QLabel) -> QWidget:
+    """A form's field with its error line right under it (filled when a save is refused)."""
+    box = QWidget()
+    inner = no_margins(QVBoxLayout(box), 1)
+    if isinstance(field, QLayout):
+        inner.addLayout(field)
+    else:
+        inner.addWidget(field)
+    inner.addWidget(error)
+    return box
 
 
 def password_edit() -> QLineEdit:
@@ -133,6 +199,25 @@ def row_table(headers: Sequence[str], *, single: bool = True) -> QTableWidget:
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.verticalHeader().setVisible(False)
     return table
+
+
+def fit_columns(table: QTableWidget, stretch: int | None = None) -> None:
+    """Every column as wide as its contents; column ``stretch`` takes the room left over.
+
+    Without ``stretch`` the last column fills the rest (and keeps its contents' width at least).
+    """
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is None:
+        header.setStretchLastSection(True)
+    else:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+
+def select_row(table: QTableWidget, keys: Sequence[object], key: object) -> None:
+    """Select the row whose key is ``key`` (after a reload, so the clerk keeps their place)."""
+    if key in keys:
+        table.selectRow(list(keys).index(key))
 
 
 def search_edit(placeholder: str, width: int) -> QLineEdit:
