@@ -109,13 +109,9 @@ class ExportRequest:
     keep: bool = False
 
     def query(self) -> ExportQuery:
+        """The rows asked for: what ``build_table`` reads (arguments in ``ExportQuery``'s order)."""
         return ExportQuery(
-            module=self.module,
-            site_id=self.site_id,
-            date_from=self.date_from,
-            date_to=self.date_to,
-            granularity=self.granularity,
-            category=self.category,
+            self.module, self.site_id, self.date_from, self.date_to, self.granularity, self.category
         )
 
 
@@ -416,20 +412,14 @@ class ExportJobService:
             job.expires_at = None if keep else now + FILE_LIFETIME
             session.add(
                 ExportAudit(
+                    **_columns(job, _AUDITED),
                     job_id=job.id,
-                    user_id=job.user_id,
-                    site_id=job.site_id,
-                    module=job.module,
-                    format=job.format,
                     filters={
                         **job.filters,
                         "granularity": job.granularity,
                         "date_from": job.date_from.isoformat(),
                         "date_to": job.date_to.isoformat(),
                     },
-                    record_count=result.record_count,
-                    size_bytes=result.size_bytes,
-                    sha256=result.sha256,
                     created_at=now,
                 )
             )
@@ -596,33 +586,49 @@ class ExportJobService:
         return _job_info(job, site_code, audit[0] if audit else 0, audit[1] if audit else None)
 
 
+# The ``JobInfo`` fields that are ``export_jobs`` columns of the same name, shown as stored.
+_SHOWN = (
+    "id",
+    "user_id",
+    "site_id",
+    "date_from",
+    "date_to",
+    "destination",
+    "status",
+    "progress",
+    "error",
+    "file_path",
+    "size_bytes",
+    "sha256",
+    "record_count",
+    "created_at",
+    "started_at",
+    "completed_at",
+    "expires_at",
+)
+# What the audit row of a completed job repeats from it, under the same names: who exported
+# what, and the file written (``_complete`` has just stored the writer's result on the job).
+_AUDITED = ("user_id", "site_id", "module", "format", "record_count", "size_bytes", "sha256")
+
+
+def _columns(job: ExportJob, names: tuple[str, ...]) -> dict[str, Any]:
+    """The job row's columns ``names`` by name: for the values that repeat them as they are."""
+    return {name: getattr(job, name) for name in names}
+
+
 def _job_info(
     job: ExportJob, site_code: str, downloads: int, last_download: datetime | None
 ) -> JobInfo:
+    """The value of a job row: its columns copied as they are, its enums parsed, the site
+    code and the audit's download count joined in (a new column needs one name above)."""
     filters: dict[str, Any] = dict(job.filters or {})
     return JobInfo(
-        id=job.id,
-        user_id=job.user_id,
-        site_id=job.site_id,
+        **_columns(job, _SHOWN),
         site_code=site_code,
         module=Module(job.module),
         format=ExportFormat(job.format),
         granularity=Granularity(job.granularity),
-        date_from=job.date_from,
-        date_to=job.date_to,
         category=filters.get("category"),
-        destination=job.destination,
-        status=job.status,
-        progress=job.progress,
-        error=job.error,
-        file_path=job.file_path,
-        size_bytes=job.size_bytes,
-        sha256=job.sha256,
-        record_count=job.record_count,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        completed_at=job.completed_at,
-        expires_at=job.expires_at,
         download_count=downloads,
         last_download_at=last_download,
     )
