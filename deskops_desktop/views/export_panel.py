@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
@@ -48,7 +47,7 @@ from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.export_dialog import ExportDialog
 from deskops_desktop.views.export_runner import ExportRunner
 from deskops_desktop.views.theme import ERROR_COLOR, icon
-from deskops_desktop.views.widgets import label, row_table
+from deskops_desktop.views.widgets import fit_columns, header_row, label, row_table, select_row
 
 CLEANUP_INTERVAL_MS = 3 * 60 * 60 * 1000
 HISTORY_COLUMNS = ("Export", "Status", "Records", "Size", "Finished")
@@ -129,10 +128,7 @@ class ExportPanel(QDockWidget):
         self.table = row_table(HISTORY_COLUMNS)
         self.table.setMinimumHeight(52)  # header and a row: the dock fits a 768-pixel screen
         self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(HISTORY_COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        fit_columns(self.table, stretch=0)
         self.open_button = QPushButton("Open")
         self.folder_button = QPushButton("Show in folder")
         self.save_button = QPushButton("Save as…")
@@ -141,25 +137,20 @@ class ExportPanel(QDockWidget):
         self.clear_button = QPushButton("Clear all…")
         self.new_button = QPushButton("New export…")
         self.new_button.setProperty("role", "primary")
-        actions = QHBoxLayout()
-        for button in (
-            self.open_button,
-            self.folder_button,
-            self.save_button,
-            self.retry_button,
-            self.remove_button,
-        ):
-            actions.addWidget(button)
-        actions.addStretch(1)
-        actions.addWidget(self.clear_button)
-        top = QHBoxLayout()
+        actions = header_row(
+            [
+                self.open_button,
+                self.folder_button,
+                self.save_button,
+                self.retry_button,
+                self.remove_button,
+            ],
+            [self.clear_button],
+        )
         history_title = label("History", "muted")
-        top.addWidget(self.active_title)
-        top.addStretch(1)
-        top.addWidget(self.new_button)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(10, 8, 10, 8)
-        layout.addLayout(top)
+        layout.addLayout(header_row([self.active_title], [self.new_button]))
         layout.addLayout(self.active_box)
         layout.addWidget(self.empty_label)
         layout.addSpacing(6)
@@ -286,9 +277,7 @@ class ExportPanel(QDockWidget):
                     )
                 self.table.setItem(row, col, item)
         if selected is not None:
-            for row, info in enumerate(self.history):
-                if info.id == selected.id:
-                    self.table.selectRow(row)
+            self.select_job(selected.id)
         self._sync_active()
         self._update_buttons()
 
@@ -343,9 +332,7 @@ class ExportPanel(QDockWidget):
         return self.history[index] if 0 <= index < len(self.history) else None
 
     def select_job(self, job_id: str) -> None:
-        for row, info in enumerate(self.history):
-            if info.id == job_id:
-                self.table.selectRow(row)
+        select_row(self.table, [info.id for info in self.history], job_id)
 
     def _update_buttons(self) -> None:
         info = self.selected()

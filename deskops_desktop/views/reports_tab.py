@@ -15,11 +15,8 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -35,7 +32,15 @@ from deskops_desktop.services.changes import Area, ChangeSet
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.packs import PACK_COLUMNS, PackInfo
 from deskops_desktop.views.form_dialog import FormDialog, checklist, combo
-from deskops_desktop.views.widgets import label, password_edit, row_table
+from deskops_desktop.views.widgets import (
+    action_buttons,
+    fit_columns,
+    header_row,
+    label,
+    password_edit,
+    row_table,
+    select_row,
+)
 
 REPORT_CHOICES: tuple[tuple[str, str], ...] = (
     ("Inventory (daily)", Module.INVENTORY.value),
@@ -70,28 +75,22 @@ class ReportsTab(QWidget):
         intro.setWordWrap(True)
         self.table = row_table(HEADERS)
         self.table.setObjectName("packs_table")
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for text, slot in (
-            ("Add pack…", self.add_pack),
-            ("Run now", self.run_selected),
-            ("Schedule…", self.schedule_selected),
-            ("Unschedule", self.unschedule_selected),
-            ("Remove…", self.remove_selected),
-        ):
-            button = QPushButton(text)
-            button.clicked.connect(lambda _c=False, s=slot: s())
-            bar.addWidget(button)
-            self.buttons[text] = button
-        bar.addStretch(1)
+        fit_columns(self.table)
+        self.buttons = action_buttons(
+            [
+                ("Add pack…", self.add_pack),
+                ("Run now", self.run_selected),
+                ("Schedule…", self.schedule_selected),
+                ("Unschedule", self.unschedule_selected),
+                ("Remove…", self.remove_selected),
+            ]
+        )
         self.message = label("", "muted")
         self.message.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.addWidget(intro)
-        layout.addLayout(bar)
+        layout.addLayout(header_row(list(self.buttons.values())))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
         self.table.itemSelectionChanged.connect(self._update_buttons)
@@ -129,9 +128,7 @@ class ReportsTab(QWidget):
         return self.packs[row] if 0 <= row < len(self.packs) else None
 
     def select(self, name: str) -> None:
-        for r, pack in enumerate(self.packs):
-            if pack.name == name:
-                self.table.selectRow(r)
+        select_row(self.table, [pack.name for pack in self.packs], name)
 
     def _update_buttons(self) -> None:
         pack = self.selected()

@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -32,8 +30,10 @@ from PySide6.QtWidgets import (
 from deskops_desktop.models.enums import Category, EquipmentType, ExportFormat, Role, Uom
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.models.modules import ReferenceIndex
+from deskops_desktop.services.access import Actor
 from deskops_desktop.services.app_state import Settings
-from deskops_desktop.services.changes import Area, ChangeSet
+from deskops_desktop.services.bundle import Services
+from deskops_desktop.services.changes import Area, Changed, ChangeSet
 from deskops_desktop.services.gateway import DataGateway
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.services.store import Store
@@ -45,7 +45,16 @@ from deskops_desktop.views.page import Page
 from deskops_desktop.views.reports_tab import ReportsTab
 from deskops_desktop.views.sync_controller import SyncController
 from deskops_desktop.views.sync_tab import SyncTab
-from deskops_desktop.views.widgets import active_check, label, password_edit, row_table
+from deskops_desktop.views.widgets import (
+    action_buttons,
+    active_check,
+    column,
+    fit_columns,
+    header_row,
+    label,
+    password_edit,
+    row_table,
+)
 
 
 class _Table(QWidget):
@@ -56,20 +65,10 @@ class _Table(QWidget):
     ) -> None:
         super().__init__()
         self.table = row_table(headers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        fit_columns(self.table)
         self.table.setAlternatingRowColors(True)
-        self.buttons: dict[str, QPushButton] = {}
-        bar = QHBoxLayout()
-        for text, slot in actions:
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            bar.addWidget(button)
-            self.buttons[text] = button
-        bar.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(bar)
-        layout.addWidget(self.table)
+        self.buttons = action_buttons(actions)
+        column(self, [header_row(list(self.buttons.values())), self.table])
         self.ids: list[str] = []
 
     def fill(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
@@ -361,15 +360,23 @@ class SettingsPage(Page):
         return self._data.read(lambda s, a: s.users.list(a), area=Area.USERS, key="users")
 
     # ------------------------------------------------------------ admin forms
-    def _add_site(self) -> None:
-        def submit(v: dict[str, Any]) -> None:
-            self._data.write(
-                lambda s, a: s.master.add_site(
-                    a, v["code"], v["name"], location=v["location"], timezone=v["timezone"]
-                )
-            )
+    def _form(
+        self,
+        title: str,
+        fields: Sequence[tuple[str, str, QWidget]],
+        save: Callable[[Services, Actor, dict[str, Any]], Changed[Any]],
+    ) -> FormDialog:
+        """An admin form whose Save is one gateway write: ``save(services, actor, values)``.
 
-        FormDialog(
+        Every form of this page saves the same way, so each one only says what it asks for and
+        which service call keeps it; the write announces its change-set like any other.
+        """
+        return FormDialog(
+            title, fields, lambda v: self._data.write(lambda s, a: save(s, a, v)), self
+        )
+
+    def _add_site(self) -> None:
+        self._form(
             "Add site",
             [
                 ("code", "Code", QLineEdit()),
@@ -377,8 +384,9 @@ class SettingsPage(Page):
                 ("location", "Location", QLineEdit()),
                 ("timezone", "Time zone", QLineEdit("Asia/Riyadh")),
             ],
-            submit,
-            self,
+            lambda s, a, v: s.master.add_site(
+                a, v["code"], v["name"], location=v["location"], timezone=v["timezone"]
+            ),
         ).exec()
 
     def _edit_site(self) -> None:
@@ -386,30 +394,15 @@ class SettingsPage(Page):
         if site_id is None:
             return
         site = next(s for s in self._sites(include_inactive=True) if s.id == site_id)
-        active = active_check(site.active)
-
-        def submit(v: dict[str, Any]) -> None:
-            self._data.write(
-                lambda s, a: s.master.update_site(
-                    a,
-                    site_id,
-                    name=v["name"],
-                    location=v["location"],
-                    timezone=v["timezone"],
-                    active=v["active"],
-                )
-            )
-
-        FormDialog(
+        self._form(
             f"Edit site {site.code}",
             [
                 ("name", "Name", QLineEdit(site.name)),
                 ("location", "Location", QLineEdit(site.location)),
                 ("timezone", "Time zone", QLineEdit(site.timezone)),
-                ("active", "", active),
+                ("active", "", active_check(site.active)),
             ],
-            submit,
-            self,
+            lambda s, a, v: s.master.update_site(a, site_id, **v),
         ).exec()
 
     def _edit_material(self) -> None:
@@ -417,11 +410,7 @@ class SettingsPage(Page):
         if material_id is None:
             return
         m = next(x for x in self._references().materials if x.id == material_id)
-
-        def submit(v: dict[str, Any]) -> None:
-            self._data.write(lambda s, a: s.master.update_material(a, material_id, **v))
-
-        FormDialog(
+        self._form(
             f"Edit material {m.code}",
             [
                 ("name", "Name", QLineEdit(m.name)),
@@ -430,8 +419,7 @@ class SettingsPage(Page):
                 ("low_threshold", "Low below", QLineEdit(str(m.low_threshold))),
                 ("high_threshold", "Healthy above", QLineEdit(str(m.high_threshold))),
             ],
-            submit,
-            self,
+            lambda s, a, v: s.master.update_material(a, material_id, **v),
         ).exec()
 
     def _toggle_material(self) -> None:
@@ -464,25 +452,21 @@ class SettingsPage(Page):
             QMessageBox.warning(self, "Not changed", str(exc))
 
     def _add_equipment(self) -> None:
-        FormDialog(
+        self._form(
             "Add equipment",
             [
                 ("code", "Code", QLineEdit()),
                 ("name", "Name", QLineEdit()),
                 ("type", "Type", combo([(t.value, t.value) for t in EquipmentType])),
             ],
-            lambda v: self._data.write(
-                lambda s, a: s.master.add_equipment(a, v["code"], v["name"], v["type"])
-            ),
-            self,
+            lambda s, a, v: s.master.add_equipment(a, v["code"], v["name"], v["type"]),
         ).exec()
 
     def _add_role(self) -> None:
-        FormDialog(
+        self._form(
             "Add manpower role",
             [("code", "Code", QLineEdit()), ("name", "Name", QLineEdit())],
-            lambda v: self._data.write(lambda s, a: s.master.add_role(a, v["code"], v["name"])),
-            self,
+            lambda s, a, v: s.master.add_role(a, v["code"], v["name"]),
         ).exec()
 
     def _add_target(self) -> None:
@@ -492,19 +476,16 @@ class SettingsPage(Page):
         materials = [("All materials", "")] + [
             (m.label, m.code) for m in self._references().materials if m.uom == "TON"
         ]
-        FormDialog(
+        self._form(
             "Add production target",
             [
                 ("from_date", "From date (YYYY-MM-DD)", QLineEdit()),
                 ("material", "Material", combo(materials)),
                 ("daily_tons", "Daily target (t)", QLineEdit()),
             ],
-            lambda v: self._data.write(
-                lambda s, a: s.master.set_target(
-                    a, site_id, v["daily_tons"], v["from_date"], v["material"] or None
-                )
+            lambda s, a, v: s.master.set_target(
+                a, site_id, v["daily_tons"], v["from_date"], v["material"] or None
             ),
-            self,
         ).exec()
 
     def _set_factor(self) -> None:
@@ -518,7 +499,7 @@ class SettingsPage(Page):
         start.setPlaceholderText("YYYY-MM-DD")
         if self._context is not None:
             start.setText(self._context.site.today(self._data.clock.now()).isoformat())
-        return FormDialog(
+        return self._form(
             "Set conversion factor",
             [
                 ("material", "Material", combo(materials)),
@@ -527,17 +508,14 @@ class SettingsPage(Page):
                 ("valid_from", "Valid from (YYYY-MM-DD)", start),
                 ("basis", "Basis (weighbridge sample, survey…)", QLineEdit()),
             ],
-            lambda v: self._data.write(
-                lambda s, a: s.factors.set_factor(
-                    a,
-                    v["material"],
-                    v["tons_per_load"],
-                    v["valid_from"],
-                    site_code=v["site"] or None,
-                    basis=v["basis"],
-                )
+            lambda s, a, v: s.factors.set_factor(
+                a,
+                v["material"],
+                v["tons_per_load"],
+                v["valid_from"],
+                site_code=v["site"] or None,
+                basis=v["basis"],
             ),
-            self,
         )
 
     def _dispatch_tools_tab(self) -> QWidget:
@@ -580,26 +558,18 @@ class SettingsPage(Page):
         return [(s.label, s.code) for s in self._sites()]
 
     def _add_user(self) -> None:
-        password = password_edit()
-
-        def submit(v: dict[str, Any]) -> None:
-            self._data.write(
-                lambda s, a: s.users.create(
-                    a, v["username"], v["password"], Role(v["role"]), v["sites"], v["display_name"]
-                )
-            )
-
-        FormDialog(
+        self._form(
             "Add user",
             [
                 ("username", "User name", QLineEdit()),
                 ("display_name", "Full name", QLineEdit()),
                 ("role", "Role", combo([(r.value.title(), r.value) for r in Role])),
                 ("sites", "Sites", checklist(self._site_options(), [])),
-                ("password", "Password (8+ characters)", password),
+                ("password", "Password (8+ characters)", password_edit()),
             ],
-            submit,
-            self,
+            lambda s, a, v: s.users.create(
+                a, v["username"], v["password"], Role(v["role"]), v["sites"], v["display_name"]
+            ),
         ).exec()
 
     def _edit_user(self) -> None:
@@ -607,21 +577,7 @@ class SettingsPage(Page):
         if user_id is None:
             return
         info = next(u for u in self._users() if u.id == user_id)
-        active = active_check(info.active)
-
-        def submit(v: dict[str, Any]) -> None:
-            self._data.write(
-                lambda s, a: s.users.update(
-                    a,
-                    user_id,
-                    role=Role(v["role"]),
-                    site_codes=v["sites"],
-                    active=v["active"],
-                    display_name=v["display_name"],
-                )
-            )
-
-        FormDialog(
+        self._form(
             f"Edit user {info.username}",
             [
                 ("display_name", "Full name", QLineEdit(info.display_name)),
@@ -631,24 +587,26 @@ class SettingsPage(Page):
                     combo([(r.value.title(), r.value) for r in Role], info.role.value),
                 ),
                 ("sites", "Sites", checklist(self._site_options(), info.site_codes)),
-                ("active", "", active),
+                ("active", "", active_check(info.active)),
             ],
-            submit,
-            self,
+            lambda s, a, v: s.users.update(
+                a,
+                user_id,
+                role=Role(v["role"]),
+                site_codes=v["sites"],
+                active=v["active"],
+                display_name=v["display_name"],
+            ),
         ).exec()
 
     def _reset_password(self) -> None:
         user_id = self.users.selected_id()
         if user_id is None:
             return
-        password = password_edit()
-        FormDialog(
+        self._form(
             "Reset password",
-            [("password", "New password", password)],
-            lambda v: self._data.write(
-                lambda s, a: s.users.set_password(a, user_id, v["password"])
-            ),
-            self,
+            [("password", "New password", password_edit())],
+            lambda s, a, v: s.users.set_password(a, user_id, v["password"]),
         ).exec()
 
     def _unlock(self) -> None:
