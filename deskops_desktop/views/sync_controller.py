@@ -90,7 +90,7 @@ class SyncController(QObject):
         progress.status.connect(self._on_status)
         self._progress = progress
         self.started.emit()
-        self._start(lambda: self.desk.run(progress), self._on_synced, self._on_sync_failed)
+        self.call(lambda: self.desk.run(progress), self._on_synced, self._on_sync_failed)
         return True
 
     def cancel(self) -> None:
@@ -119,23 +119,17 @@ class SyncController(QObject):
         self.status_changed.emit(self.status)
         return self.status
 
-    # ----------------------------------------------------------- other calls
+    # ------------------------------------------------------------ the worker
     def call(
         self,
         work: Callable[[], Any],
         done: Callable[[Any], None],
         failed: Callable[[Exception], None],
     ) -> None:
-        """Run one network call of the desk (queue, decision) on the sync worker."""
-        self._start(work, done, failed)
+        """Run one network call of the desk (a sync, the queue, a decision) on the sync worker.
 
-    # ---------------------------------------------------------------- inside
-    def _start(
-        self,
-        work: Callable[[], Any],
-        done: Callable[[Any], None],
-        failed: Callable[[Exception], None],
-    ) -> None:
+        The worker has one thread, so calls run one at a time: a decision never races a sync.
+        """
         holder: list[TaskSignals] = []
 
         def finish(callback: Callable[[Any], None], value: Any) -> None:
@@ -155,6 +149,7 @@ class SyncController(QObject):
         holder.append(signals)
         self._tasks.append(signals)
 
+    # ---------------------------------------------------------------- inside
     @Slot(int)
     def _on_percent(self, percent: int) -> None:
         self.progressed.emit(percent, "")
