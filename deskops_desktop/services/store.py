@@ -20,7 +20,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -237,27 +237,10 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def _seed(session: Session) -> None:
-    have = set(session.scalars(select(Material.code)))
-    for order, m in enumerate(ref.MATERIALS):
-        if m.code not in have:
-            session.add(
-                Material(
-                    code=m.code,
-                    name=m.name,
-                    category=m.category,
-                    uom=m.uom,
-                    is_final=m.is_final,
-                    sort_order=order,
-                )
-            )
-    have = set(session.scalars(select(Equipment.code)))
-    for order, e in enumerate(ref.EQUIPMENT):
-        if e.code not in have:
-            session.add(Equipment(code=e.code, name=e.name, type=e.type, sort_order=order))
-    have = set(session.scalars(select(ManpowerRole.code)))
-    for order, r in enumerate(ref.ROLES):
-        if r.code not in have:
-            session.add(ManpowerRole(code=r.code, name=r.name, sort_order=order))
+    """Add the reference rows a new store starts with; a row already there (by code) is kept."""
+    _seed_by_code(session, Material, ref.MATERIALS)
+    _seed_by_code(session, Equipment, ref.EQUIPMENT)
+    _seed_by_code(session, ManpowerRole, ref.ROLES)
     if session.scalar(select(Site.id).where(Site.code == ref.DEFAULT_SITE_CODE)) is None:
         session.add(
             Site(
@@ -267,6 +250,18 @@ def _seed(session: Session) -> None:
                 timezone=ref.DEFAULT_TIMEZONE,
             )
         )
+
+
+def _seed_by_code(
+    session: Session,
+    table: type[Material] | type[Equipment] | type[ManpowerRole],
+    seeds: Sequence[ref.MaterialSeed | ref.EquipmentSeed | ref.RoleSeed],
+) -> None:
+    """The missing seeds as rows, in the seeds' order: a seed's fields are the table's columns."""
+    have = set(session.scalars(select(table.code)))
+    for order, seed in enumerate(seeds):
+        if seed.code not in have:
+            session.add(table(**seed._asdict(), sort_order=order))
 
 
 class StoreService:
