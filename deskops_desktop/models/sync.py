@@ -29,6 +29,7 @@ Invariants a newcomer must not break:
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -64,22 +65,27 @@ NEVER_SYNCED: tuple[str, ...] = (
     "report_packs",  # head office's alone: a pack names every site and runs where it is defined
 )
 
-# Outbox operation kinds and states (values are stored; never rename without a migration).
+# Outbox operation kinds (values are stored; never rename without a migration).
 OP_INSERT = "insert"
 OP_UPDATE = "update"
 OP_DELETE = "delete"
 
-STATE_PENDING = "pending"  # written locally, not yet sent (may still be coalesced)
-STATE_SENT = "sent"  # handed to the server; outcome unknown until it answers
-STATE_APPLIED = "applied"  # the server applied it (acknowledged)
-STATE_CONFLICT = "conflict"  # kept beside the server's version, waiting for a moderator
-STATE_HELD = "held"  # an operator's late record, waiting for a moderator's review
-STATE_REJECTED = "rejected"  # refused by the server, with its reason
-STATE_RESOLVED = "resolved"  # a moderator decided a conflict or held record
-STATE_DISMISSED = "dismissed"  # the clerk has read a rejection
 
-UNACKNOWLEDGED_STATES = (STATE_PENDING, STATE_SENT)
-ATTENTION_STATES = (STATE_CONFLICT, STATE_HELD, STATE_REJECTED)
+class OpState(StrEnum):
+    """Where an outbox operation stands (values are stored; never rename without a migration)."""
+
+    PENDING = "pending"  # written locally, not yet sent (may still be coalesced)
+    SENT = "sent"  # handed to the server; outcome unknown until it answers
+    APPLIED = "applied"  # the server applied it (acknowledged)
+    CONFLICT = "conflict"  # kept beside the server's version, waiting for a moderator
+    HELD = "held"  # an operator's late record, waiting for a moderator's review
+    REJECTED = "rejected"  # refused by the server, with its reason
+    RESOLVED = "resolved"  # a moderator decided a conflict or held record
+    DISMISSED = "dismissed"  # the clerk has read a rejection
+
+
+UNACKNOWLEDGED_STATES = (OpState.PENDING, OpState.SENT)
+ATTENTION_STATES = (OpState.CONFLICT, OpState.HELD, OpState.REJECTED)
 
 
 # ------------------------------------------------------------------------ the laptop

@@ -39,7 +39,7 @@ from deskops_desktop.models.sync import (
     OP_INSERT,
     OP_UPDATE,
     PUSHED_TABLES,
-    STATE_PENDING,
+    OpState,
     SyncOutbox,
 )
 from deskops_desktop.models.sync_codec import encode_row, encode_value
@@ -127,7 +127,7 @@ def capture(
                     "base": base,
                     "payload": payload,
                     "created_at": now,
-                    "state": STATE_PENDING,
+                    "state": OpState.PENDING,
                     "attempts": 0,
                     "last_error": "",
                     "result": None,
@@ -158,7 +158,7 @@ def _coalesce(
         .where(
             SyncOutbox.table_name == table,
             SyncOutbox.record_id == record_id,
-            SyncOutbox.state == STATE_PENDING,
+            SyncOutbox.state == OpState.PENDING,
         )
         .order_by(SyncOutbox.seq.desc())
         .limit(1)

@@ -18,6 +18,10 @@ plain functions below from a worker thread:
 - ``sign_in(store, username, password)`` — online when possible, else the cached verifier;
 - ``list_items`` / ``resolve`` (on a moderator's server connection, see ``attention``) and
   ``local_items`` / ``dismiss`` for this laptop's own conflicts, held and rejected changes.
+
+Every refusal is a ``SyncError`` whose message is written for the clerk; ``SyncOffline`` is the
+one to retry later. The particular refusals (``VersionMismatch``, ``NotAReplica``,
+``ReplicaRefused``) are in ``sync.protocol`` for the code that must tell them apart.
 """
 
 from deskops_desktop.models.progress import NullProgress, Progress
@@ -33,14 +37,7 @@ from deskops_desktop.sync.attention import (
     resolve,
 )
 from deskops_desktop.sync.link import LinkOptions
-from deskops_desktop.sync.protocol import (
-    NotAReplica,
-    ReplicaRefused,
-    SyncError,
-    SyncOffline,
-    SyncTuning,
-    VersionMismatch,
-)
+from deskops_desktop.sync.protocol import SyncError, SyncOffline, SyncTuning
 from deskops_desktop.sync.runner import (
     Credentials,
     SyncCancelled,
@@ -59,10 +56,8 @@ __all__ = [
     "Credentials",
     "LinkOptions",
     "LocalItem",
-    "NotAReplica",
     "NullProgress",
     "Progress",
-    "ReplicaRefused",
     "Resolution",
     "SignIn",
     "SyncCancelled",
@@ -72,7 +67,6 @@ __all__ = [
     "SyncSchedule",
     "SyncStatus",
     "SyncTuning",
-    "VersionMismatch",
     "dismiss",
     "join",
     "list_items",

@@ -33,8 +33,7 @@ from deskops_desktop.models.errors import Problem as _Problem
 from deskops_desktop.models.modules import SPECS
 from deskops_desktop.models.sync import (
     ATTENTION_STATES,
-    STATE_DISMISSED,
-    STATE_REJECTED,
+    OpState,
     SyncAppliedOp,
     SyncAttention,
     SyncOutbox,
@@ -245,7 +244,7 @@ class LocalItem:
 
 
 def local_items(store: Store, *, include_dismissed: bool = False) -> list[LocalItem]:
-    states = (*ATTENTION_STATES, STATE_DISMISSED) if include_dismissed else ATTENTION_STATES
+    states = (*ATTENTION_STATES, OpState.DISMISSED) if include_dismissed else ATTENTION_STATES
     with store.read() as session:
         names = {str(i): str(n) for i, n in session.execute(select(User.id, User.username))}
         out = []
@@ -277,6 +276,6 @@ def dismiss(store: Store, seq: int) -> None:
     """The clerk has read a rejection: it no longer counts as needing attention."""
     with store.write() as session:
         row = session.get(SyncOutbox, seq)
-        if row is None or row.state != STATE_REJECTED:
+        if row is None or row.state != OpState.REJECTED:
             raise NotFound(f"no rejected change {seq} on this laptop")
-        row.state = STATE_DISMISSED
+        row.state = OpState.DISMISSED

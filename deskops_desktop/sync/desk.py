@@ -24,16 +24,9 @@ from sqlalchemy.orm import Session
 
 from deskops_desktop.models.progress import Progress
 from deskops_desktop.models.sync import SyncLog
+from deskops_desktop.sync import attention
 from deskops_desktop.sync.adapter import Actor, Store
-from deskops_desktop.sync.attention import (
-    AttentionItem,
-    LocalItem,
-    Resolution,
-    dismiss,
-    list_items,
-    local_items,
-    resolve,
-)
+from deskops_desktop.sync.attention import AttentionItem, LocalItem, Resolution
 from deskops_desktop.sync.link import LinkOptions, ServerLink
 from deskops_desktop.sync.runner import Credentials, SyncReport, run_sync
 from deskops_desktop.sync.signin import SignIn, sign_in
@@ -115,10 +108,10 @@ class SyncDesk:
         return read_log(self.store, lines)
 
     def local_items(self) -> list[LocalItem]:
-        return local_items(self.store)
+        return attention.local_items(self.store)
 
     def dismiss(self, seq: int) -> None:
-        dismiss(self.store, seq)
+        attention.dismiss(self.store, seq)
 
     # ------------------------------------------------------------- sign-in
     def remember(self, username: str, password: str) -> None:
@@ -153,12 +146,12 @@ class SyncDesk:
     def queue(self, *, include_resolved: bool = False) -> list[AttentionItem]:
         """Head office's conflicts and held records the signed-in clerk may see."""
         with self._server() as session:
-            return list_items(session, include_resolved=include_resolved)
+            return attention.list_items(session, include_resolved=include_resolved)
 
     def resolve(self, ident: str, keep: str) -> Resolution:
         """A moderator's decision (keep ``mine`` or ``theirs``), as the signed-in clerk."""
         with self._server() as session:
-            return resolve(session, ident, keep)
+            return attention.resolve(session, ident, keep)
 
     @contextmanager
     def _server(self) -> Iterator[Session]:

@@ -27,15 +27,7 @@ from sqlalchemy.orm import Session
 
 from deskops_desktop.models.accounts import User
 from deskops_desktop.models.modules import ReferenceIndex
-from deskops_desktop.models.sync import (
-    STATE_APPLIED,
-    STATE_CONFLICT,
-    STATE_HELD,
-    STATE_PENDING,
-    STATE_REJECTED,
-    STATE_SENT,
-    SyncOutbox,
-)
+from deskops_desktop.models.sync import OpState, SyncOutbox
 from deskops_desktop.sync.adapter import Store, load_reference_index
 from deskops_desktop.sync.faults import fault
 from deskops_desktop.sync.link import AuthorRefused, ServerLink
@@ -67,11 +59,11 @@ class PushReport:
     def count(self, outcome: Outcome) -> None:
         self.sent += 1
         self.replayed += outcome.replayed
-        if outcome.outcome == STATE_APPLIED:
+        if outcome.outcome == OpState.APPLIED:
             self.applied += 1
-        elif outcome.outcome == STATE_CONFLICT:
+        elif outcome.outcome == OpState.CONFLICT:
             self.conflicts += 1
-        elif outcome.outcome == STATE_HELD:
+        elif outcome.outcome == OpState.HELD:
             self.held += 1
         else:
             self.rejected += 1
@@ -199,7 +191,7 @@ def _stage(
             session.execute(
                 update(SyncOutbox)
                 .where(SyncOutbox.seq.in_([op.seq for op in batch]))
-                .values(state=STATE_SENT, attempts=SyncOutbox.attempts + 1, last_error="")
+                .values(state=OpState.SENT, attempts=SyncOutbox.attempts + 1, last_error="")
             )
 
 
@@ -209,7 +201,7 @@ def _back_to_pending(store: Store, batch: Sequence[OutboxOp], reason: str) -> No
         session.execute(
             update(SyncOutbox)
             .where(SyncOutbox.seq.in_([op.seq for op in batch]))
-            .values(state=STATE_PENDING, last_error=reason)
+            .values(state=OpState.PENDING, last_error=reason)
         )
         log(session, "push", reason, "warning")
 
@@ -222,13 +214,13 @@ def _record_outcomes(
     counts: dict[str, int] = {}
     for op, outcome in zip(batch, outcomes, strict=True):
         state = outcome.outcome
-        if state not in (STATE_APPLIED, STATE_CONFLICT, STATE_HELD, STATE_REJECTED):
-            state = STATE_REJECTED
+        if state not in (OpState.APPLIED, OpState.CONFLICT, OpState.HELD, OpState.REJECTED):
+            state = OpState.REJECTED
         result = {**outcome.detail, "outcome": outcome.outcome}
         if outcome.server_version is not None:
             result["server_version"] = outcome.server_version
         params.append({"b_seq": op.seq, "state": state, "result": result, "xid": outcome.xid})
-        if state != STATE_APPLIED:
+        if state != OpState.APPLIED:
             refetch.append((op.table_name, op.record_id))
         counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
     # One executemany of a Core statement: the ORM's bulk-update bookkeeping per row would

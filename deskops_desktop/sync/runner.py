@@ -43,11 +43,8 @@ from deskops_desktop.models.ids import new_id
 from deskops_desktop.models.progress import NullProgress, Progress
 from deskops_desktop.models.sync import (
     PUSHED_TABLES,
-    STATE_APPLIED,
-    STATE_CONFLICT,
-    STATE_HELD,
-    STATE_RESOLVED,
     UNACKNOWLEDGED_STATES,
+    OpState,
     SyncCursor,
     SyncOutbox,
     SyncState,
@@ -587,7 +584,7 @@ def _refresh_answers(store: Store, links: _Links) -> None:
             session.execute(
                 select(SyncOutbox.seq, SyncOutbox.op_id, User.username)
                 .join(User, User.id == SyncOutbox.author_id)
-                .where(SyncOutbox.state.in_((STATE_CONFLICT, STATE_HELD)))
+                .where(SyncOutbox.state.in_((OpState.CONFLICT, OpState.HELD)))
             )
         )
     by_author: dict[str, list[tuple[int, str]]] = {}
@@ -620,7 +617,7 @@ def _refresh_answers(store: Store, links: _Links) -> None:
                 if outcome == "resolved":
                     row = session.get(SyncOutbox, seq)
                     assert row is not None
-                    row.state = STATE_RESOLVED
+                    row.state = OpState.RESOLVED
                     row.result = {**(row.result or {}), **(detail or {})}
                     row.confirmed = False
                     how = str((detail or {}).get("resolution", ""))
@@ -639,7 +636,7 @@ def _confirm(store: Store, pulled: PullReport, kept: list[str]) -> None:
         session.execute(
             update(SyncOutbox)
             .where(
-                SyncOutbox.state.in_((STATE_APPLIED, STATE_RESOLVED)),
+                SyncOutbox.state.in_((OpState.APPLIED, OpState.RESOLVED)),
                 SyncOutbox.confirmed.is_(False),
                 SyncOutbox.server_xid.is_not(None),
                 SyncOutbox.server_xid < pulled.fence,

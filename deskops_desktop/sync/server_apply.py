@@ -46,10 +46,7 @@ from deskops_desktop.models.sync import (
     OP_DELETE,
     OP_INSERT,
     OP_UPDATE,
-    STATE_APPLIED,
-    STATE_CONFLICT,
-    STATE_HELD,
-    STATE_REJECTED,
+    OpState,
     SyncAppliedOp,
     SyncAttention,
 )
@@ -185,12 +182,12 @@ def apply_batch(
     attention: list[dict[str, Any]] = []
     if todo:
         context = _Context(
-            session,
-            actor,
-            refs if refs is not None else load_reference_index(session),
-            _site_todays(session, {op.site_id for op in todo}),
-            now,
-            xid,
+            session=session,
+            actor=actor,
+            refs=refs if refs is not None else load_reference_index(session),
+            todays=_site_todays(session, {op.site_id for op in todo}),
+            now=now,
+            xid=xid,
         )
         by_table: dict[str, list[OutboxOp]] = defaultdict(list)
         for op in todo:
@@ -245,24 +242,16 @@ def _record(
         insert_rows(session, SyncAttention.__table__, attention)
 
 
+@dataclass
 class _Context:
     """One batch's decisions: the author, reference data and each site's date by server time."""
 
-    def __init__(
-        self,
-        session: Session,
-        actor: ServerActor,
-        refs: ReferenceIndex,
-        todays: dict[str, date],
-        now: datetime,
-        xid: int,
-    ) -> None:
-        self.session = session
-        self.actor = actor
-        self.refs = refs
-        self.todays = todays
-        self.now = now
-        self.xid = xid
+    session: Session
+    actor: ServerActor
+    refs: ReferenceIndex
+    todays: dict[str, date]
+    now: datetime
+    xid: int
 
     # ------------------------------------------------------------------ deciding
     def apply_table(
@@ -368,18 +357,18 @@ class _Context:
                 current,
                 model,
                 "an earlier change of this record waits for a supervisor's decision",
-                STATE_CONFLICT,
+                OpState.CONFLICT,
             )
         if op.op == OP_INSERT:
             if current is not None:
                 assert row is not None
                 if _same_values(model, current, row):
-                    return Outcome(op.op_id, STATE_APPLIED, {"note": "already there"}, 1), None
+                    return Outcome(op.op_id, OpState.APPLIED, {"note": "already there"}, 1), None
                 return self._conflict(op, KIND_SAME_ID, current, model)
             return _Plan(op, OP_INSERT, row, None)
         if current is None:
             if op.op == OP_DELETE:
-                return Outcome(op.op_id, STATE_APPLIED, {"note": "already deleted"}), None
+                return Outcome(op.op_id, OpState.APPLIED, {"note": "already deleted"}), None
             return self._conflict(op, KIND_EDIT_DELETE, None, model)
         if int(current["version"]) != op.base_version:
             kind = KIND_DELETE_EDIT if op.op == OP_DELETE else KIND_EDIT_EDIT
@@ -423,7 +412,7 @@ class _Context:
 
     # ------------------------------------------------------------------ outcomes
     def _rejected(self, op: OutboxOp, reason: str) -> tuple[Outcome, None]:
-        return Outcome(op.op_id, STATE_REJECTED, {"reason": reason}), None
+        return Outcome(op.op_id, OpState.REJECTED, {"reason": reason}), None
 
     def _held(
         self, op: OutboxOp, current: dict[str, Any] | None, model: Table
@@ -434,7 +423,7 @@ class _Context:
             f"head office ({today.isoformat() if today else 'today'}): a supervisor applies or "
             "rejects it"
         )
-        return self._attention(op, KIND_HELD, current, model, reason, STATE_HELD)
+        return self._attention(op, KIND_HELD, current, model, reason, OpState.HELD)
 
     def _conflict(
         self, op: OutboxOp, kind: str, theirs: dict[str, Any] | None, model: Table
@@ -446,7 +435,7 @@ class _Context:
             KIND_SAME_KEY: "head office already has a record with the same date and key",
             KIND_SAME_ID: "head office already has a different record with this id",
         }
-        return self._attention(op, kind, theirs, model, reasons[kind], STATE_CONFLICT)
+        return self._attention(op, kind, theirs, model, reasons[kind], OpState.CONFLICT)
 
     def _attention(
         self,
@@ -578,7 +567,7 @@ class _Context:
 
     def _applied(self, plan: _Plan) -> Outcome:
         version = None if plan.row is None else int(plan.row["version"])
-        return Outcome(plan.op.op_id, STATE_APPLIED, {}, version)
+        return Outcome(plan.op.op_id, OpState.APPLIED, {}, version)
 
 
 def _rowcount(result: object) -> int:

@@ -20,16 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from deskops_desktop.models.sync import (
-    STATE_APPLIED,
-    STATE_CONFLICT,
-    STATE_HELD,
-    STATE_PENDING,
-    STATE_REJECTED,
-    STATE_SENT,
-    SyncOutbox,
-    SyncState,
-)
+from deskops_desktop.models.sync import OpState, SyncOutbox, SyncState
 from deskops_desktop.sync.adapter import Store
 from deskops_desktop.sync.protocol import SKEW_WARNING_SECONDS
 from deskops_desktop.sync.state import PHASE_READY
@@ -161,7 +152,7 @@ def sync_status(store: Store) -> SyncStatus:
         ):
             key = (str(row_state), bool(confirmed))
             counts[key] = counts.get(key, 0) + int(number)
-            if blocked and row_state == STATE_PENDING:
+            if blocked and row_state == OpState.PENDING:
                 counts[("blocked", True)] = counts.get(("blocked", True), 0) + int(number)
 
         def count(row_state: str, confirmed: bool | None = None) -> int:
@@ -175,13 +166,13 @@ def sync_status(store: Store) -> SyncStatus:
         return SyncStatus(
             True,
             phase=state.phase,
-            pending=count(STATE_PENDING),
-            sent=count(STATE_SENT),
-            unconfirmed=count(STATE_APPLIED, False),
+            pending=count(OpState.PENDING),
+            sent=count(OpState.SENT),
+            unconfirmed=count(OpState.APPLIED, False),
             blocked=counts.get(("blocked", True), 0),
-            conflicts=count(STATE_CONFLICT),
-            held=count(STATE_HELD),
-            rejected=count(STATE_REJECTED),
+            conflicts=count(OpState.CONFLICT),
+            held=count(OpState.HELD),
+            rejected=count(OpState.REJECTED),
             last_sync_at=state.last_sync_at,
             last_confirmed_at=state.last_confirmed_at,
             skew_seconds=state.skew_seconds,

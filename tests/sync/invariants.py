@@ -16,29 +16,19 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
-from deskops_desktop.models.sync import (
-    STATE_APPLIED,
-    STATE_CONFLICT,
-    STATE_DISMISSED,
-    STATE_HELD,
-    STATE_REJECTED,
-    STATE_RESOLVED,
-    SyncAppliedOp,
-    SyncAttention,
-    SyncOutbox,
-)
+from deskops_desktop.models.sync import OpState, SyncAppliedOp, SyncAttention, SyncOutbox
 from deskops_desktop.services.access import SYSTEM
 from deskops_desktop.services.bundle import build_services
 from tests.sync.hq import HQ
 from tests.sync.laptops import Laptop, ledger_of, records_of
 
 TERMINAL = {
-    STATE_APPLIED,
-    STATE_CONFLICT,
-    STATE_HELD,
-    STATE_REJECTED,
-    STATE_RESOLVED,
-    STATE_DISMISSED,
+    OpState.APPLIED,
+    OpState.CONFLICT,
+    OpState.HELD,
+    OpState.REJECTED,
+    OpState.RESOLVED,
+    OpState.DISMISSED,
 }
 
 
@@ -67,12 +57,12 @@ def check_invariants(hq: HQ, laptops: Iterable[Laptop], *, expect_synced: bool =
             ]
         for seq, op_id, state, confirmed, result in rows:
             assert state in TERMINAL, f"{laptop.name}: op {seq} is still {state}"
-            if state == STATE_APPLIED:
+            if state == OpState.APPLIED:
                 assert op_id in applied_ops, f"{laptop.name}: applied op unknown at server"
                 assert confirmed, f"{laptop.name}: op {seq} applied but not confirmed"
-            if state in (STATE_CONFLICT, STATE_HELD):
+            if state in (OpState.CONFLICT, OpState.HELD):
                 assert op_id in open_items, f"{laptop.name}: op {seq} has no open item"
-            if state == STATE_REJECTED:
+            if state == OpState.REJECTED:
                 assert result, "a rejection without a reason"
                 assert result.get("reason"), "a rejection without a reason"
         op_ids = [r[1] for r in rows]

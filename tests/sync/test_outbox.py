@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from deskops_desktop.models.enums import Module, Role
 from deskops_desktop.models.errors import PermissionDenied
 from deskops_desktop.models.reference import Site
-from deskops_desktop.models.sync import STATE_SENT, SyncOutbox, SyncState
+from deskops_desktop.models.sync import OpState, SyncOutbox, SyncState
 from deskops_desktop.services.access import SYSTEM, Actor
 from deskops_desktop.services.bundle import build_services
 from deskops_desktop.services.store import Store
@@ -78,7 +78,7 @@ def test_every_write_lands_in_the_outbox_coalesced(sqlite_store: Store) -> None:
 
     # Once sent, an operation is never changed again: a later edit is a new operation.
     with sqlite_store.write() as session:
-        session.execute(update(SyncOutbox).values(state=STATE_SENT))
+        session.execute(update(SyncOutbox).values(state=OpState.SENT))
     records.update(actor, Module.PRODUCTION, first.id, production(day, quantity="12"))
     records.update(actor, Module.PRODUCTION, first.id, production(day, quantity="13"))
     records.delete(actor, Module.PRODUCTION, first.id)

@@ -32,13 +32,7 @@ from sqlalchemy.orm import Session
 
 from deskops_desktop.models.enums import Module
 from deskops_desktop.models.errors import DeskOpsError
-from deskops_desktop.models.sync import (
-    OP_DELETE,
-    OP_INSERT,
-    STATE_APPLIED,
-    SyncAppliedOp,
-    SyncOutbox,
-)
+from deskops_desktop.models.sync import OP_DELETE, OP_INSERT, OpState, SyncAppliedOp, SyncOutbox
 from deskops_desktop.sync import KEEP_MINE, KEEP_THEIRS, SyncOffline, list_items, resolve
 from deskops_desktop.sync.faults import on_fault
 from deskops_desktop.sync.link import ServerLink
@@ -58,7 +52,9 @@ def _applied_ops(laptop: Laptop) -> list[tuple[str, str]]:
         return [
             (str(op), str(rid))
             for op, rid in session.execute(
-                select(SyncOutbox.op, SyncOutbox.record_id).where(SyncOutbox.state == STATE_APPLIED)
+                select(SyncOutbox.op, SyncOutbox.record_id).where(
+                    SyncOutbox.state == OpState.APPLIED
+                )
             )
         ]
 
@@ -169,7 +165,7 @@ class SyncMachine(RuleBasedStateMachine):
                 known = set(session.execute(select(SyncAppliedOp.op_id)).scalars())
             for state, confirmed, op_id in states:
                 assert state not in ("pending", "sent")
-                if state == STATE_APPLIED:
+                if state == OpState.APPLIED:
                     assert confirmed
                     assert op_id in known
 

@@ -12,10 +12,10 @@ import pytest
 from deskops_desktop.models.base import Base
 from deskops_desktop.models.sync import MASTER_TABLES, NEVER_SYNCED, PULLED_TABLES, PUSHED_TABLES
 from deskops_desktop.models.sync_codec import decode_row, encode_row, row_digest
-from deskops_desktop.sync import SyncStatus, VersionMismatch
+from deskops_desktop.sync import SyncStatus
 from deskops_desktop.sync.attention import short_ids
 from deskops_desktop.sync.faults import on_fault
-from deskops_desktop.sync.protocol import PROTOCOL, check_versions
+from deskops_desktop.sync.protocol import PROTOCOL, VersionMismatch, check_versions
 from deskops_desktop.sync.push import plan_batches
 from deskops_desktop.sync.runner import RisingProgress
 from deskops_desktop.sync.schedule import SyncSchedule
