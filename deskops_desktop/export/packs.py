@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from deskops_desktop import __version__
 from deskops_desktop.export.files import export_filename, safe_filename
 from deskops_desktop.export.folders import recover, replace_file, staging_folder, swap_in
-from deskops_desktop.export.jobs import describe_failure, writer_for
+from deskops_desktop.export.jobs import CANCELLED, describe_failure, writer_for
 from deskops_desktop.export.powerbi_folder import FOLDER, PowerBiResult, refresh_powerbi_folder
 from deskops_desktop.export.rows import build_table
 from deskops_desktop.export.table import ExportQuery, Flavour
@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
-CANCELLED = "Cancelled"
 
 
 @dataclass(frozen=True, slots=True)
