@@ -107,6 +107,11 @@ def add_parsers(command: Command, group: Group, services: ServicesOf) -> None:
 
 
 # ---------------------------------------------------------------------------- handlers
+# The options of 'pack add' whose dest is PackService.define's keyword, passed on as parsed
+# (the service checks them; lists and sites are split above).
+_DEFINE_AS_PARSED = ("period", "destination", "powerbi", "timezone", "fiscal_year_start", "replace")
+
+
 def _add(args: argparse.Namespace, services: Services) -> int:
     actor = require_actor(services)
     sites = None if args.sites.strip().lower() == "all" else split_words(args.sites)
@@ -116,12 +121,7 @@ def _add(args: argparse.Namespace, services: Services) -> int:
         sites=sites,
         reports=split_words(args.reports),
         formats=split_words(args.formats),
-        period=args.period,
-        destination=args.destination,
-        powerbi=args.powerbi,
-        timezone=args.timezone,
-        fiscal_year_start=args.fiscal_year_start,
-        replace=args.replace,
+        **{option: getattr(args, option) for option in _DEFINE_AS_PARSED},
     ).value
     print(f"{'redefined' if args.replace else 'added'} pack {pack.name}: {describe(pack)}")
     return 0
