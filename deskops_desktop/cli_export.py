@@ -82,15 +82,16 @@ def run(args: argparse.Namespace, services: Services, actor: Actor) -> int:
     try:
         site = services.master.site_by_code(actor, args.site)
         folder, name = _destination(args.out)
+        # In the order of the command's options (MODULE --site --from --to --format …).
         request = ExportRequest(
             module=Module(args.module),
-            format=ExportFormat(args.fmt),
             site_id=site.id,
             date_from=args.date_from,
             date_to=args.date_to,
+            format=ExportFormat(args.fmt),
             granularity=Granularity(args.granularity),
-            destination=str(folder),
             category=getattr(args, "category", None),
+            destination=str(folder),
             file_name=name,
             keep=True,
         )

@@ -81,16 +81,19 @@ def build_table(
         site = load_site(session, query.site_id)
         refs = load_reference_index(session)
     meta = ExportMeta(
+        # what was asked for,
         module=query.module,
         granularity=query.granularity,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        filters=query.filters(),
+        # of which site,
         site_code=site.code,
         site_name=site.name,
         site_timezone=site.timezone,
-        date_from=query.date_from,
-        date_to=query.date_to,
+        # and when and by whom.
         generated_at=services.store.clock.now(),
         generated_by=actor.display_name or actor.username,
-        filters=query.filters(),
     )
     if query.module is Module.MASS_BALANCE:
         return mass_balance_table(services, actor, query, meta, flavour)
