@@ -90,15 +90,6 @@ _PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))
 
 
 @dataclass(frozen=True, slots=True)
-class Run:
-    """Characters drawn in one font, in visual order; ``width`` in 1/1000 of the font size."""
-
-    font: str
-    text: str
-    width: float
-
-
-@dataclass(frozen=True, slots=True)
 class Line:
     """A string laid out for drawing.
 
@@ -116,6 +107,15 @@ class Line:
 
     def width_at(self, size: float) -> float:
         return self.width * size / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Characters drawn in one font, in visual order; ``width`` in 1/1000 of the font size."""
+
+    font: str
+    text: str
+    width: float
 
 
 def font_dir() -> Path:

@@ -91,19 +91,6 @@ FOLDER = "powerbi"
 MANIFEST = "manifest.json"
 
 
-@dataclass(frozen=True, slots=True)
-class PowerBiFile:
-    """One file of the folder (``path`` relative to it, ``/``-separated)."""
-
-    path: str
-    table: str
-    month: str
-    rows: int
-    size_bytes: int
-    sha256: str
-    rewritten: bool
-
-
 @dataclass(frozen=True)
 class PowerBiResult:
     """What a refresh did; ``skipped`` says why nothing was touched (the folder already covers
@@ -119,6 +106,19 @@ class PowerBiResult:
     @property
     def rewritten(self) -> tuple[PowerBiFile, ...]:
         return tuple(f for f in self.files if f.rewritten)
+
+
+@dataclass(frozen=True, slots=True)
+class PowerBiFile:
+    """One file of the folder (``path`` relative to it, ``/``-separated)."""
+
+    path: str
+    table: str
+    month: str
+    rows: int
+    size_bytes: int
+    sha256: str
+    rewritten: bool
 
 
 # ----------------------------------------------------------------------------- entry point

@@ -26,18 +26,15 @@ from deskops_desktop.export.cells import guard_csv
 from deskops_desktop.models.conversion import FactorTable, deemed_milli
 from deskops_desktop.models.enums import MassDetermination, Module, Uom
 from deskops_desktop.models.ledger_math import level_of
-from deskops_desktop.models.records import (
-    Dispatch,
-    Feed,
-    InventoryAdjustment,
-    Production,
-    Received,
-)
+from deskops_desktop.models.records import Dispatch, Feed, InventoryAdjustment, Production, Received
 from deskops_desktop.models.reference import Equipment, Material
 from deskops_desktop.models.stock import STORED_FIGURES, StockDay
 from deskops_desktop.models.types import from_milli, to_milli
 from deskops_desktop.services.factors import load_factor_table
 from deskops_desktop.services.reference import SiteInfo
+
+# The columns that tie a fact row to its day, site and material (the model's relationships).
+_FACT_KEYS = ("date_key", "date", "site_key", "material_key", "site_code", "material_code")
 
 DIM_SITE = ("site_key", "site_code", "site_name", "location", "timezone", "active")
 DIM_MATERIAL = (
@@ -69,8 +66,6 @@ DIM_DATE = (
     "fiscal_quarter",
     "fiscal_month",
 )
-# The columns that tie a fact row to its day, site and material (the model's relationships).
-_FACT_KEYS = ("date_key", "date", "site_key", "material_key", "site_code", "material_code")
 FACT_STOCK = (
     *_FACT_KEYS,
     "uom",
