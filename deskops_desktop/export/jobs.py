@@ -43,6 +43,7 @@ from deskops_desktop.export.rows import build_table
 from deskops_desktop.export.table import MATERIAL_MODULES, ExportQuery, ExportTable, Flavour
 from deskops_desktop.models.accounts import User
 from deskops_desktop.models.clock import Clock
+from deskops_desktop.models.copying import from_attributes
 from deskops_desktop.models.display import first_line
 from deskops_desktop.models.enums import Category, ExportFormat, Granularity, Module, Role
 from deskops_desktop.models.errors import (
@@ -109,10 +110,8 @@ class ExportRequest:
     keep: bool = False
 
     def query(self) -> ExportQuery:
-        """The rows asked for: what ``build_table`` reads (arguments in ``ExportQuery``'s order)."""
-        return ExportQuery(
-            self.module, self.site_id, self.date_from, self.date_to, self.granularity, self.category
-        )
+        """The rows asked for: what ``build_table`` reads (the request's same-named fields)."""
+        return from_attributes(ExportQuery, self)
 
 
 @dataclass(frozen=True)
@@ -586,44 +585,25 @@ class ExportJobService:
         return _job_info(job, site_code, audit[0] if audit else 0, audit[1] if audit else None)
 
 
-# The ``JobInfo`` fields that are ``export_jobs`` columns of the same name, shown as stored.
-_SHOWN = (
-    "id",
-    "user_id",
-    "site_id",
-    "date_from",
-    "date_to",
-    "destination",
-    "status",
-    "progress",
-    "error",
-    "file_path",
-    "size_bytes",
-    "sha256",
-    "record_count",
-    "created_at",
-    "started_at",
-    "completed_at",
-    "expires_at",
-)
 # What the audit row of a completed job repeats from it, under the same names: who exported
 # what, and the file written (``_complete`` has just stored the writer's result on the job).
 _AUDITED = ("user_id", "site_id", "module", "format", "record_count", "size_bytes", "sha256")
 
 
 def _columns(job: ExportJob, names: tuple[str, ...]) -> dict[str, Any]:
-    """The job row's columns ``names`` by name: for the values that repeat them as they are."""
+    """The job row's columns ``names`` by name (the audit row is an ORM row, not a value)."""
     return {name: getattr(job, name) for name in names}
 
 
 def _job_info(
     job: ExportJob, site_code: str, downloads: int, last_download: datetime | None
 ) -> JobInfo:
-    """The value of a job row: its columns copied as they are, its enums parsed, the site
-    code and the audit's download count joined in (a new column needs one name above)."""
+    """The value of a job row: its same-named columns copied as they are, its enums parsed, the
+    site code and the audit's download count joined in."""
     filters: dict[str, Any] = dict(job.filters or {})
-    return JobInfo(
-        **_columns(job, _SHOWN),
+    return from_attributes(
+        JobInfo,
+        job,
         site_code=site_code,
         module=Module(job.module),
         format=ExportFormat(job.format),

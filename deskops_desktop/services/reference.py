@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskops_desktop.models.copying import from_attributes
 from deskops_desktop.models.errors import NotFound
 from deskops_desktop.models.modules import DEFAULT_HIGH, DEFAULT_LOW, ReferenceIndex, RefItem
 from deskops_desktop.models.reference import Equipment, ManpowerRole, Material, Site
@@ -41,14 +42,8 @@ class SiteInfo:
 
 
 def site_info(site: Site) -> SiteInfo:
-    return SiteInfo(
-        id=site.id,
-        code=site.code,
-        name=site.name,
-        location=site.location,
-        timezone=site.timezone,
-        active=site.active,
-    )
+    """The site row as a value: ``SiteInfo``'s fields are ``sites`` columns of the same name."""
+    return from_attributes(SiteInfo, site)
 
 
 def load_site(session: Session, site_id: str) -> SiteInfo:
