@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -38,11 +37,10 @@ from deskops_desktop.export.table import MATERIAL_MODULES
 from deskops_desktop.models.enums import Category, ExportFormat, Granularity, Module
 from deskops_desktop.models.errors import DeskOpsError
 from deskops_desktop.services.access import Actor
-from deskops_desktop.services.date_ranges import PRESETS, preset_range
 from deskops_desktop.services.reference import SiteInfo
+from deskops_desktop.views.period_fields import PeriodFields
 from deskops_desktop.views.widgets import (
     column,
-    date_edits,
     error_label,
     field_box,
     label,
@@ -64,14 +62,6 @@ _EXPIRY_HINT = (
     "Exported files are removed 24 hours after they are written; use Save as… in the Exports "
     "panel to keep a copy."
 )
-
-
-def _qdate(value: date) -> QDate:
-    return QDate(value.year, value.month, value.day)
-
-
-def _pydate(value: QDate) -> date:
-    return date(value.year(), value.month(), value.day())
 
 
 class ExportDialog(QDialog):
@@ -124,9 +114,10 @@ class ExportDialog(QDialog):
         self.site_combo = QComboBox()
         for site in self._sites:
             self.site_combo.addItem(site.label, site.id)
-        self.preset_combo = QComboBox()
-        self.preset_combo.addItems(PRESETS)
-        self.from_edit, self.to_edit = date_edits()
+        # A reversed range stays as typed: the check says so under the dates.
+        self.period = PeriodFields(self._today, self)
+        self.preset_combo = self.period.preset_combo
+        self.from_edit, self.to_edit = self.period.from_edit, self.period.to_edit
         self.category_combo = QComboBox()
         self.category_combo.addItem("All categories", None)
         for category in Category:
@@ -135,10 +126,8 @@ class ExportDialog(QDialog):
         self.browse_button = QPushButton("Browse…")
 
         dates = no_margins(QHBoxLayout())
-        dates.addWidget(self.preset_combo)
-        dates.addWidget(self.from_edit)
-        dates.addWidget(QLabel("–"))
-        dates.addWidget(self.to_edit)
+        for widget in self.period.widgets():
+            dates.addWidget(widget)
         dates.addStretch(1)  # keep the two dates together instead of spread across the row
         folder = no_margins(QHBoxLayout())
         folder.addWidget(self.destination_edit, 1)
@@ -155,10 +144,10 @@ class ExportDialog(QDialog):
             ("category", "Category", self.category_combo),
             ("destination", "Folder", folder),
         ]
-        for key, text, widget in rows:
+        for key, text, field in rows:
             error = error_label()
             self.errors[key] = error
-            form.addRow(text, field_box(widget, error))
+            form.addRow(text, field_box(field, error))
         self.errors["date_to"] = self.errors["date_from"]  # one line under both dates
         self.limit_label = label(f"{limit_text(actor)} {_EXPIRY_HINT}", "muted")
         self.limit_label.setWordWrap(True)
@@ -176,18 +165,14 @@ class ExportDialog(QDialog):
         self._select(self.module_combo, module.value if module else None)
         self._select(self.format_combo, export_format.value)
         if date_from is not None and date_to is not None:
-            self.set_range(date_from, date_to)
+            self.period.set_range(date_from, date_to)
         else:
-            self.preset_combo.setCurrentText("Last 30 days")
-            self._apply_preset("Last 30 days")
+            self.period.select("Last 30 days")
         self._on_module_combo_changed()
 
     def _connect_signals(self) -> None:
         self.buttons.accepted.connect(self.try_export)
         self.buttons.rejected.connect(self.reject)
-        self.preset_combo.currentTextChanged.connect(self._apply_preset)
-        self.from_edit.dateChanged.connect(self._on_date_edited)
-        self.to_edit.dateChanged.connect(self._on_date_edited)
         self.module_combo.currentIndexChanged.connect(self._on_module_combo_changed)
         self.site_combo.currentIndexChanged.connect(self._on_site_combo_changed)
         self.browse_button.clicked.connect(self._on_browse_button_clicked)
@@ -211,22 +196,17 @@ class ExportDialog(QDialog):
 
     def set_range(self, start: date, end: date) -> None:
         """Show a custom range (the preset combo switches to "Custom")."""
-        for edit, value in ((self.from_edit, start), (self.to_edit, end)):
-            edit.blockSignals(True)
-            edit.setDate(_qdate(value))
-            edit.blockSignals(False)
-        self.preset_combo.blockSignals(True)
-        self.preset_combo.setCurrentText("Custom")
-        self.preset_combo.blockSignals(False)
+        self.period.set_range(start, end)
 
     def request(self) -> ExportRequest:
         """The request the fields describe (not yet checked)."""
+        date_from, date_to = self.period.current_range()
         return ExportRequest(
             module=Module(self.module_combo.currentData()),
             format=ExportFormat(self.format_combo.currentData()),
             site_id=str(self.site_combo.currentData() or ""),
-            date_from=_pydate(self.from_edit.date()),
-            date_to=_pydate(self.to_edit.date()),
+            date_from=date_from,
+            date_to=date_to,
             granularity=Granularity(self.granularity_combo.currentData()),
             destination=self.destination_edit.text().strip(),
             category=self.category_combo.currentData() if self.category_combo.isEnabled() else None,
@@ -266,20 +246,6 @@ class ExportDialog(QDialog):
             widget.style().unpolish(widget)
             widget.style().polish(widget)
 
-    def _apply_preset(self, name: str) -> None:
-        if name == "Custom":
-            return
-        start, end = preset_range(name, self._today())
-        for edit, value in ((self.from_edit, start), (self.to_edit, end)):
-            edit.blockSignals(True)
-            edit.setDate(_qdate(value))
-            edit.blockSignals(False)
-
-    def _on_date_edited(self, _value: QDate) -> None:
-        self.preset_combo.blockSignals(True)
-        self.preset_combo.setCurrentText("Custom")
-        self.preset_combo.blockSignals(False)
-
     def _on_module_combo_changed(self, *_args: object) -> None:
         module = Module(self.module_combo.currentData())
         self.category_combo.setEnabled(module in MATERIAL_MODULES)
@@ -288,9 +254,7 @@ class ExportDialog(QDialog):
             self._select(self.granularity_combo, Granularity.MONTHLY.value)
 
     def _on_site_combo_changed(self, *_args: object) -> None:
-        preset = self.preset_combo.currentText()
-        if preset != "Custom":
-            self._apply_preset(preset)
+        self.period.reapply()  # "Last 30 days" counts back from the new site's today
 
     def _on_browse_button_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from deskops_desktop.models.enums import Module
-from deskops_desktop.services.date_ranges import DEFAULT_PRESET, PRESETS, preset_range
+from deskops_desktop.services.date_ranges import DEFAULT_PRESET
 from deskops_desktop.services.reference import SiteInfo
 from deskops_desktop.views.page import AppPage, PageKey
+from deskops_desktop.views.period_fields import PeriodFields, qdate
 from deskops_desktop.views.theme import icon
-from deskops_desktop.views.widgets import date_edits
 
 # The sidebar in order. Icons are named after the key; the mass balance sits under Inventory.
 PAGES: tuple[tuple[PageKey, str], ...] = (
@@ -143,10 +143,12 @@ class Header(QFrame):
         self.site_combo.setObjectName("site_combo")
         self.site_combo.setMinimumWidth(260)
         self.site_combo.setToolTip("Site (Ctrl+Shift+S)")
-        self.preset_combo = QComboBox()
-        self.preset_combo.addItems(PRESETS)
-        self.preset_combo.setCurrentText(DEFAULT_PRESET)
-        self.from_edit, self.to_edit = date_edits()
+        # Moving one end of the range past the other drags the other along: always valid.
+        self.period = PeriodFields(
+            lambda: self._today, self, preset=DEFAULT_PRESET, keep_order=True
+        )
+        self.preset_combo = self.period.preset_combo
+        self.from_edit, self.to_edit = self.period.from_edit, self.period.to_edit
         self.theme_combo = QComboBox()
         for value, text in (("system", "Follow system"), ("light", "Light"), ("dark", "Dark")):
             self.theme_combo.addItem(text, value)
@@ -172,10 +174,8 @@ class Header(QFrame):
         layout.addWidget(self.site_combo)
         layout.addSpacing(12)
         layout.addWidget(QLabel("Dates"))
-        layout.addWidget(self.preset_combo)
-        layout.addWidget(self.from_edit)
-        layout.addWidget(QLabel("–"))
-        layout.addWidget(self.to_edit)
+        for widget in self.period.widgets():
+            layout.addWidget(widget)
         layout.addStretch(1)
         layout.addWidget(self.export_button)
         layout.addWidget(self.theme_combo)
@@ -184,9 +184,7 @@ class Header(QFrame):
 
     def _connect_signals(self) -> None:
         self.site_combo.currentIndexChanged.connect(self._on_site_combo_changed)
-        self.preset_combo.currentTextChanged.connect(self._on_preset_combo_changed)
-        self.from_edit.dateChanged.connect(self._on_date_edited)
-        self.to_edit.dateChanged.connect(self._on_date_edited)
+        self.period.range_changed.connect(self.range_changed)
         self.theme_combo.currentIndexChanged.connect(
             lambda _i: self.theme_changed.emit(self.theme_combo.currentData())
         )
@@ -216,53 +214,17 @@ class Header(QFrame):
     def set_today(self, today: date) -> None:
         """The site's today; re-applies the preset (a new day moves "Last 30 days")."""
         self._today = today
-        qt_today = QDate(today.year, today.month, today.day)
         for edit in (self.from_edit, self.to_edit):
-            edit.setMaximumDate(qt_today)
-        preset = self.preset_combo.currentText() or DEFAULT_PRESET
-        if preset != "Custom":
-            self._apply_preset(preset)
+            edit.setMaximumDate(qdate(today))
+        self.period.reapply()
 
     def select_preset(self, name: str) -> None:
-        self.preset_combo.setCurrentText(name)
-        self._apply_preset(name)
+        self.period.select(name)
 
     def current_range(self) -> tuple[date, date]:
-        return _py(self.from_edit.date()), _py(self.to_edit.date())
-
-    def _apply_preset(self, name: str) -> None:
-        if name == "Custom":
-            return
-        start, end = preset_range(name, self._today)
-        for edit, value in ((self.from_edit, start), (self.to_edit, end)):
-            edit.blockSignals(True)
-            edit.setDate(QDate(value.year, value.month, value.day))
-            edit.blockSignals(False)
-        self.range_changed.emit(start, end)
+        return self.period.current_range()
 
     def _on_site_combo_changed(self, _index: int) -> None:
         site_id = self.current_site_id()
         if site_id:
             self.site_changed.emit(site_id)
-
-    def _on_preset_combo_changed(self, name: str) -> None:
-        self._apply_preset(name)
-
-    def _on_date_edited(self, _value: QDate) -> None:
-        start, end = self.current_range()
-        if end < start:
-            # Keep the range valid: moving one end past the other drags the other along.
-            sender = self.sender()
-            other = self.to_edit if sender is self.from_edit else self.from_edit
-            other.blockSignals(True)
-            other.setDate(sender.date())  # type: ignore[attr-defined]
-            other.blockSignals(False)
-            start, end = self.current_range()
-        self.preset_combo.blockSignals(True)
-        self.preset_combo.setCurrentText("Custom")
-        self.preset_combo.blockSignals(False)
-        self.range_changed.emit(start, end)
-
-
-def _py(value: QDate) -> date:
-    return date(value.year(), value.month(), value.day())
