@@ -15,21 +15,22 @@ from deskops_desktop.views.widgets import figure_label, label
 
 ANIMATION_MS = 1200
 UP_COLOR, DOWN_COLOR, FLAT_COLOR = "#2e9d6a", "#d13438", "#8a919c"
+# Large figures on a card: (from this size, shown divided by, with suffix), largest first.
+# From 100,000 a card shows thousands, so six digits never crowd the tile.
+COMPACT_SCALES = ((1_000_000, 1_000_000, "M"), (100_000, 1_000, "k"))
 
 
 def compact(value: Decimal, uom: str) -> str:
     """1,240 t · 2.4M t · 318 loads: full figures below 100,000, then k / M with one decimal."""
-    magnitude = abs(value)
     symbol = unit_symbol(uom)
-    if magnitude >= 1_000_000:
-        text = f"{(value / 1_000_000).quantize(Decimal('0.1'), ROUND_HALF_UP)}M"
-    elif magnitude >= 100_000:
-        text = f"{(value / 1_000).quantize(Decimal('0.1'), ROUND_HALF_UP)}k"
-    else:
-        places = summary_places(uom)
-        text = f"{value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):,.{places}f}"
-        if places and "." in text and len(text.replace(",", "")) > 7:
-            text = f"{value.quantize(Decimal(1), ROUND_HALF_UP):,.0f}"
+    for floor, divisor, suffix in COMPACT_SCALES:
+        if abs(value) >= floor:
+            scaled = (value / divisor).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            return f"{scaled}{suffix} {symbol}"
+    places = summary_places(uom)
+    text = f"{value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP):,.{places}f}"
+    if places and "." in text and len(text.replace(",", "")) > 7:
+        text = f"{value.quantize(Decimal(1), ROUND_HALF_UP):,.0f}"
     return f"{text} {symbol}"
 
 
