@@ -86,14 +86,6 @@ def _item(
     high: Decimal = DEFAULT_HIGH,
 ) -> RefItem:
     """A master-data row as a ``RefItem`` (``category`` holds the equipment type for equipment)."""
-    return RefItem(
-        id=row.id,
-        code=row.code,
-        name=row.name,
-        active=row.active,
-        category=category,
-        uom=uom,
-        sort_order=row.sort_order,
-        low_threshold=low,
-        high_threshold=high,
+    return from_attributes(
+        RefItem, row, category=category, uom=uom, low_threshold=low, high_threshold=high
     )
