@@ -7,11 +7,11 @@ a sort answers in one indexed query instead of a Python proxy sort.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -26,10 +26,11 @@ from deskops_desktop.models.enums import (
 )
 from deskops_desktop.models.modules import Kind, ModuleSpec
 from deskops_desktop.services.changes import Area
-from deskops_desktop.services.gateway import DataGateway
+from deskops_desktop.services.gateway import DataGateway, Op
 from deskops_desktop.services.records import RecordRow
 from deskops_desktop.views.theme import tabular_font
 
+T = TypeVar("T")
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 PAGE_SIZE = 500
 
@@ -43,11 +44,17 @@ Count = Callable[[], int]
 def records_source(
     data: DataGateway, module: Module, site_id: str, start: date, end: date, search: str = ""
 ) -> tuple[Fetch, Count]:
-    """A model's source over one module's records at a site (record pages and the ledger's)."""
+    """A model's source over one module's records at a site (record pages and the ledger's).
+
+    Both reads are cached under the module's area at the site, so a write there drops them.
+    """
     area = Area.of(module)
 
+    def read(op: Op[T], key: Hashable) -> T:
+        return data.read(op, area=area, site_id=site_id, key=key)
+
     def fetch(offset: int, limit: int, sort: str, descending: bool) -> list[RecordRow]:
-        return data.read(
+        return read(
             lambda s, a: s.records.list(
                 a,
                 module,
@@ -60,17 +67,13 @@ def records_source(
                 offset=offset,
                 limit=limit,
             ),
-            area=area,
-            site_id=site_id,
-            key=("list", start, end, search, sort, descending, offset, limit),
+            ("list", start, end, search, sort, descending, offset, limit),
         )
 
     def count() -> int:
-        return data.read(
+        return read(
             lambda s, a: s.records.count(a, module, site_id, start, end, search=search),
-            area=area,
-            site_id=site_id,
-            key=("count", start, end, search),
+            ("count", start, end, search),
         )
 
     return fetch, count
