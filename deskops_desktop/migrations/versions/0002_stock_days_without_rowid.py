@@ -9,14 +9,10 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from collections.abc import Sequence
-
 from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _COLUMNS = "site_id, material_id, day, produced, received, dispatched, adjustment, closing"
 
