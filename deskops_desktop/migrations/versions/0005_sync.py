@@ -10,20 +10,19 @@ Revision ID: 0005
 Revises: 0004
 """
 
-from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
-    op.create_table(
-        "sync_applied_ops",
+def _operation_columns() -> list[sa.Column[Any]]:
+    """Which operation a laptop pushed (its id, replica, author, site, row and kind): the first
+    columns of both the server's outcome of it and its attention item."""
+    return [
         sa.Column("op_id", sa.String(length=36), nullable=False),
         sa.Column("replica_id", sa.String(length=36), nullable=False),
         sa.Column("user_id", sa.String(length=36), nullable=False),
@@ -31,6 +30,19 @@ def upgrade() -> None:
         sa.Column("table_name", sa.String(length=64), nullable=False),
         sa.Column("record_id", sa.String(length=36), nullable=False),
         sa.Column("op", sa.String(length=8), nullable=False),
+    ]
+
+
+def _drop_table(name: str, *indexes: str) -> None:
+    for index in indexes:
+        op.drop_index(index, table_name=name)
+    op.drop_table(name)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sync_applied_ops",
+        *_operation_columns(),
         sa.Column("outcome", sa.String(length=12), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=True),
         sa.Column("server_version", sa.Integer(), nullable=True),
@@ -38,19 +50,12 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("op_id", name=op.f("pk_sync_applied_ops")),
     )
-    with op.batch_alter_table("sync_applied_ops", schema=None) as batch_op:
-        batch_op.create_index("ix_sync_applied_ops_replica", ["replica_id"], unique=False)
+    op.create_index("ix_sync_applied_ops_replica", "sync_applied_ops", ["replica_id"], unique=False)
 
     op.create_table(
         "sync_attention",
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("op_id", sa.String(length=36), nullable=False),
-        sa.Column("replica_id", sa.String(length=36), nullable=False),
-        sa.Column("user_id", sa.String(length=36), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("table_name", sa.String(length=64), nullable=False),
-        sa.Column("record_id", sa.String(length=36), nullable=False),
-        sa.Column("op", sa.String(length=8), nullable=False),
+        *_operation_columns(),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("base_version", sa.Integer(), nullable=False),
         sa.Column("base", sa.JSON(), nullable=True),
@@ -65,9 +70,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_attention")),
         sa.UniqueConstraint("op_id", name=op.f("uq_sync_attention_op_id")),
     )
-    with op.batch_alter_table("sync_attention", schema=None) as batch_op:
-        batch_op.create_index("ix_sync_attention_record", ["table_name", "record_id"], unique=False)
-        batch_op.create_index("ix_sync_attention_site", ["site_id", "resolved_at"], unique=False)
+    op.create_index(
+        "ix_sync_attention_record", "sync_attention", ["table_name", "record_id"], unique=False
+    )
+    op.create_index(
+        "ix_sync_attention_site", "sync_attention", ["site_id", "resolved_at"], unique=False
+    )
 
     op.create_table(
         "sync_changes",
@@ -89,9 +97,8 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_sync_changes")),
     )
-    with op.batch_alter_table("sync_changes", schema=None) as batch_op:
-        batch_op.create_index("ix_sync_changes_at", ["at"], unique=False)
-        batch_op.create_index("ix_sync_changes_scope", ["scope", "xid", "seq"], unique=False)
+    op.create_index("ix_sync_changes_at", "sync_changes", ["at"], unique=False)
+    op.create_index("ix_sync_changes_scope", "sync_changes", ["scope", "xid", "seq"], unique=False)
 
     op.create_table(
         "sync_cursors",
@@ -151,9 +158,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("op_id", name=op.f("uq_sync_outbox_op_id")),
         sqlite_autoincrement=True,
     )
-    with op.batch_alter_table("sync_outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_sync_outbox_record", ["table_name", "record_id"], unique=False)
-        batch_op.create_index("ix_sync_outbox_state", ["state"], unique=False)
+    op.create_index(
+        "ix_sync_outbox_record", "sync_outbox", ["table_name", "record_id"], unique=False
+    )
+    op.create_index("ix_sync_outbox_state", "sync_outbox", ["state"], unique=False)
 
     op.create_table(
         "sync_refetch",
@@ -198,29 +206,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("sync_state")
-    op.drop_table("sync_replicas")
-    op.drop_table("sync_refetch")
-    with op.batch_alter_table("sync_outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_sync_outbox_state")
-        batch_op.drop_index("ix_sync_outbox_record")
-
-    op.drop_table("sync_outbox")
-    op.drop_table("sync_log")
-    op.drop_table("sync_horizon")
-    op.drop_table("sync_downloads")
-    op.drop_table("sync_cursors")
-    with op.batch_alter_table("sync_changes", schema=None) as batch_op:
-        batch_op.drop_index("ix_sync_changes_scope")
-        batch_op.drop_index("ix_sync_changes_at")
-
-    op.drop_table("sync_changes")
-    with op.batch_alter_table("sync_attention", schema=None) as batch_op:
-        batch_op.drop_index("ix_sync_attention_site")
-        batch_op.drop_index("ix_sync_attention_record")
-
-    op.drop_table("sync_attention")
-    with op.batch_alter_table("sync_applied_ops", schema=None) as batch_op:
-        batch_op.drop_index("ix_sync_applied_ops_replica")
-
-    op.drop_table("sync_applied_ops")
+    # The reverse of upgrade(); a table's indexes go first, the last made first.
+    _drop_table("sync_state")
+    _drop_table("sync_replicas")
+    _drop_table("sync_refetch")
+    _drop_table("sync_outbox", "ix_sync_outbox_state", "ix_sync_outbox_record")
+    _drop_table("sync_log")
+    _drop_table("sync_horizon")
+    _drop_table("sync_downloads")
+    _drop_table("sync_cursors")
+    _drop_table("sync_changes", "ix_sync_changes_scope", "ix_sync_changes_at")
+    _drop_table("sync_attention", "ix_sync_attention_site", "ix_sync_attention_record")
+    _drop_table("sync_applied_ops", "ix_sync_applied_ops_replica")
