@@ -3,24 +3,109 @@
 Written with plain SQLAlchemy types (not the app's TypeDecorators) so later changes to
 those Python types can never change what this migration creates.
 
+The helpers below name what the first release's tables share: the key and stamps of the
+models' ``IdMixin`` and ``TimestampMixin``, the site, date, notes and version of a
+``RecordMixin`` record, and constraint names spelled out in the convention of
+``models.base.NAMING`` (wrapped in ``op.f`` so a later convention cannot rename them; index
+names are written out). They belong to this migration alone and are as frozen as the tables: a
+change to one would give new stores a schema that no existing store has.
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-27 09:02:49.965413
 """
 
-from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+
+
+def _id_and_stamps() -> list[sa.Column[Any]]:
+    """The columns of ``IdMixin`` and ``TimestampMixin``, last in every table that has them."""
+    return [
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=36), nullable=True),
+    ]
+
+
+def _export_columns() -> list[sa.Column[Any]]:
+    """Who exported which module of which site, and in what format: an export job and the
+    audit row of the file it made both record them."""
+    return [
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("module", sa.String(length=32), nullable=False),
+        sa.Column("format", sa.String(length=16), nullable=False),
+    ]
+
+
+def _primary_key(table: str, *columns: str) -> sa.PrimaryKeyConstraint:
+    return sa.PrimaryKeyConstraint(*(columns or ["id"]), name=op.f(f"pk_{table}"))
+
+
+def _unique(table: str, *columns: str) -> sa.UniqueConstraint:
+    return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{'_'.join(columns)}"))
+
+
+def _foreign_key(table: str, column: str, referred: str, **options: Any) -> sa.ForeignKeyConstraint:
+    name = op.f(f"fk_{table}_{column}_{referred}")
+    return sa.ForeignKeyConstraint([column], [f"{referred}.id"], name=name, **options)
+
+
+def _create_reference_table(name: str, *columns: sa.Column[Any], code_length: int = 40) -> None:
+    """A reference-data table (sites, materials, equipment, manpower roles): a unique code and a
+    name first, then its own columns, id and stamps."""
+    op.create_table(
+        name,
+        sa.Column("code", sa.String(length=code_length), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        *columns,
+        *_id_and_stamps(),
+        _primary_key(name),
+        _unique(name, "code"),
+    )
+
+
+def _create_record_table(
+    name: str,
+    *columns: sa.Column[Any],
+    refers_to: dict[str, str],
+    unique: tuple[str, ...] = (),
+) -> None:
+    """A daily record table (``RecordMixin``): its own columns, then site, date, notes, version,
+    id and stamps; a foreign key for each of ``refers_to`` (column: table) and one to its site;
+    indexed by site and date."""
+    references = {**refers_to, "site_id": "sites"}
+    constraints = [_foreign_key(name, column, table) for column, table in references.items()]
+    constraints.append(_primary_key(name))
+    if unique:
+        constraints.append(_unique(name, *unique))
+    op.create_table(
+        name,
+        *columns,
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("notes", sa.String(length=500), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        *_id_and_stamps(),
+        *constraints,
+    )
+    op.create_index(f"ix_{name}_site_date", name, ["site_id", "date"], unique=False)
+
+
+def _drop_table(name: str, *indexes: str) -> None:
+    for index in indexes:
+        op.drop_index(index, table_name=name)
+    op.drop_table(name)
 
 
 def upgrade() -> None:
-
     op.create_table(
         "change_log",
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -31,42 +116,23 @@ def upgrade() -> None:
         sa.Column("old_values", sa.JSON(), nullable=True),
         sa.Column("new_values", sa.JSON(), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_log")),
+        _primary_key("change_log"),
     )
-    with op.batch_alter_table("change_log", schema=None) as batch_op:
-        batch_op.create_index("ix_change_log_record", ["table_name", "record_id"], unique=False)
+    op.create_index("ix_change_log_record", "change_log", ["table_name", "record_id"], unique=False)
 
-    op.create_table(
+    _create_reference_table(
         "equipment",
-        sa.Column("code", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("sort_order", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_equipment")),
-        sa.UniqueConstraint("code", name=op.f("uq_equipment_code")),
     )
-    op.create_table(
+    _create_reference_table(
         "manpower_roles",
-        sa.Column("code", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("sort_order", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_manpower_roles")),
-        sa.UniqueConstraint("code", name=op.f("uq_manpower_roles_code")),
     )
-    op.create_table(
+    _create_reference_table(
         "materials",
-        sa.Column("code", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("uom", sa.String(length=16), nullable=False),
         sa.Column("is_final", sa.Boolean(), nullable=False),
@@ -75,26 +141,13 @@ def upgrade() -> None:
         sa.Column("sort_order", sa.Integer(), nullable=False),
         sa.Column("low_threshold", sa.BigInteger(), nullable=False),
         sa.Column("high_threshold", sa.BigInteger(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_materials")),
-        sa.UniqueConstraint("code", name=op.f("uq_materials_code")),
     )
-    op.create_table(
+    _create_reference_table(
         "sites",
-        sa.Column("code", sa.String(length=20), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("location", sa.String(length=200), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_sites")),
-        sa.UniqueConstraint("code", name=op.f("uq_sites_code")),
+        code_length=20,
     )
     op.create_table(
         "users",
@@ -105,14 +158,11 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
-        sa.UniqueConstraint("username", name=op.f("uq_users_username")),
+        *_id_and_stamps(),
+        _primary_key("users"),
+        _unique("users", "username"),
     )
-    op.create_table(
+    _create_record_table(
         "dispatches",
         sa.Column("material_id", sa.String(length=36), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
@@ -120,67 +170,22 @@ def upgrade() -> None:
         sa.Column("owner", sa.String(length=200), nullable=False),
         sa.Column("reference", sa.String(length=100), nullable=False),
         sa.Column("operation", sa.String(length=16), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
-        sa.Column("notes", sa.String(length=500), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["material_id"], ["materials.id"], name=op.f("fk_dispatches_material_id_materials")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_dispatches_site_id_sites")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dispatches")),
+        refers_to={"material_id": "materials"},
     )
-    with op.batch_alter_table("dispatches", schema=None) as batch_op:
-        batch_op.create_index("ix_dispatches_site_date", ["site_id", "date"], unique=False)
-
-    op.create_table(
+    _create_record_table(
         "equipment_logs",
         sa.Column("equipment_id", sa.String(length=36), nullable=False),
         sa.Column("hours", sa.Integer(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("shift", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
-        sa.Column("notes", sa.String(length=500), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["equipment_id"],
-            ["equipment.id"],
-            name=op.f("fk_equipment_logs_equipment_id_equipment"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_equipment_logs_site_id_sites")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_equipment_logs")),
-        sa.UniqueConstraint(
-            "site_id",
-            "date",
-            "equipment_id",
-            "shift",
-            name=op.f("uq_equipment_logs_site_id_date_equipment_id_shift"),
-        ),
+        refers_to={"equipment_id": "equipment"},
+        unique=("site_id", "date", "equipment_id", "shift"),
     )
-    with op.batch_alter_table("equipment_logs", schema=None) as batch_op:
-        batch_op.create_index("ix_equipment_logs_site_date", ["site_id", "date"], unique=False)
-
     op.create_table(
         "export_audits",
         sa.Column("job_id", sa.String(length=36), nullable=False),
-        sa.Column("user_id", sa.String(length=36), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("module", sa.String(length=32), nullable=False),
-        sa.Column("format", sa.String(length=16), nullable=False),
+        *_export_columns(),
         sa.Column("filters", sa.JSON(), nullable=False),
         sa.Column("record_count", sa.BigInteger(), nullable=False),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
@@ -189,20 +194,13 @@ def upgrade() -> None:
         sa.Column("download_count", sa.Integer(), nullable=False),
         sa.Column("last_download_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_export_audits_site_id_sites")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_export_audits_user_id_users")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_export_audits")),
+        _foreign_key("export_audits", "site_id", "sites"),
+        _foreign_key("export_audits", "user_id", "users"),
+        _primary_key("export_audits"),
     )
     op.create_table(
         "export_jobs",
-        sa.Column("user_id", sa.String(length=36), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("module", sa.String(length=32), nullable=False),
-        sa.Column("format", sa.String(length=16), nullable=False),
+        *_export_columns(),
         sa.Column("granularity", sa.String(length=16), nullable=False),
         sa.Column("date_from", sa.Date(), nullable=False),
         sa.Column("date_to", sa.Date(), nullable=False),
@@ -220,158 +218,62 @@ def upgrade() -> None:
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", sa.String(length=36), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_export_jobs_site_id_sites")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_export_jobs_user_id_users")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_export_jobs")),
+        _foreign_key("export_jobs", "site_id", "sites"),
+        _foreign_key("export_jobs", "user_id", "users"),
+        _primary_key("export_jobs"),
     )
-    with op.batch_alter_table("export_jobs", schema=None) as batch_op:
-        batch_op.create_index("ix_export_jobs_user_status", ["user_id", "status"], unique=False)
+    op.create_index(
+        "ix_export_jobs_user_status", "export_jobs", ["user_id", "status"], unique=False
+    )
 
-    op.create_table(
+    _create_record_table(
         "inventory_adjustments",
         sa.Column("material_id", sa.String(length=36), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
-        sa.Column("notes", sa.String(length=500), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["material_id"],
-            ["materials.id"],
-            name=op.f("fk_inventory_adjustments_material_id_materials"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_inventory_adjustments_site_id_sites")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_inventory_adjustments")),
+        refers_to={"material_id": "materials"},
     )
-    with op.batch_alter_table("inventory_adjustments", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_inventory_adjustments_site_date", ["site_id", "date"], unique=False
-        )
-
-    op.create_table(
+    _create_record_table(
         "manpower_logs",
         sa.Column("role_id", sa.String(length=36), nullable=False),
         sa.Column("headcount", sa.Integer(), nullable=False),
         sa.Column("hours", sa.Integer(), nullable=False),
         sa.Column("shift", sa.String(length=16), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
-        sa.Column("notes", sa.String(length=500), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["role_id"], ["manpower_roles.id"], name=op.f("fk_manpower_logs_role_id_manpower_roles")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_manpower_logs_site_id_sites")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_manpower_logs")),
-        sa.UniqueConstraint(
-            "site_id",
-            "date",
-            "role_id",
-            "shift",
-            name=op.f("uq_manpower_logs_site_id_date_role_id_shift"),
-        ),
+        refers_to={"role_id": "manpower_roles"},
+        unique=("site_id", "date", "role_id", "shift"),
     )
-    with op.batch_alter_table("manpower_logs", schema=None) as batch_op:
-        batch_op.create_index("ix_manpower_logs_site_date", ["site_id", "date"], unique=False)
-
-    op.create_table(
+    _create_record_table(
         "production",
         sa.Column("shift", sa.String(length=16), nullable=False),
         sa.Column("material_id", sa.String(length=36), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("operation", sa.String(length=16), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
-        sa.Column("notes", sa.String(length=500), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["material_id"], ["materials.id"], name=op.f("fk_production_material_id_materials")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_production_site_id_sites")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_production")),
-        sa.UniqueConstraint(
-            "site_id",
-            "date",
-            "shift",
-            "material_id",
-            "operation",
-            name=op.f("uq_production_site_id_date_shift_material_id_operation"),
-        ),
+        refers_to={"material_id": "materials"},
+        unique=("site_id", "date", "shift", "material_id", "operation"),
     )
-    with op.batch_alter_table("production", schema=None) as batch_op:
-        batch_op.create_index("ix_production_site_date", ["site_id", "date"], unique=False)
-
     op.create_table(
         "production_targets",
         sa.Column("site_id", sa.String(length=36), nullable=False),
         sa.Column("material_id", sa.String(length=36), nullable=True),
         sa.Column("daily_tons", sa.BigInteger(), nullable=False),
         sa.Column("from_date", sa.Date(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["material_id"],
-            ["materials.id"],
-            name=op.f("fk_production_targets_material_id_materials"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_production_targets_site_id_sites")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_production_targets")),
+        *_id_and_stamps(),
+        _foreign_key("production_targets", "material_id", "materials"),
+        _foreign_key("production_targets", "site_id", "sites"),
+        _primary_key("production_targets"),
     )
-    with op.batch_alter_table("production_targets", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_production_targets_site_id"), ["site_id"], unique=False
-        )
+    op.create_index(
+        op.f("ix_production_targets_site_id"), "production_targets", ["site_id"], unique=False
+    )
 
-    op.create_table(
+    _create_record_table(
         "received",
         sa.Column("material_id", sa.String(length=36), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("vehicle_ref", sa.String(length=100), nullable=False),
-        sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
-        sa.Column("notes", sa.String(length=500), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(length=36), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["material_id"], ["materials.id"], name=op.f("fk_received_material_id_materials")
-        ),
-        sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_received_site_id_sites")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_received")),
+        refers_to={"material_id": "materials"},
     )
-    with op.batch_alter_table("received", schema=None) as batch_op:
-        batch_op.create_index("ix_received_site_date", ["site_id", "date"], unique=False)
-
     op.create_table(
         "stock_days",
         sa.Column("site_id", sa.String(length=36), nullable=False),
@@ -382,77 +284,38 @@ def upgrade() -> None:
         sa.Column("dispatched", sa.BigInteger(), nullable=False),
         sa.Column("adjustment", sa.BigInteger(), nullable=False),
         sa.Column("closing", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["material_id"], ["materials.id"], name=op.f("fk_stock_days_material_id_materials")
-        ),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_stock_days_site_id_sites")
-        ),
-        sa.PrimaryKeyConstraint("site_id", "material_id", "day", name=op.f("pk_stock_days")),
+        _foreign_key("stock_days", "material_id", "materials"),
+        _foreign_key("stock_days", "site_id", "sites"),
+        _primary_key("stock_days", "site_id", "material_id", "day"),
     )
-    with op.batch_alter_table("stock_days", schema=None) as batch_op:
-        batch_op.create_index("ix_stock_days_site_day", ["site_id", "day"], unique=False)
+    op.create_index("ix_stock_days_site_day", "stock_days", ["site_id", "day"], unique=False)
 
     op.create_table(
         "user_sites",
         sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("site_id", sa.String(length=36), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["site_id"], ["sites.id"], name=op.f("fk_user_sites_site_id_sites")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_user_sites_user_id_users"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("user_id", "site_id", name=op.f("pk_user_sites")),
+        _foreign_key("user_sites", "site_id", "sites"),
+        _foreign_key("user_sites", "user_id", "users", ondelete="CASCADE"),
+        _primary_key("user_sites", "user_id", "site_id"),
     )
 
 
 def downgrade() -> None:
-
-    op.drop_table("user_sites")
-    with op.batch_alter_table("stock_days", schema=None) as batch_op:
-        batch_op.drop_index("ix_stock_days_site_day")
-
-    op.drop_table("stock_days")
-    with op.batch_alter_table("received", schema=None) as batch_op:
-        batch_op.drop_index("ix_received_site_date")
-
-    op.drop_table("received")
-    with op.batch_alter_table("production_targets", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_production_targets_site_id"))
-
-    op.drop_table("production_targets")
-    with op.batch_alter_table("production", schema=None) as batch_op:
-        batch_op.drop_index("ix_production_site_date")
-
-    op.drop_table("production")
-    with op.batch_alter_table("manpower_logs", schema=None) as batch_op:
-        batch_op.drop_index("ix_manpower_logs_site_date")
-
-    op.drop_table("manpower_logs")
-    with op.batch_alter_table("inventory_adjustments", schema=None) as batch_op:
-        batch_op.drop_index("ix_inventory_adjustments_site_date")
-
-    op.drop_table("inventory_adjustments")
-    with op.batch_alter_table("export_jobs", schema=None) as batch_op:
-        batch_op.drop_index("ix_export_jobs_user_status")
-
-    op.drop_table("export_jobs")
-    op.drop_table("export_audits")
-    with op.batch_alter_table("equipment_logs", schema=None) as batch_op:
-        batch_op.drop_index("ix_equipment_logs_site_date")
-
-    op.drop_table("equipment_logs")
-    with op.batch_alter_table("dispatches", schema=None) as batch_op:
-        batch_op.drop_index("ix_dispatches_site_date")
-
-    op.drop_table("dispatches")
-    op.drop_table("users")
-    op.drop_table("sites")
-    op.drop_table("materials")
-    op.drop_table("manpower_roles")
-    op.drop_table("equipment")
-    with op.batch_alter_table("change_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_change_log_record")
-
-    op.drop_table("change_log")
+    # The reverse of upgrade(): each table after the tables that refer to it, its index first.
+    _drop_table("user_sites")
+    _drop_table("stock_days", "ix_stock_days_site_day")
+    _drop_table("received", "ix_received_site_date")
+    _drop_table("production_targets", op.f("ix_production_targets_site_id"))
+    _drop_table("production", "ix_production_site_date")
+    _drop_table("manpower_logs", "ix_manpower_logs_site_date")
+    _drop_table("inventory_adjustments", "ix_inventory_adjustments_site_date")
+    _drop_table("export_jobs", "ix_export_jobs_user_status")
+    _drop_table("export_audits")
+    _drop_table("equipment_logs", "ix_equipment_logs_site_date")
+    _drop_table("dispatches", "ix_dispatches_site_date")
+    _drop_table("users")
+    _drop_table("sites")
+    _drop_table("materials")
+    _drop_table("manpower_roles")
+    _drop_table("equipment")
+    _drop_table("change_log", "ix_change_log_record")
