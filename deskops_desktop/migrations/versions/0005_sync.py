@@ -33,12 +33,6 @@ def _operation_columns() -> list[sa.Column[Any]]:
     ]
 
 
-def _drop_table(name: str, *indexes: str) -> None:
-    for index in indexes:
-        op.drop_index(index, table_name=name)
-    op.drop_table(name)
-
-
 def upgrade() -> None:
     op.create_table(
         "sync_applied_ops",
@@ -207,14 +201,21 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # The reverse of upgrade(); a table's indexes go first, the last made first.
-    _drop_table("sync_state")
-    _drop_table("sync_replicas")
-    _drop_table("sync_refetch")
-    _drop_table("sync_outbox", "ix_sync_outbox_state", "ix_sync_outbox_record")
-    _drop_table("sync_log")
-    _drop_table("sync_horizon")
-    _drop_table("sync_downloads")
-    _drop_table("sync_cursors")
-    _drop_table("sync_changes", "ix_sync_changes_scope", "ix_sync_changes_at")
-    _drop_table("sync_attention", "ix_sync_attention_site", "ix_sync_attention_record")
-    _drop_table("sync_applied_ops", "ix_sync_applied_ops_replica")
+    op.drop_table("sync_state")
+    op.drop_table("sync_replicas")
+    op.drop_table("sync_refetch")
+    op.drop_index("ix_sync_outbox_state", table_name="sync_outbox")
+    op.drop_index("ix_sync_outbox_record", table_name="sync_outbox")
+    op.drop_table("sync_outbox")
+    op.drop_table("sync_log")
+    op.drop_table("sync_horizon")
+    op.drop_table("sync_downloads")
+    op.drop_table("sync_cursors")
+    op.drop_index("ix_sync_changes_scope", table_name="sync_changes")
+    op.drop_index("ix_sync_changes_at", table_name="sync_changes")
+    op.drop_table("sync_changes")
+    op.drop_index("ix_sync_attention_site", table_name="sync_attention")
+    op.drop_index("ix_sync_attention_record", table_name="sync_attention")
+    op.drop_table("sync_attention")
+    op.drop_index("ix_sync_applied_ops_replica", table_name="sync_applied_ops")
+    op.drop_table("sync_applied_ops")
