@@ -18,8 +18,6 @@ from typing import Any
 from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -34,7 +32,7 @@ from deskops_desktop.services.backups import BackupInfo, BackupKind, RestoreResu
 from deskops_desktop.services.store import Store
 from deskops_desktop.views import background
 from deskops_desktop.views.background import TaskSignals
-from deskops_desktop.views.widgets import label, row_table
+from deskops_desktop.views.widgets import fit_columns, header_row, label, row_table
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +68,7 @@ class BackupsTab(QWidget):
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         self.table = row_table(["Made", "Kind", "Size"])
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.table, stretch=1)
         self.table.setAlternatingRowColors(True)
         self.back_up_button = QPushButton("Back up now")
         self.restore_button = QPushButton("Restore…")
@@ -80,14 +76,12 @@ class BackupsTab(QWidget):
         self.status = label("", "muted")
         self.status.setWordWrap(True)
 
-        bar = QHBoxLayout()
-        for button in (self.back_up_button, self.restore_button, self.open_folder_button):
-            bar.addWidget(button)
-        bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.addWidget(self.intro)
-        layout.addLayout(bar)
+        layout.addLayout(
+            header_row([self.back_up_button, self.restore_button, self.open_folder_button])
+        )
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
         self._connect_signals()

@@ -17,7 +17,6 @@ from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QHeaderView,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -41,7 +40,7 @@ from deskops_desktop.views import background
 from deskops_desktop.views.kpi_card import change_text
 from deskops_desktop.views.page import Page
 from deskops_desktop.views.theme import tabular_font
-from deskops_desktop.views.widgets import header_row, label, row_table
+from deskops_desktop.views.widgets import fit_columns, header_row, label, row_table
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 SITE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -116,9 +115,7 @@ class OverviewPage(Page):
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        fit_columns(self.table)
         self.table.verticalHeader().setDefaultSectionSize(40)
         # The company's line under the sites, its columns kept in step with the table's.
         self.total = QTableWidget(1, len(headers))

@@ -620,6 +620,6 @@ def _yes(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
-def _cell_text(table: QTableWidget, row: int, column: int) -> str:
-    item = table.item(row, column)
+def _cell_text(table: QTableWidget, row: int, col: int) -> str:
+    item = table.item(row, col)
     return item.text() if item is not None else ""

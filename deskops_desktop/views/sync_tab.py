@@ -22,7 +22,6 @@ from decimal import Decimal, InvalidOperation
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
@@ -52,7 +51,7 @@ from deskops_desktop.sync.attention import kind_words, short_ids
 from deskops_desktop.views import compare_dialog
 from deskops_desktop.views.compare_dialog import CompareDialog, Row, as_text
 from deskops_desktop.views.sync_controller import SyncController
-from deskops_desktop.views.widgets import label, row_table
+from deskops_desktop.views.widgets import fit_columns, header_row, label, row_table
 
 
 def decision_rows(
@@ -378,9 +377,7 @@ def _what(module: Module, values: Mapping[str, object] | None, refs: ReferenceIn
 
 def _table(headers: Sequence[str]) -> QTableWidget:
     table = row_table(headers)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    fit_columns(table)
     return table
 
 
@@ -398,10 +395,6 @@ def _with_buttons(table: QTableWidget, buttons: Sequence[QPushButton]) -> QWidge
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 6, 0, 0)
-    row = QHBoxLayout()
-    for button in buttons:
-        row.addWidget(button)
-    row.addStretch(1)
-    layout.addLayout(row)
+    layout.addLayout(header_row(buttons))
     layout.addWidget(table, 1)
     return box
