@@ -18,15 +18,19 @@ from deskops_desktop.models.modules import SPECS
 
 
 class Area(StrEnum):
-    """What a page can show; a ``ChangeSet`` lists the areas a write touched."""
+    """What a page can show; a ``ChangeSet`` lists the areas a write touched.
 
-    PRODUCTION = "production"
-    DISPATCH = "dispatch"
-    RECEIVED = "received"
-    EQUIPMENT = "equipment"
-    MANPOWER = "manpower"
-    ADJUSTMENTS = "adjustments"
-    FEED = "feed"
+    A record module's area *is* the module (same value, so ``Area.of`` is a lookup and a module
+    can never be renamed away from its area); the other areas are what is not a record module.
+    """
+
+    PRODUCTION = Module.PRODUCTION.value
+    DISPATCH = Module.DISPATCH.value
+    RECEIVED = Module.RECEIVED.value
+    EQUIPMENT = Module.EQUIPMENT.value
+    MANPOWER = Module.MANPOWER.value
+    ADJUSTMENTS = Module.ADJUSTMENTS.value
+    FEED = Module.FEED.value
     LEDGER = "ledger"
     DASHBOARD = "dashboard"
     MASTER = "master"

@@ -355,6 +355,16 @@ TABLE_RULES: dict[str, Rule] = {
 }
 
 
+def admin_only(roles: ServerRoles, doing: str) -> str:
+    """The PL/pgSQL guard a ``SECURITY DEFINER`` function opens with when only administrators
+    may call it: it runs as its owner, so the caller's own membership is what is checked."""
+    return (
+        f"IF NOT pg_has_role(session_user, '{roles.group('admin')}', 'MEMBER') THEN"
+        f" RAISE EXCEPTION 'only a DeskOps administrator may {doing}'"
+        " USING ERRCODE = 'insufficient_privilege'; END IF;"
+    )
+
+
 def _functions(roles: ServerRoles, database: str) -> list[str]:
     """The helpers the policies call, and the one admins use to manage login roles.
 
@@ -388,10 +398,7 @@ def _functions(roles: ServerRoles, database: str) -> list[str]:
                 target text := '{roles.prefix}{LOGIN_INFIX}' || username;
                 other text;
             BEGIN
-                IF NOT pg_has_role(session_user, '{roles.group("admin")}', 'MEMBER') THEN
-                    RAISE EXCEPTION 'only a DeskOps administrator may manage logins'
-                        USING ERRCODE = 'insufficient_privilege';
-                END IF;
+                {admin_only(roles, "manage logins")}
                 IF username !~ '^[a-z0-9._-]{{2,64}}$' OR length(target) > 63 THEN
                     RAISE EXCEPTION 'not a DeskOps user name: %', username;
                 END IF;

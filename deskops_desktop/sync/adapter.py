@@ -30,6 +30,7 @@ from deskops_desktop.services.passwords import hash_password, verify_password
 from deskops_desktop.services.pg_security import (
     PLACEHOLDER_HASH,
     ServerRoles,
+    admin_only,
     clerk_url,
     init_server,
     quoted,
@@ -76,6 +77,7 @@ __all__ = [
     "ServerRoles",
     "Store",
     "UserService",
+    "admin_only",
     "apply_movements",
     "clerk_url",
     "for_module",

@@ -57,6 +57,9 @@ from deskops_desktop.sync.tables import (
 
 @dataclass
 class PullReport:
+    """What one pull did: pages read, changes in them, rows applied, rows deferred (their
+    record is read again by id at the next pull), and the last page's fence."""
+
     pages: int = 0
     changes: int = 0
     applied: int = 0

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 
 @dataclass
 class SyncSchedule:
+    """The waits of the policy above, in seconds; ``jitter`` is the ± share a retry's wait
+    varies by, ``rng`` where that variation comes from (seeded in tests)."""
+
     interval: float = 300.0
     soon: float = 30.0
     first_retry: float = 10.0

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from deskops_desktop.sync.adapter import ServerRoles, quote_ident
+from deskops_desktop.sync.adapter import ServerRoles, admin_only, quote_ident
 from deskops_desktop.sync.protocol import MIN_CLIENT_PROTOCOL, PROTOCOL
 from deskops_desktop.sync.sql import run_ddl
 from deskops_desktop.sync.tables import SyncedTable, synced_tables
@@ -114,7 +114,6 @@ def _triggers_sql(table: SyncedTable) -> list[str]:
 
 
 def _functions_sql(roles: ServerRoles) -> list[str]:
-    admin = roles.group("admin")
     return [
         f"""CREATE OR REPLACE FUNCTION deskops_sync_meta() RETURNS jsonb
             LANGUAGE sql STABLE {_DEFINER} AS $fn$
@@ -194,10 +193,7 @@ def _functions_sql(roles: ServerRoles) -> list[str]:
                 edge record;
                 gone bigint;
             BEGIN
-                IF NOT pg_has_role(session_user, '{admin}', 'MEMBER') THEN
-                    RAISE EXCEPTION 'only a DeskOps administrator may prune the sync feed'
-                        USING ERRCODE = 'insufficient_privilege';
-                END IF;
+                {admin_only(roles, "prune the sync feed")}
                 SELECT xid, seq INTO edge FROM public.sync_changes
                 WHERE at < now() - make_interval(days => keep_days)
                 ORDER BY xid DESC, seq DESC LIMIT 1;

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
+from deskops_desktop.models.copying import from_attributes
 from deskops_desktop.models.ledger_math import level_of
 from deskops_desktop.models.modules import RefItem
 from deskops_desktop.models.types import from_milli, to_milli
@@ -64,11 +65,11 @@ def average(total: int, days: int) -> Decimal:
 
 
 def material_level(m: RefItem, closing: int) -> MaterialLevel:
-    return MaterialLevel(
-        code=m.code,
-        name=m.name,
-        category=m.category,
-        uom=m.uom,
+    """The material's level at ``closing`` (thousandths); its code, name, category and unit as
+    the reference item has them."""
+    return from_attributes(
+        MaterialLevel,
+        m,
         closing=from_milli(closing),
         low=m.low_threshold,
         high=m.high_threshold,

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskops_desktop.models.copying import from_attributes
 from deskops_desktop.models.display import summary_milli
 from deskops_desktop.models.enums import SHIFT_HOURS, Uom
 from deskops_desktop.models.reference import ProductionTarget
@@ -292,11 +293,9 @@ class SnapshotQuery:
         return InventoryOverTime(
             self.days,
             tuple(
-                MaterialSeries(
-                    code=m.code,
-                    name=m.name,
-                    category=m.category,
-                    uom=m.uom,
+                from_attributes(
+                    MaterialSeries,
+                    m,
                     low=m.low_threshold,
                     high=m.high_threshold,
                     closing=decimals(stock.closing[m.id][first : last + 1]),
