@@ -363,7 +363,7 @@ class ExportJobService:
                 raise ExportCancelled()
             actor = self._services.users.actor(user_id)
             self.check(actor, request)
-            flavour = Flavour.POWERBI if request.format is ExportFormat.POWERBI else Flavour.HUMAN
+            flavour = Flavour.of(request.format)
             outer.set_status("Reading records…")
             table = build_table(self._services, actor, request.query(), flavour)
             target = Path(request.destination) / (

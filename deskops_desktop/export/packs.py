@@ -42,6 +42,7 @@ from deskops_desktop.export.files import export_filename, safe_filename
 from deskops_desktop.export.folders import recover, replace_file, staging_folder, swap_in
 from deskops_desktop.export.jobs import CANCELLED, describe_failure, writer_for
 from deskops_desktop.export.powerbi_folder import FOLDER, PowerBiResult, refresh_powerbi_folder
+from deskops_desktop.export.powerbi_folder import MANIFEST as POWERBI_MANIFEST
 from deskops_desktop.export.rows import build_table
 from deskops_desktop.export.table import ExportQuery, Flavour
 from deskops_desktop.models.enums import ExportFormat, Granularity, Module
@@ -238,7 +239,7 @@ def _write_reports(
     for n, (site, spec, fmt) in enumerate(jobs):
         share = _Slice(progress, n * end // len(jobs), (n + 1) * end // len(jobs))
         progress.set_status(f"{site.code}: {spec.module.heading} ({fmt.value})")
-        flavour = Flavour.POWERBI if fmt is ExportFormat.POWERBI else Flavour.HUMAN
+        flavour = Flavour.of(fmt)
         query = ExportQuery(
             spec.module, site.id, period.date_from, period.date_to, spec.granularity
         )
@@ -316,7 +317,7 @@ def _manifest(
     if powerbi is not None:
         body["powerbi"] = {
             "folder": f"../{FOLDER}",
-            "manifest": f"../{FOLDER}/manifest.json",
+            "manifest": f"../{FOLDER}/{POWERBI_MANIFEST}",
             "covers": {
                 "from": powerbi.date_from.isoformat() if powerbi.date_from else None,
                 "to": powerbi.date_to.isoformat(),

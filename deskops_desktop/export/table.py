@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from deskops_desktop.models.enums import Granularity, Module
+from deskops_desktop.models.enums import ExportFormat, Granularity, Module
 
 NO_DATA = "No data for the selected period"
 
@@ -22,6 +22,11 @@ class Flavour(StrEnum):
 
     HUMAN = "human"
     POWERBI = "powerbi"
+
+    @staticmethod
+    def of(fmt: ExportFormat) -> Flavour:
+        """The columns a file of format ``fmt`` is written with."""
+        return Flavour.POWERBI if fmt is ExportFormat.POWERBI else Flavour.HUMAN
 
 
 class ColumnKind(StrEnum):
