@@ -78,9 +78,12 @@ class PeriodFields(QObject):
         return pydate(self.from_edit.date()), pydate(self.to_edit.date())
 
     def select(self, name: str) -> None:
-        """Choose preset ``name`` and apply it (again, when it was already chosen)."""
-        self.preset_combo.setCurrentText(name)
-        self.apply_preset(name)
+        """Choose preset ``name`` and apply it (again, when it was already chosen); the new
+        range is heard once (a changed combo applies it through its own signal)."""
+        if self.preset_combo.currentText() == name:
+            self.apply_preset(name)
+        else:
+            self.preset_combo.setCurrentText(name)
 
     def reapply(self) -> None:
         """Apply the chosen preset again: ``today()`` moved (a new day, another site)."""
