@@ -107,11 +107,6 @@ def add_parsers(command: Command, group: Group, services: ServicesOf) -> None:
 
 
 # ---------------------------------------------------------------------------- handlers
-# The options of 'pack add' whose dest is PackService.define's keyword, passed on as parsed
-# (the service checks them; lists and sites are split above).
-_DEFINE_AS_PARSED = ("period", "destination", "powerbi", "timezone", "fiscal_year_start", "replace")
-
-
 def _add(args: argparse.Namespace, services: Services) -> int:
     actor = require_actor(services)
     sites = None if args.sites.strip().lower() == "all" else split_words(args.sites)
@@ -121,7 +116,12 @@ def _add(args: argparse.Namespace, services: Services) -> int:
         sites=sites,
         reports=split_words(args.reports),
         formats=split_words(args.formats),
-        **{option: getattr(args, option) for option in _DEFINE_AS_PARSED},
+        period=args.period,
+        destination=args.destination,
+        powerbi=args.powerbi,
+        timezone=args.timezone,
+        fiscal_year_start=args.fiscal_year_start,
+        replace=args.replace,
     ).value
     print(f"{'redefined' if args.replace else 'added'} pack {pack.name}: {describe(pack)}")
     return 0
